@@ -1,0 +1,96 @@
+//! A decision with the policies that determined it and the errors met on the way,
+//! exactly as cedar-policy gives them.
+
+use cedar_policy::{AuthorizationError, Decision, PolicyId, Response};
+use serde::Serialize;
+
+/// An authorization answer: Cedar's decision, reasons and errors.
+///
+/// Reasons and errors are sorted by policy id so output is stable.
+///
+/// ```
+/// use rolegrid::{LoadOptions, Sources, SourceFile, build_snapshot};
+/// let sources = Sources {
+///     policies: vec![SourceFile::new("p.cedar", r#"@id("nobody") forbid(principal, action, resource);"#)],
+///     ..Default::default()
+/// };
+/// let snapshot = build_snapshot(&sources, None, &LoadOptions::default())?;
+/// let request = snapshot.request(r#"User::"a""#, r#"Action::"view""#, r#"File::"f""#, None)?;
+/// let answer = snapshot.authorize(&request);
+/// assert!(!answer.is_allowed());
+/// assert_eq!(answer.reasons()[0].to_string(), "nobody");
+/// # Ok::<(), rolegrid::Problems>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    decision: Decision,
+    reasons: Vec<PolicyId>,
+    errors: Vec<PolicyError>,
+}
+
+/// An error Cedar met while evaluating one policy (the policy is then ignored).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicyError {
+    /// The policy that failed to evaluate.
+    pub policy: String,
+    /// Cedar's message.
+    pub message: String,
+}
+
+impl Answer {
+    /// Converts Cedar's response.
+    pub fn from_response(response: Response) -> Self {
+        let decision = response.decision();
+        let diagnostics = response.diagnostics();
+        let mut reasons: Vec<PolicyId> = diagnostics.reason().cloned().collect();
+        reasons.sort_unstable_by(|a, b| AsRef::<str>::as_ref(a).cmp(b.as_ref()));
+        let mut errors: Vec<PolicyError> = diagnostics
+            .errors()
+            .map(|e| match e {
+                AuthorizationError::PolicyEvaluationError(e) => PolicyError {
+                    policy: e.policy_id().to_string(),
+                    message: e.inner().to_string(),
+                },
+                other => PolicyError {
+                    policy: String::new(),
+                    message: other.to_string(),
+                },
+            })
+            .collect();
+        errors.sort_unstable_by(|a, b| a.policy.cmp(&b.policy));
+        Self {
+            decision,
+            reasons,
+            errors,
+        }
+    }
+
+    /// Cedar's decision.
+    pub fn decision(&self) -> Decision {
+        self.decision
+    }
+
+    /// Whether the request is allowed.
+    pub fn is_allowed(&self) -> bool {
+        self.decision == Decision::Allow
+    }
+
+    /// The policies that determined the decision, sorted by id.
+    pub fn reasons(&self) -> &[PolicyId] {
+        &self.reasons
+    }
+
+    /// Evaluation errors, sorted by policy id.
+    pub fn errors(&self) -> &[PolicyError] {
+        &self.errors
+    }
+
+    /// The stable JSON form: `{"decision": "allow"|"deny", "reasons": [...], "errors": [...]}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "decision": if self.is_allowed() { "allow" } else { "deny" },
+            "reasons": self.reasons.iter().map(AsRef::<str>::as_ref).collect::<Vec<_>>(),
+            "errors": self.errors,
+        })
+    }
+}

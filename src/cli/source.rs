@@ -1,0 +1,112 @@
+//! Arguments that say where policies come from: a product of a store, or explicit files.
+
+use crate::diagnostics::{Problem, ProblemKind, Problems};
+use crate::limits::Limits;
+use crate::snapshot::Snapshot;
+use crate::store::{LoadOptions, PolicyIds, Sources, Store, build_snapshot, read_source};
+use cedar_policy::Entities;
+use std::path::PathBuf;
+
+/// Where the policies come from.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SourceArgs {
+    /// The store's root folder (holding `schemas/` and `policies/`).
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    pub root: PathBuf,
+    /// A product of the store.
+    #[arg(long, short, value_name = "P", conflicts_with = "policies")]
+    pub product: Option<String>,
+    /// Explicit mode: a `.cedar` file or a folder of them (instead of --product).
+    #[arg(long, value_name = "PATH")]
+    pub policies: Option<PathBuf>,
+    /// Explicit mode: a `.cedarschema` file; without it nothing is validated.
+    #[arg(long, value_name = "PATH", requires = "policies")]
+    pub schema: Option<PathBuf>,
+    /// Entity files (YAML or Cedar JSON), repeatable. With --product they are
+    /// added to the product's fixture.
+    #[arg(long, value_name = "PATH")]
+    pub entities: Vec<PathBuf>,
+    /// Explicit mode: ignore `@id` annotations and use Cedar's positional ids
+    /// (`policy0`, `policy1`, ...), as `PolicySet::from_str` does.
+    #[arg(long, requires = "policies")]
+    pub positional_ids: bool,
+    /// Accept validator and schema warnings instead of failing.
+    #[arg(long)]
+    pub allow_warnings: bool,
+}
+
+/// A loaded snapshot with the entities requests are decided against.
+pub(crate) struct Loaded {
+    pub snapshot: Snapshot,
+    pub entities: Option<Entities>,
+}
+
+impl Loaded {
+    pub fn entities(&self) -> &Entities {
+        self.entities
+            .as_ref()
+            .unwrap_or_else(|| self.snapshot.entities())
+    }
+}
+
+impl SourceArgs {
+    pub(crate) fn load_options(&self) -> LoadOptions {
+        LoadOptions {
+            deny_warnings: !self.allow_warnings,
+            policy_ids: if self.positional_ids {
+                PolicyIds::Positional
+            } else if self.policies.is_some() {
+                PolicyIds::AnnotationOrPositional
+            } else {
+                PolicyIds::RequireAnnotation
+            },
+            limits: Limits::default(),
+        }
+    }
+
+    /// Loads the product or the explicit files, plus extra entities.
+    pub(crate) fn load(&self) -> Result<Loaded, Problems> {
+        let options = self.load_options();
+        if let Some(policies) = &self.policies {
+            let sources = Sources::read_explicit(
+                policies,
+                self.schema.as_deref(),
+                &self.entities,
+                &options.limits,
+            )?;
+            let snapshot = build_snapshot(&sources, None, &options)?;
+            return Ok(Loaded {
+                snapshot,
+                entities: None,
+            });
+        }
+        let Some(product) = &self.product else {
+            return Err(Problem::new(ProblemKind::Request, "say which policies to use")
+                .with_help("pass --product P (a product of the store at --root), or --policies PATH for explicit files")
+                .into());
+        };
+        let snapshot = Store::open(&self.root)?.load(product, &options)?;
+        if self.entities.is_empty() {
+            return Ok(Loaded {
+                snapshot,
+                entities: None,
+            });
+        }
+        let mut files = Vec::new();
+        let mut problems = Problems::new();
+        for path in &self.entities {
+            match read_source(path, &options.limits) {
+                Ok(file) => files.push(file),
+                Err(p) => problems.push(p),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let entities = snapshot.with_entities(&files, &options.limits)?;
+        Ok(Loaded {
+            snapshot,
+            entities: Some(entities),
+        })
+    }
+}

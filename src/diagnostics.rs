@@ -1,0 +1,571 @@
+//! Problems found in user input, with the file, line and column they point at.
+//!
+//! Every error rolegrid reports about a store, a request or an expectation file
+//! is a [`Problem`]: a typed [`ProblemKind`], a message, and (where there is
+//! one) the source file and the spans that show the offending text. Problems
+//! render as miette reports; [`Problems`] gathers several of them so that one
+//! load reports everything wrong at once.
+
+use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceCode, SourceSpan};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A file that was read, kept so problems can point into it.
+///
+/// ```
+/// let file = rolegrid::SourceFile::new("p.cedar", "permit(principal, action, resource);");
+/// assert_eq!(file.line_col(8), (1, 9));
+/// ```
+#[derive(Clone)]
+pub struct SourceFile {
+    path: Arc<Path>,
+    text: Arc<str>,
+}
+
+impl fmt::Debug for SourceFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SourceFile")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl SourceFile {
+    /// Wraps a file's path and text.
+    pub fn new(path: impl Into<PathBuf>, text: impl Into<Arc<str>>) -> Self {
+        Self {
+            path: Arc::from(path.into()),
+            text: text.into(),
+        }
+    }
+
+    /// The path the file was read from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The file's text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        line_col(&self.text, offset)
+    }
+
+    /// Byte offset of a 1-based line and column (in characters), clamped to the text.
+    pub fn offset_of(&self, line: usize, column: usize) -> usize {
+        let mut offset = 0;
+        for (index, l) in self.text.split_inclusive('\n').enumerate() {
+            if index + 1 == line {
+                let col = l
+                    .char_indices()
+                    .nth(column.saturating_sub(1))
+                    .map_or(l.trim_end_matches('\n').len(), |(i, _)| i);
+                return offset + col;
+            }
+            offset += l.len();
+        }
+        self.text.len()
+    }
+
+    fn named(&self) -> NamedSource<Arc<str>> {
+        NamedSource::new(self.path.display().to_string(), Arc::clone(&self.text))
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset in `text`.
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+    (line, column)
+}
+
+/// What kind of problem a [`Problem`] is. Stable: JSON output carries it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum ProblemKind {
+    /// A file or folder could not be read.
+    Io,
+    /// The store has no product of that name.
+    UnknownProduct,
+    /// A folder the store layout requires is missing.
+    MissingFolder,
+    /// A file in a product folder whose name says nothing rolegrid knows.
+    UnknownFile,
+    /// A file exceeds a configured limit (size, nesting, count).
+    Limit,
+    /// A `.cedar` file does not parse.
+    PolicySyntax,
+    /// A policy has no `@id` annotation where one is required.
+    MissingPolicyId,
+    /// Two policies of one product share an id.
+    DuplicatePolicyId,
+    /// A policy does not validate against the schema.
+    PolicyValidation,
+    /// The validator warns about a policy.
+    ValidationWarning,
+    /// A `.cedarschema` file does not parse or is not a valid schema.
+    Schema,
+    /// A YAML or JSON file does not parse.
+    Syntax,
+    /// An entity is malformed or does not fit the schema.
+    Entity,
+    /// Two entities share a uid.
+    DuplicateEntity,
+    /// The entity hierarchy has a cycle.
+    HierarchyCycle,
+    /// A request is malformed or does not fit the schema.
+    Request,
+    /// An expectation file is malformed.
+    Expectation,
+}
+
+impl ProblemKind {
+    /// The stable kebab-case code of this kind, e.g. `policy-syntax`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Io => "io",
+            Self::UnknownProduct => "unknown-product",
+            Self::MissingFolder => "missing-folder",
+            Self::UnknownFile => "unknown-file",
+            Self::Limit => "limit",
+            Self::PolicySyntax => "policy-syntax",
+            Self::MissingPolicyId => "missing-policy-id",
+            Self::DuplicatePolicyId => "duplicate-policy-id",
+            Self::PolicyValidation => "policy-validation",
+            Self::ValidationWarning => "validation-warning",
+            Self::Schema => "schema",
+            Self::Syntax => "syntax",
+            Self::Entity => "entity",
+            Self::DuplicateEntity => "duplicate-entity",
+            Self::HierarchyCycle => "hierarchy-cycle",
+            Self::Request => "request",
+            Self::Expectation => "expectation",
+        }
+    }
+}
+
+/// A place in a file: byte span plus the 1-based line and column of its start.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Location {
+    /// The file's path as given to rolegrid.
+    pub file: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file.display(), self.line, self.column)
+    }
+}
+
+/// One problem in user input, rendered as a miette report.
+///
+/// ```
+/// use rolegrid::{Problem, ProblemKind, SourceFile};
+/// let file = SourceFile::new("fixture.entities.yaml", "- uid: x\n");
+/// let p = Problem::new(ProblemKind::Entity, "bad uid").in_file(&file).at(2..8, "here");
+/// assert_eq!(p.location().map(|l| (l.line, l.column)), Some((1, 3)));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Problem {
+    kind: ProblemKind,
+    message: String,
+    file: Option<SourceFile>,
+    labels: Vec<LabeledSpan>,
+    help: Option<String>,
+    severity: Severity,
+    related: Vec<Problem>,
+}
+
+impl Problem {
+    /// A problem of `kind` with a message and nothing to point at yet.
+    pub fn new(kind: ProblemKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            file: None,
+            labels: Vec::new(),
+            help: None,
+            severity: Severity::Error,
+            related: Vec::new(),
+        }
+    }
+
+    /// Names the file the problem is in.
+    #[must_use]
+    pub fn in_file(mut self, file: &SourceFile) -> Self {
+        self.file = Some(file.clone());
+        self
+    }
+
+    /// Points at a byte range of the file with a short label.
+    #[must_use]
+    pub fn at(mut self, span: std::ops::Range<usize>, label: impl Into<String>) -> Self {
+        let len = span.end.saturating_sub(span.start);
+        self.labels
+            .push(LabeledSpan::new(Some(label.into()), span.start, len));
+        self
+    }
+
+    /// Points at spans taken from another diagnostic (e.g. one of Cedar's).
+    #[must_use]
+    pub fn with_labels(mut self, labels: impl IntoIterator<Item = LabeledSpan>) -> Self {
+        self.labels.extend(labels);
+        self
+    }
+
+    /// Adds a hint on how to fix the problem.
+    #[must_use]
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Adds a related problem (e.g. the other place of a duplicate).
+    #[must_use]
+    pub fn with_related(mut self, other: Problem) -> Self {
+        self.related.push(other);
+        self
+    }
+
+    /// Marks the problem as a warning.
+    #[must_use]
+    pub fn as_warning(mut self) -> Self {
+        self.severity = Severity::Warning;
+        self
+    }
+
+    /// Builds a problem from any miette diagnostic (Cedar's errors are),
+    /// keeping its message, help and labels, in `file` when given.
+    pub fn from_diagnostic(
+        kind: ProblemKind,
+        diagnostic: &dyn Diagnostic,
+        file: Option<&SourceFile>,
+    ) -> Self {
+        let mut problem = Self::new(kind, diagnostic.to_string());
+        if let Some(file) = file {
+            problem = problem.in_file(file);
+        }
+        if let Some(labels) = diagnostic.labels() {
+            problem.labels.extend(labels);
+        }
+        if let Some(help) = diagnostic.help() {
+            problem.help = Some(help.to_string());
+        }
+        problem
+    }
+
+    /// The kind of problem.
+    pub fn kind(&self) -> ProblemKind {
+        self.kind
+    }
+
+    /// The message, without location.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The help text, if any.
+    pub fn help_text(&self) -> Option<&str> {
+        self.help.as_deref()
+    }
+
+    /// Related problems (other places).
+    pub fn related_problems(&self) -> &[Problem] {
+        &self.related
+    }
+
+    /// Whether this is a warning rather than an error.
+    pub fn is_warning(&self) -> bool {
+        self.severity == Severity::Warning
+    }
+
+    /// The file, if the problem is in one.
+    pub fn file(&self) -> Option<&SourceFile> {
+        self.file.as_ref()
+    }
+
+    /// Where the problem is: its file and the line and column of its first label.
+    pub fn location(&self) -> Option<Location> {
+        let file = self.file.as_ref()?;
+        let offset = self.labels.first().map_or(0, |l| l.offset());
+        let (line, column) = file.line_col(offset);
+        Some(Location {
+            file: file.path().to_path_buf(),
+            line,
+            column,
+        })
+    }
+
+    /// The byte spans this problem points at.
+    pub fn spans(&self) -> impl Iterator<Item = SourceSpan> + '_ {
+        self.labels.iter().map(|l| *l.inner())
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.file, self.labels.is_empty()) {
+            (Some(file), true) => write!(f, "{}: {}", file.path().display(), self.message),
+            _ => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for Problem {}
+
+impl Diagnostic for Problem {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(format!("rolegrid::{}", self.kind.code())))
+    }
+
+    fn severity(&self) -> Option<Severity> {
+        Some(self.severity)
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display + 'a>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        if self.labels.is_empty() {
+            return None;
+        }
+        self.file.as_ref().map(|f| &f.text as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.labels.is_empty() || self.file.is_none() {
+            return None;
+        }
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(self.related.iter().map(|p| p as &dyn Diagnostic)))
+    }
+}
+
+/// A named view of a problem used by renderers so that the file name shows in
+/// the report header (`╭─[path:line:col]`).
+pub(crate) struct Named<'a>(pub &'a Problem);
+
+impl fmt::Debug for Named<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.0, f)
+    }
+}
+impl fmt::Display for Named<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self.0, f)
+    }
+}
+impl std::error::Error for Named<'_> {}
+
+/// Owned form of [`Named`], holding the named source.
+pub(crate) struct NamedProblem {
+    problem: Problem,
+    source: Option<NamedSource<Arc<str>>>,
+    related: Vec<NamedProblem>,
+}
+
+impl NamedProblem {
+    pub(crate) fn new(problem: &Problem) -> Self {
+        Self {
+            source: problem.file.as_ref().map(SourceFile::named),
+            related: problem.related.iter().map(NamedProblem::new).collect(),
+            problem: problem.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for NamedProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.problem, f)
+    }
+}
+impl fmt::Display for NamedProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.problem, f)
+    }
+}
+impl std::error::Error for NamedProblem {}
+impl Diagnostic for NamedProblem {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.problem.code()
+    }
+    fn severity(&self) -> Option<Severity> {
+        self.problem.severity()
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.problem.help()
+    }
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        if self.problem.labels.is_empty() {
+            return None;
+        }
+        self.source.as_ref().map(|s| s as &dyn SourceCode)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        self.problem.labels()
+    }
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(self.related.iter().map(|p| p as &dyn Diagnostic)))
+    }
+}
+
+/// Several problems found by one operation (a load reports all it finds).
+#[derive(Debug, Clone, Default)]
+pub struct Problems(Vec<Problem>);
+
+impl Problems {
+    /// No problems yet.
+    pub fn new() -> Self {
+        Self(Vec::new())
+    }
+
+    /// Adds a problem.
+    pub fn push(&mut self, problem: Problem) {
+        self.0.push(problem);
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// How many there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The problems, in the order found.
+    pub fn iter(&self) -> std::slice::Iter<'_, Problem> {
+        self.0.iter()
+    }
+
+    /// Whether any is an error (not a warning).
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(|p| !p.is_warning())
+    }
+
+    /// `Ok(value)` when empty, else `Err(self)`.
+    pub fn into_result<T>(self, value: T) -> Result<T, Problems> {
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(self)
+        }
+    }
+}
+
+impl From<Problem> for Problems {
+    fn from(problem: Problem) -> Self {
+        Self(vec![problem])
+    }
+}
+
+impl Extend<Problem> for Problems {
+    fn extend<I: IntoIterator<Item = Problem>>(&mut self, iter: I) {
+        self.0.extend(iter);
+    }
+}
+
+impl IntoIterator for Problems {
+    type Item = Problem;
+    type IntoIter = std::vec::IntoIter<Problem>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Problems {
+    type Item = &'a Problem;
+    type IntoIter = std::slice::Iter<'a, Problem>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.as_slice() {
+            [one] => fmt::Display::fmt(one, f),
+            many => write!(f, "{} problems", many.len()),
+        }
+    }
+}
+
+impl std::error::Error for Problems {}
+
+/// Renders problems as miette reports, plain (no colour) or fancy.
+///
+/// ```
+/// use rolegrid::{Problem, ProblemKind, Renderer};
+/// let text = Renderer::plain().render(&Problem::new(ProblemKind::UnknownProduct, "no product `x`"));
+/// assert!(text.contains("no product `x`"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Renderer {
+    handler: miette::GraphicalReportHandler,
+}
+
+impl Renderer {
+    /// Unicode, no colour, 100 columns: stable output for files, pipes and tests.
+    pub fn plain() -> Self {
+        Self {
+            handler: miette::GraphicalReportHandler::new_themed(
+                miette::GraphicalTheme::unicode_nocolor(),
+            )
+            .with_width(100)
+            .with_links(false),
+        }
+    }
+
+    /// Colours for a terminal.
+    pub fn fancy() -> Self {
+        Self {
+            handler: miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode())
+                .with_width(100)
+                .with_links(false),
+        }
+    }
+
+    /// Plain unless `NO_COLOR` is unset and `is_terminal` is true.
+    pub fn for_terminal(is_terminal: bool) -> Self {
+        if is_terminal && std::env::var_os("NO_COLOR").is_none() {
+            Self::fancy()
+        } else {
+            Self::plain()
+        }
+    }
+
+    /// One problem as a report.
+    pub fn render(&self, problem: &Problem) -> String {
+        let named = NamedProblem::new(problem);
+        let mut out = String::new();
+        if self.handler.render_report(&mut out, &named).is_err() {
+            out = problem.to_string();
+        }
+        out
+    }
+}

@@ -1,0 +1,46 @@
+//! rolegrid: permission matrices as Cedar policies, checked and served.
+//!
+//! A *store* is a folder with `schemas/<product>.cedarschema` and
+//! `policies/<product>/` holding that product's `*.cedar` policies and YAML
+//! entity files. Loading a product builds a [`Snapshot`]: schema, policies
+//! and entities validated together, immutable, ready to answer requests with
+//! exactly cedar-policy's decisions, reasons and errors.
+//!
+//! ```no_run
+//! use rolegrid::{LoadOptions, Store};
+//! use std::sync::Arc;
+//!
+//! let store = Store::open(".")?;
+//! let snapshot = Arc::new(store.load("fireworks", &LoadOptions::default())?);
+//! let request = snapshot.request(
+//!     r#"Fireworks::User::"ada-admin""#,
+//!     r#"Fireworks::Action::"viewUsers""#,
+//!     r#"Fireworks::Account::"acme""#,
+//!     None,
+//! )?;
+//! let answer = snapshot.authorize(&request);
+//! println!("{:?} because of {:?}", answer.decision(), answer.reasons());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Errors are [`Problem`]s: a typed [`ProblemKind`], the file, line and column,
+//! rendered as miette reports by [`Renderer`].
+
+pub mod cli;
+
+mod answer;
+mod diagnostics;
+mod limits;
+mod request;
+mod snapshot;
+mod store;
+
+pub use answer::{Answer, PolicyError};
+pub use diagnostics::{Location, Problem, ProblemKind, Problems, Renderer, SourceFile};
+pub use limits::Limits;
+pub use request::{RequestSpec, parse_uid};
+pub use snapshot::Snapshot;
+pub use store::{
+    EntityOrigin, FileKind, LoadOptions, PolicyIds, PolicyOrigin, ProductFiles, Sources, Store,
+    build_snapshot,
+};

@@ -1,0 +1,136 @@
+//! Requests in Cedar's JSON shape, one per line for batches.
+
+use crate::diagnostics::{Problem, ProblemKind};
+use crate::store::error_chain;
+use cedar_policy::{Context, EntityUid, Request, Schema};
+use std::str::FromStr;
+
+/// A request before validation: principal, action, resource and context.
+///
+/// ```
+/// let line = r#"{"principal": "User::\"a\"", "action": "Action::\"view\"", "resource": "File::\"f\""}"#;
+/// let spec = rolegrid::RequestSpec::from_json_line(line)?;
+/// let request = spec.build(None)?;
+/// assert_eq!(request.principal().map(|p| p.to_string()), Some(r#"User::"a""#.to_string()));
+/// # Ok::<(), rolegrid::Problem>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct RequestSpec {
+    /// The principal.
+    pub principal: EntityUid,
+    /// The action.
+    pub action: EntityUid,
+    /// The resource.
+    pub resource: EntityUid,
+    /// The context as JSON (an object), if given.
+    pub context: Option<serde_json::Value>,
+}
+
+fn request_problem(message: impl Into<String>) -> Problem {
+    Problem::new(ProblemKind::Request, message)
+}
+
+/// Parses an entity uid given as Cedar text (`NS::User::"alice"`) or as a
+/// JSON object (`{"type": "NS::User", "id": "alice"}`, or `{"__entity": {...}}`).
+pub fn parse_uid(field: &str, value: &serde_json::Value) -> Result<EntityUid, Problem> {
+    match value {
+        serde_json::Value::String(text) => EntityUid::from_str(text).map_err(|e| {
+            request_problem(format!(
+                "`{field}` is not an entity uid: {text:?}: {}",
+                error_chain(&e)
+            ))
+            .with_help(r#"write uids as Cedar does: `Namespace::Type::"id"`"#)
+        }),
+        serde_json::Value::Object(_) => EntityUid::from_json(value.clone()).map_err(|e| {
+            request_problem(format!(
+                "`{field}` is not an entity uid: {}",
+                error_chain(&e)
+            ))
+        }),
+        serde_json::Value::Null => Err(request_problem(format!("`{field}` is missing"))),
+        other => Err(request_problem(format!(
+            "`{field}` must be a string like `NS::Type::\"id\"`, not {other}"
+        ))),
+    }
+}
+
+impl RequestSpec {
+    /// From Cedar's textual uids and an optional JSON context.
+    pub fn from_strs(
+        principal: &str,
+        action: &str,
+        resource: &str,
+        context: Option<serde_json::Value>,
+    ) -> Result<Self, Problem> {
+        Ok(Self {
+            principal: parse_uid(
+                "principal",
+                &serde_json::Value::String(principal.to_owned()),
+            )?,
+            action: parse_uid("action", &serde_json::Value::String(action.to_owned()))?,
+            resource: parse_uid("resource", &serde_json::Value::String(resource.to_owned()))?,
+            context,
+        })
+    }
+
+    /// From one JSON line: `{"principal", "action", "resource", "context"?}`.
+    pub fn from_json_line(line: &str) -> Result<Self, Problem> {
+        let value: serde_json::Value = serde_json::from_str(line)
+            .map_err(|e| request_problem(format!("not a JSON request: {e}")))?;
+        Self::from_json(&value)
+    }
+
+    /// From a parsed JSON object: `{"principal", "action", "resource", "context"?}`.
+    pub fn from_json(value: &serde_json::Value) -> Result<Self, Problem> {
+        let object = value.as_object().ok_or_else(|| {
+            request_problem(
+                "a request must be a JSON object with principal, action, resource and context",
+            )
+        })?;
+        for key in object.keys() {
+            if !matches!(
+                key.as_str(),
+                "principal" | "action" | "resource" | "context"
+            ) {
+                return Err(request_problem(format!("unknown field `{key}` in request"))
+                    .with_help(
+                        "a request has `principal`, `action`, `resource` and optionally `context`",
+                    ));
+            }
+        }
+        let get = |k: &str| object.get(k).unwrap_or(&serde_json::Value::Null);
+        Ok(Self {
+            principal: parse_uid("principal", get("principal"))?,
+            action: parse_uid("action", get("action"))?,
+            resource: parse_uid("resource", get("resource"))?,
+            context: object.get("context").cloned(),
+        })
+    }
+
+    /// Builds Cedar's request, reading the context and validating it all
+    /// against the schema when there is one.
+    pub fn build(self, schema: Option<&Schema>) -> Result<Request, Problem> {
+        if let Some(schema) = schema
+            && !schema.actions().any(|a| a == &self.action)
+        {
+            return Err(request_problem(format!(
+                "action {} is not declared in the schema",
+                self.action
+            ))
+            .with_help("the schema's actions are listed in its `action` declarations"));
+        }
+        let context = match self.context {
+            None | Some(serde_json::Value::Null) => match schema {
+                // with a schema, an omitted context is the empty record, checked like any other
+                Some(schema) => {
+                    Context::from_json_value(serde_json::json!({}), Some((schema, &self.action)))
+                }
+                None => Ok(Context::empty()),
+            },
+            Some(value) => Context::from_json_value(value, schema.map(|s| (s, &self.action))),
+        }
+        .map_err(|e| request_problem(format!("invalid context: {}", error_chain(&e))))?;
+        Request::new(self.principal, self.action, self.resource, context, schema)
+            .map_err(|e| request_problem(format!("invalid request: {}", error_chain(&e))))
+    }
+}

@@ -1,0 +1,238 @@
+//! The validated, immutable state of one product, and the decisions it gives.
+
+use crate::answer::Answer;
+use crate::diagnostics::{Location, Problem, ProblemKind, Problems, SourceFile};
+use crate::limits::Limits;
+use crate::request::RequestSpec;
+use crate::store::{EntityOrigin, ParsedEntities, PolicyOrigin, ProductFiles};
+use cedar_policy::{Authorizer, Entities, EntityUid, PolicyId, PolicySet, Request, Schema};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+/// One product's schema, policies and entities, validated together. Immutable:
+/// share it in an `Arc` and call [`Snapshot::authorize`] from any thread.
+///
+/// ```
+/// use rolegrid::{LoadOptions, Sources, SourceFile, build_snapshot};
+/// let sources = Sources {
+///     policies: vec![SourceFile::new("p.cedar", r#"@id("all") permit(principal, action, resource);"#)],
+///     ..Default::default()
+/// };
+/// let snapshot = build_snapshot(&sources, None, &LoadOptions::default())?;
+/// let request = snapshot.request(r#"User::"a""#, r#"Action::"view""#, r#"File::"f""#, None)?;
+/// assert!(snapshot.authorize(&request).is_allowed());
+/// # Ok::<(), rolegrid::Problems>(())
+/// ```
+#[derive(Debug)]
+pub struct Snapshot {
+    product: Option<String>,
+    schema: Option<Schema>,
+    policies: PolicySet,
+    policy_origins: HashMap<PolicyId, PolicyOrigin>,
+    entities: Entities,
+    entity_origins: HashMap<EntityUid, EntityOrigin>,
+    warnings: Problems,
+    loaded_at: SystemTime,
+    root: Option<PathBuf>,
+    files: Option<ProductFiles>,
+    authorizer: Authorizer,
+}
+
+impl Snapshot {
+    pub(crate) fn new(
+        product: Option<String>,
+        schema: Option<Schema>,
+        policies: PolicySet,
+        policy_origins: HashMap<PolicyId, PolicyOrigin>,
+        entities: Entities,
+        entity_origins: HashMap<EntityUid, EntityOrigin>,
+        warnings: Problems,
+    ) -> Self {
+        Self {
+            product,
+            schema,
+            policies,
+            policy_origins,
+            entities,
+            entity_origins,
+            warnings,
+            loaded_at: SystemTime::now(),
+            root: None,
+            files: None,
+            authorizer: Authorizer::new(),
+        }
+    }
+
+    pub(crate) fn set_origin(&mut self, root: PathBuf, files: ProductFiles) {
+        self.root = Some(root);
+        self.files = Some(files);
+    }
+
+    /// The product's name (`None` for explicit files).
+    pub fn product(&self) -> Option<&str> {
+        self.product.as_deref()
+    }
+
+    /// The schema, if there is one.
+    pub fn schema(&self) -> Option<&Schema> {
+        self.schema.as_ref()
+    }
+
+    /// The policy set, with ids from `@id` annotations (or positional).
+    pub fn policies(&self) -> &PolicySet {
+        &self.policies
+    }
+
+    /// The entities, including the schema's action entities.
+    pub fn entities(&self) -> &Entities {
+        &self.entities
+    }
+
+    /// How many static policies and templates the snapshot holds.
+    pub fn policy_count(&self) -> usize {
+        self.policies.policies().count() + self.policies.templates().count()
+    }
+
+    /// How many entities the files defined.
+    pub fn entity_count(&self) -> usize {
+        self.entity_origins.len()
+    }
+
+    /// Warnings the load accepted (only when warnings are allowed).
+    pub fn warnings(&self) -> &Problems {
+        &self.warnings
+    }
+
+    /// When the snapshot was built.
+    pub fn loaded_at(&self) -> SystemTime {
+        self.loaded_at
+    }
+
+    /// The store root it came from (product mode).
+    pub fn root(&self) -> Option<&Path> {
+        self.root.as_deref()
+    }
+
+    /// The files it was built from (product mode).
+    pub fn files(&self) -> Option<&ProductFiles> {
+        self.files.as_ref()
+    }
+
+    /// Where a policy was written.
+    pub fn policy_origin(&self, id: &PolicyId) -> Option<&PolicyOrigin> {
+        self.policy_origins.get(id)
+    }
+
+    /// The file, line and column where a policy starts.
+    pub fn policy_location(&self, id: &PolicyId) -> Option<Location> {
+        let origin = self.policy_origins.get(id)?;
+        let (line, column) = origin.file.line_col(origin.span.start);
+        Some(Location {
+            file: origin.file.path().to_path_buf(),
+            line,
+            column,
+        })
+    }
+
+    /// Where an entity was written.
+    pub fn entity_origin(&self, uid: &EntityUid) -> Option<&EntityOrigin> {
+        self.entity_origins.get(uid)
+    }
+
+    /// Builds a request from Cedar's textual uids (`NS::User::"alice"`) and an
+    /// optional JSON context, validated against the schema when there is one.
+    pub fn request(
+        &self,
+        principal: &str,
+        action: &str,
+        resource: &str,
+        context: Option<serde_json::Value>,
+    ) -> Result<Request, Problem> {
+        RequestSpec::from_strs(principal, action, resource, context)?.build(self.schema.as_ref())
+    }
+
+    /// Decides a request against the snapshot's own entities.
+    pub fn authorize(&self, request: &Request) -> Answer {
+        Answer::from_response(self.authorizer.is_authorized(
+            request,
+            &self.policies,
+            &self.entities,
+        ))
+    }
+
+    /// Decides a request against `entities` (e.g. from [`Snapshot::with_entities`]).
+    pub fn authorize_with(&self, request: &Request, entities: &Entities) -> Answer {
+        Answer::from_response(
+            self.authorizer
+                .is_authorized(request, &self.policies, entities),
+        )
+    }
+
+    /// The snapshot's entities plus extra ones read from files (YAML or JSON,
+    /// Cedar's entity format), validated against the schema. A uid defined
+    /// twice (by the snapshot or the files) is an error naming both places.
+    /// Build once and reuse for many requests.
+    pub fn with_entities(
+        &self,
+        files: &[SourceFile],
+        limits: &Limits,
+    ) -> Result<Entities, Problems> {
+        let mut parsed = ParsedEntities {
+            entities: Vec::new(),
+            origins: self.entity_origins.clone(),
+        };
+        let mut problems = Problems::new();
+        for file in files {
+            problems.extend(parsed.add_file(
+                file,
+                crate::store::entity_kind_of(file.path()),
+                self.schema.as_ref(),
+                limits,
+            ));
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        self.merge(parsed.entities, files.first())
+    }
+
+    /// Like [`Snapshot::with_entities`], from Cedar JSON entity values placed in `file`.
+    pub(crate) fn with_entity_values(
+        &self,
+        file: &SourceFile,
+        items: Vec<(serde_json::Value, std::ops::Range<usize>)>,
+        fill_defaults: bool,
+        limits: &Limits,
+    ) -> Result<Entities, Problems> {
+        let mut parsed = ParsedEntities {
+            entities: Vec::new(),
+            origins: self.entity_origins.clone(),
+        };
+        let problems = parsed.add_values(file, items, fill_defaults, self.schema.as_ref(), limits);
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        self.merge(parsed.entities, Some(file))
+    }
+
+    fn merge(
+        &self,
+        extra: Vec<cedar_policy::Entity>,
+        file: Option<&SourceFile>,
+    ) -> Result<Entities, Problems> {
+        if extra.is_empty() {
+            return Ok(self.entities.clone());
+        }
+        self.entities
+            .clone()
+            .add_entities(extra, self.schema.as_ref())
+            .map_err(|e| {
+                let mut problem = Problem::new(ProblemKind::Entity, crate::store::error_chain(&e));
+                if let Some(file) = file {
+                    problem = problem.in_file(file);
+                }
+                Problems::from(problem)
+            })
+    }
+}

@@ -1,0 +1,428 @@
+//! A store: a folder of products, each a schema plus policy, entity and
+//! expectation files; and the loader that turns a product into a [`Snapshot`].
+//!
+//! Layout:
+//!
+//! ```text
+//! <root>/schemas/<product>.cedarschema
+//! <root>/policies/<product>/**/*.cedar              policies, each with @id("...")
+//! <root>/policies/<product>/**/*.entities.yaml      entities (Cedar JSON entity format, in YAML)
+//! <root>/policies/<product>/**/*.entities.json      entities (Cedar JSON)
+//! <root>/policies/<product>/**/*.test.yaml          expectations (matrix and cases)
+//! <root>/policies/<product>/**/*.test.json          expectations in Cedar's test format
+//! ```
+
+mod entities;
+mod files;
+mod policies;
+mod schema;
+
+pub use entities::EntityOrigin;
+pub use files::{FileKind, ProductFiles};
+pub use policies::{PolicyIds, PolicyOrigin};
+
+#[allow(unused_imports)]
+use entities as _;
+pub(crate) use entities::{ParsedEntities, error_chain, parse_yaml_list, span_of, yaml_problem};
+pub(crate) use files::{io_problem, read_source, walk};
+pub(crate) use policies::ParsedPolicies;
+pub(crate) use schema::parse_schema;
+
+use crate::diagnostics::{Problem, ProblemKind, Problems, SourceFile};
+use crate::limits::Limits;
+use crate::snapshot::Snapshot;
+use cedar_policy::{Schema, ValidationMode, Validator};
+use std::path::{Path, PathBuf};
+
+/// How a load treats what it reads.
+///
+/// ```
+/// let options = rolegrid::LoadOptions::default();
+/// assert!(options.deny_warnings);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Validator and schema warnings fail the load (default `true`).
+    pub deny_warnings: bool,
+    /// How policies get their ids.
+    pub policy_ids: PolicyIds,
+    /// Size, nesting and count limits.
+    pub limits: Limits,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self {
+            deny_warnings: true,
+            policy_ids: PolicyIds::RequireAnnotation,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// A store folder (`schemas/` and `policies/`).
+///
+/// ```no_run
+/// let store = rolegrid::Store::open(".")?;
+/// for product in store.products()? {
+///     let snapshot = store.load(&product, &rolegrid::LoadOptions::default())?;
+///     println!("{product}: {} policies", snapshot.policy_count());
+/// }
+/// # Ok::<(), rolegrid::Problems>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+impl Store {
+    /// Opens the store at `root`; it must have `schemas/` and `policies/` folders.
+    pub fn open(root: impl Into<PathBuf>) -> Result<Self, Problems> {
+        let mut root = root.into();
+        if root.as_os_str() == "." {
+            // paths in messages read `policies/p/x.cedar`, not `./policies/p/x.cedar`
+            root = PathBuf::new();
+        }
+        let mut problems = Problems::new();
+        for folder in ["schemas", "policies"] {
+            let path = root.join(folder);
+            if !path.is_dir() {
+                problems.push(
+                    Problem::new(
+                        ProblemKind::MissingFolder,
+                        format!("{} is not a folder", path.display()),
+                    )
+                    .with_help(format!(
+                        "a store holds `schemas/<product>.cedarschema` and `policies/<product>/`; is {} the store you meant (--root)?",
+                        display_root(&root)
+                    )),
+                );
+            }
+        }
+        problems.into_result(Self { root })
+    }
+
+    /// The store's root folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The products, named by `schemas/*.cedarschema`, sorted.
+    pub fn products(&self) -> Result<Vec<String>, Problems> {
+        let dir = self.root.join("schemas");
+        let entries = std::fs::read_dir(if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            &dir
+        })
+        .map_err(|e| Problems::from(io_problem(&dir, &e)))?;
+        let mut products: Vec<String> = entries
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                e.file_name()
+                    .to_str()
+                    .and_then(|n| n.strip_suffix(".cedarschema"))
+                    .map(str::to_owned)
+            })
+            .collect();
+        products.sort();
+        Ok(products)
+    }
+
+    /// The files of one product, checked for names rolegrid does not know.
+    pub fn product_files(&self, product: &str, limits: &Limits) -> Result<ProductFiles, Problems> {
+        let schema = self
+            .root
+            .join("schemas")
+            .join(format!("{product}.cedarschema"));
+        let folder = self.root.join("policies").join(product);
+        let valid_name = !product.is_empty()
+            && product
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            && !product.starts_with('.');
+        if !valid_name || !schema.is_file() {
+            let known = self.products().unwrap_or_default();
+            return Err(Problem::new(
+                ProblemKind::UnknownProduct,
+                format!("no product `{product}` in {}", display_root(&self.root)),
+            )
+            .with_help(if known.is_empty() {
+                "this store has no products: add schemas/<product>.cedarschema".to_owned()
+            } else {
+                format!("products here: {}", known.join(", "))
+            })
+            .into());
+        }
+        if !folder.is_dir() {
+            return Err(Problem::new(
+                ProblemKind::MissingFolder,
+                format!(
+                    "product `{product}` has a schema but no folder {}",
+                    folder.display()
+                ),
+            )
+            .with_help(format!(
+                "create {} for its policies and entities",
+                folder.display()
+            ))
+            .into());
+        }
+        let mut files = ProductFiles {
+            schema,
+            ..ProductFiles::default()
+        };
+        let mut problems = Problems::new();
+        for path in walk(&folder, limits)? {
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            match FileKind::of(name) {
+                Ok(Some(FileKind::Policies)) => files.policies.push(path),
+                Ok(Some(kind @ (FileKind::EntitiesYaml | FileKind::EntitiesJson))) => {
+                    files.entities.push((path, kind));
+                }
+                Ok(Some(kind)) => files.expectations.push((path, kind)),
+                Ok(None) => {}
+                Err(help) => problems.push(
+                    Problem::new(
+                        ProblemKind::UnknownFile,
+                        format!(
+                            "{}: rolegrid does not know what this file holds",
+                            path.display()
+                        ),
+                    )
+                    .with_help(help),
+                ),
+            }
+        }
+        problems.into_result(files)
+    }
+
+    /// Loads one product into a validated snapshot: all of it or nothing.
+    pub fn load(&self, product: &str, options: &LoadOptions) -> Result<Snapshot, Problems> {
+        let files = self.product_files(product, &options.limits)?;
+        let sources = Sources::read(&files, &options.limits)?;
+        let mut snapshot = build_snapshot(&sources, Some(product), options)?;
+        snapshot.set_origin(self.root.clone(), files);
+        Ok(snapshot)
+    }
+}
+
+/// The root as users wrote it (`.` for the current folder).
+fn display_root(root: &Path) -> String {
+    if root.as_os_str().is_empty() {
+        ".".to_owned()
+    } else {
+        root.display().to_string()
+    }
+}
+
+/// The text of every file a snapshot is built from.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// The schema, if any (explicit mode may have none).
+    pub schema: Option<SourceFile>,
+    /// Policy files, in order.
+    pub policies: Vec<SourceFile>,
+    /// Entity files with their kinds, in order.
+    pub entities: Vec<(SourceFile, FileKind)>,
+}
+
+impl Sources {
+    /// Reads a product's files.
+    pub fn read(files: &ProductFiles, limits: &Limits) -> Result<Self, Problems> {
+        let mut problems = Problems::new();
+        let mut sources = Sources::default();
+        match read_source(&files.schema, limits) {
+            Ok(file) => sources.schema = Some(file),
+            Err(p) => problems.push(p),
+        }
+        for path in &files.policies {
+            match read_source(path, limits) {
+                Ok(file) => sources.policies.push(file),
+                Err(p) => problems.push(p),
+            }
+        }
+        for (path, kind) in &files.entities {
+            match read_source(path, limits) {
+                Ok(file) => sources.entities.push((file, *kind)),
+                Err(p) => problems.push(p),
+            }
+        }
+        problems.into_result(sources)
+    }
+
+    /// Reads explicit files: policies (a file or every `*.cedar` under a
+    /// folder), an optional schema, entity files (YAML or JSON by name).
+    pub fn read_explicit(
+        policies: &Path,
+        schema: Option<&Path>,
+        entities: &[PathBuf],
+        limits: &Limits,
+    ) -> Result<Self, Problems> {
+        let mut problems = Problems::new();
+        let mut sources = Sources::default();
+        let policy_paths = if policies.is_dir() {
+            walk(policies, limits)?
+                .into_iter()
+                .filter(|p| p.extension().is_some_and(|e| e == "cedar"))
+                .collect()
+        } else {
+            vec![policies.to_path_buf()]
+        };
+        for path in &policy_paths {
+            match read_source(path, limits) {
+                Ok(file) => sources.policies.push(file),
+                Err(p) => problems.push(p),
+            }
+        }
+        if let Some(path) = schema {
+            match read_source(path, limits) {
+                Ok(file) => sources.schema = Some(file),
+                Err(p) => problems.push(p),
+            }
+        }
+        for path in entities {
+            let kind = entity_kind_of(path);
+            match read_source(path, limits) {
+                Ok(file) => sources.entities.push((file, kind)),
+                Err(p) => problems.push(p),
+            }
+        }
+        problems.into_result(sources)
+    }
+}
+
+/// Entity file kind by extension: `.json` is Cedar JSON, anything else YAML.
+pub(crate) fn entity_kind_of(path: &Path) -> FileKind {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
+        FileKind::EntitiesJson
+    } else {
+        FileKind::EntitiesYaml
+    }
+}
+
+/// Stack for loading: Cedar's parser and validator recurse on nesting.
+const LOAD_STACK_BYTES: usize = 256 * 1024 * 1024;
+
+/// Runs `f` on a thread with a large stack (address space only; pages are
+/// touched as used), so nested input cannot overflow the caller's stack. A
+/// failure to start the thread, or a panic inside it, becomes a problem.
+pub(crate) fn with_large_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Result<T, Problem> {
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .name("rolegrid-load".into())
+            .stack_size(LOAD_STACK_BYTES)
+            .spawn_scoped(scope, f)
+            .map_err(|e| {
+                Problem::new(
+                    ProblemKind::Io,
+                    format!("cannot start a loader thread: {e}"),
+                )
+            })?;
+        handle.join().map_err(|_| {
+            Problem::new(
+                ProblemKind::Io,
+                "internal error: the loader stopped unexpectedly",
+            )
+            .with_help("please report this input to the rolegrid developers")
+        })
+    })
+}
+
+/// Builds a validated snapshot from sources: schema, then policies, then
+/// entities, collecting every problem; nothing is returned unless all is valid.
+pub fn build_snapshot(
+    sources: &Sources,
+    product: Option<&str>,
+    options: &LoadOptions,
+) -> Result<Snapshot, Problems> {
+    with_large_stack(|| build_snapshot_inner(sources, product, options)).map_err(Problems::from)?
+}
+
+fn build_snapshot_inner(
+    sources: &Sources,
+    product: Option<&str>,
+    options: &LoadOptions,
+) -> Result<Snapshot, Problems> {
+    let mut problems = Problems::new();
+    let schema: Option<Schema> = match &sources.schema {
+        Some(file) => match parse_schema(file) {
+            Ok((schema, warnings)) => {
+                push_warnings(&mut problems, warnings, options.deny_warnings);
+                Some(schema)
+            }
+            Err(errors) => {
+                problems.extend(errors);
+                None
+            }
+        },
+        None => None,
+    };
+    let mut policies = ParsedPolicies::default();
+    for file in &sources.policies {
+        problems.extend(policies.add_file(file, options.policy_ids, &options.limits));
+    }
+    if sources.schema.is_some() && schema.is_none() {
+        // without the schema nothing else can be checked meaningfully
+        return Err(problems);
+    }
+    if let Some(schema) = &schema
+        && !problems.has_errors()
+    {
+        let result = Validator::new(schema.clone()).validate(&policies.set, ValidationMode::Strict);
+        for error in result.validation_errors() {
+            let file = policies.origins.get(error.policy_id()).map(|o| &o.file);
+            problems.push(Problem::from_diagnostic(
+                ProblemKind::PolicyValidation,
+                error,
+                file,
+            ));
+        }
+        let mut warnings = Problems::new();
+        for warning in result.validation_warnings() {
+            let file = policies.origins.get(warning.policy_id()).map(|o| &o.file);
+            warnings.push(
+                Problem::from_diagnostic(ProblemKind::ValidationWarning, warning, file)
+                    .as_warning(),
+            );
+        }
+        push_warnings(&mut problems, warnings, options.deny_warnings);
+    }
+    let mut entities = ParsedEntities::default();
+    for (file, kind) in &sources.entities {
+        problems.extend(entities.add_file(file, *kind, schema.as_ref(), &options.limits));
+    }
+    if problems.has_errors() {
+        return Err(problems);
+    }
+    let (entities, entity_origins) = entities.build(schema.as_ref())?;
+    Ok(Snapshot::new(
+        product.map(str::to_owned),
+        schema,
+        policies.set,
+        policies.origins,
+        entities,
+        entity_origins,
+        problems,
+    ))
+}
+
+/// Adds warnings: as errors when they are denied, else as warnings.
+fn push_warnings(problems: &mut Problems, warnings: Problems, deny: bool) {
+    for warning in warnings {
+        if deny {
+            problems.push(
+                Problem::from_diagnostic(warning.kind(), &warning, warning.file())
+                    .with_help("warnings fail the load; pass --allow-warnings to accept them"),
+            );
+        } else {
+            problems.push(warning);
+        }
+    }
+}
