@@ -21,8 +21,6 @@ pub use entities::EntityOrigin;
 pub use files::{FileKind, ProductFiles};
 pub use policies::{PolicyIds, PolicyOrigin};
 
-#[allow(unused_imports)]
-use entities as _;
 pub(crate) use entities::{ParsedEntities, error_chain, parse_yaml_list, span_of, yaml_problem};
 pub(crate) use files::{io_problem, read_source, walk};
 pub(crate) use policies::ParsedPolicies;
