@@ -33,6 +33,10 @@ pub struct SourceArgs {
     /// Accept validator and schema warnings instead of failing.
     #[arg(long)]
     pub allow_warnings: bool,
+    /// Explicit mode: do not validate policies against the schema (the schema
+    /// still types entities, context and requests), as plain Cedar evaluates.
+    #[arg(long, requires = "schema")]
+    pub no_validate: bool,
 }
 
 /// A loaded snapshot with the entities requests are decided against.
@@ -53,6 +57,7 @@ impl SourceArgs {
     pub(crate) fn load_options(&self) -> LoadOptions {
         LoadOptions {
             deny_warnings: !self.allow_warnings,
+            validate_policies: !self.no_validate,
             policy_ids: if self.positional_ids {
                 PolicyIds::Positional
             } else if self.policies.is_some() {

@@ -42,6 +42,10 @@ use std::path::{Path, PathBuf};
 pub struct LoadOptions {
     /// Validator and schema warnings fail the load (default `true`).
     pub deny_warnings: bool,
+    /// Validate policies against the schema in strict mode (default `true`).
+    /// Turned off only to reproduce Cedar's own behaviour on policies that do
+    /// not validate (the schema still types entities, context and requests).
+    pub validate_policies: bool,
     /// How policies get their ids.
     pub policy_ids: PolicyIds,
     /// Size, nesting and count limits.
@@ -52,6 +56,7 @@ impl Default for LoadOptions {
     fn default() -> Self {
         Self {
             deny_warnings: true,
+            validate_policies: true,
             policy_ids: PolicyIds::RequireAnnotation,
             limits: Limits::default(),
         }
@@ -371,6 +376,7 @@ fn build_snapshot_inner(
         return Err(problems);
     }
     if let Some(schema) = &schema
+        && options.validate_policies
         && !problems.has_errors()
     {
         let result = Validator::new(schema.clone()).validate(&policies.set, ValidationMode::Strict);
