@@ -46,15 +46,12 @@ impl Answer {
         reasons.sort_unstable_by(|a, b| AsRef::<str>::as_ref(a).cmp(b.as_ref()));
         let mut errors: Vec<PolicyError> = diagnostics
             .errors()
-            .map(|e| match e {
-                AuthorizationError::PolicyEvaluationError(e) => PolicyError {
+            .map(|error| {
+                let AuthorizationError::PolicyEvaluationError(e) = error;
+                PolicyError {
                     policy: e.policy_id().to_string(),
                     message: e.inner().to_string(),
-                },
-                other => PolicyError {
-                    policy: String::new(),
-                    message: other.to_string(),
-                },
+                }
             })
             .collect();
         errors.sort_unstable_by(|a, b| a.policy.cmp(&b.policy));

@@ -362,23 +362,8 @@ impl Diagnostic for Problem {
     }
 }
 
-/// A named view of a problem used by renderers so that the file name shows in
-/// the report header (`╭─[path:line:col]`).
-pub(crate) struct Named<'a>(pub &'a Problem);
-
-impl fmt::Debug for Named<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.0, f)
-    }
-}
-impl fmt::Display for Named<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self.0, f)
-    }
-}
-impl std::error::Error for Named<'_> {}
-
-/// Owned form of [`Named`], holding the named source.
+/// A problem with its file as a miette `NamedSource`, so reports name the file
+/// in their header (`╭─[path:line:col]`).
 pub(crate) struct NamedProblem {
     problem: Problem,
     source: Option<NamedSource<Arc<str>>>,

@@ -30,12 +30,16 @@ pub mod cli;
 
 mod answer;
 mod diagnostics;
+mod evaluator;
 mod limits;
+mod reload;
 mod request;
 mod snapshot;
 mod store;
 
 pub use answer::{Answer, PolicyError};
+pub use evaluator::{Evaluator, ReloadEvent, ReloadFailure, ReloadOutcome, Status};
+pub use reload::{DEBOUNCE, Watch, product_of};
 pub use diagnostics::{Location, Problem, ProblemKind, Problems, Renderer, SourceFile};
 pub use limits::Limits;
 pub use request::{RequestSpec, parse_uid};

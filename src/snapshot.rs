@@ -36,6 +36,8 @@ pub struct Snapshot {
     loaded_at: SystemTime,
     root: Option<PathBuf>,
     files: Option<ProductFiles>,
+    fingerprint: u64,
+    generation: u64,
     authorizer: Authorizer,
 }
 
@@ -60,13 +62,31 @@ impl Snapshot {
             loaded_at: SystemTime::now(),
             root: None,
             files: None,
+            fingerprint: 0,
+            generation: 0,
             authorizer: Authorizer::new(),
         }
     }
 
-    pub(crate) fn set_origin(&mut self, root: PathBuf, files: ProductFiles) {
+    pub(crate) fn set_origin(&mut self, root: PathBuf, files: ProductFiles, fingerprint: u64) {
         self.root = Some(root);
         self.files = Some(files);
+        self.fingerprint = fingerprint;
+    }
+
+    pub(crate) fn set_generation(&mut self, generation: u64) {
+        self.generation = generation;
+    }
+
+    /// A hash of the files it was built from (see [`crate::Sources::fingerprint`]).
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
+    /// Its generation in an [`crate::Evaluator`]: 1 for the first load, +1 per swap
+    /// (0 outside an evaluator).
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// The product's name (`None` for explicit files).

@@ -205,10 +205,27 @@ impl Store {
 
     /// Loads one product into a validated snapshot: all of it or nothing.
     pub fn load(&self, product: &str, options: &LoadOptions) -> Result<Snapshot, Problems> {
+        let (files, sources) = self.read(product, options)?;
+        self.build(product, files, &sources, options)
+    }
+
+    /// Reads a product's files (the first half of [`Store::load`]).
+    pub fn read(&self, product: &str, options: &LoadOptions) -> Result<(ProductFiles, Sources), Problems> {
         let files = self.product_files(product, &options.limits)?;
         let sources = Sources::read(&files, &options.limits)?;
-        let mut snapshot = build_snapshot(&sources, Some(product), options)?;
-        snapshot.set_origin(self.root.clone(), files);
+        Ok((files, sources))
+    }
+
+    /// Builds a product's snapshot from what [`Store::read`] read.
+    pub fn build(
+        &self,
+        product: &str,
+        files: ProductFiles,
+        sources: &Sources,
+        options: &LoadOptions,
+    ) -> Result<Snapshot, Problems> {
+        let mut snapshot = build_snapshot(sources, Some(product), options)?;
+        snapshot.set_origin(self.root.clone(), files, sources.fingerprint());
         Ok(snapshot)
     }
 }
@@ -234,6 +251,18 @@ pub struct Sources {
 }
 
 impl Sources {
+    /// A hash of every file's path and content: equal fingerprints mean a
+    /// reload would build the same snapshot.
+    pub fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        for file in self.schema.iter().chain(&self.policies).chain(self.entities.iter().map(|(f, _)| f)) {
+            file.path().hash(&mut hasher);
+            file.text().hash(&mut hasher);
+        }
+        hasher.finish()
+    }
+
     /// Reads a product's files.
     pub fn read(files: &ProductFiles, limits: &Limits) -> Result<Self, Problems> {
         let mut problems = Problems::new();

@@ -1,0 +1,314 @@
+//! The evaluator: the current snapshot of each product behind an atomic
+//! pointer, swapped whole on reload, never blocking readers.
+//!
+//! Guarantees:
+//! - every request is answered wholly from one snapshot (old or new), never a mix;
+//! - readers never wait for a reload: a read is one atomic pointer load;
+//! - a reload that fails (any problem the loader reports) keeps the last good
+//!   snapshot and records the failure ([`Evaluator::status`]);
+//! - a reload whose files have the same content as the current snapshot's does not swap;
+//! - a product whose files disappear keeps serving its last good snapshot, and
+//!   the failure (e.g. `unknown-product`) is recorded until it comes back.
+
+use crate::answer::Answer;
+use crate::diagnostics::{Problem, Problems};
+use crate::snapshot::Snapshot;
+use crate::store::{LoadOptions, ProductFiles, Store};
+use arc_swap::ArcSwap;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+/// Holds the current snapshot of each product of a store and reloads them.
+/// Share it in an `Arc`; every method takes `&self`.
+///
+/// ```no_run
+/// use rolegrid::{Evaluator, LoadOptions};
+/// use std::sync::Arc;
+///
+/// let evaluator = Arc::new(Evaluator::open(".", LoadOptions::default())?);
+/// let _watch = evaluator.watch(|event| eprintln!("{event}"))?;
+/// let answer = evaluator.authorize(
+///     "fireworks",
+///     r#"Fireworks::User::"ada-admin""#,
+///     r#"Fireworks::Action::"viewUsers""#,
+///     r#"Fireworks::Account::"acme""#,
+///     None,
+/// )?;
+/// assert!(answer.is_allowed());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Evaluator {
+    store: Store,
+    options: LoadOptions,
+    products: ArcSwap<BTreeMap<String, Arc<Slot>>>,
+    /// Serialises reloads (writers only; readers never take it).
+    reloading: Mutex<()>,
+}
+
+#[derive(Debug)]
+struct Slot {
+    current: ArcSwap<Snapshot>,
+    last_error: Mutex<Option<ReloadFailure>>,
+}
+
+/// A reload that failed: when, and what was wrong.
+#[derive(Debug, Clone)]
+pub struct ReloadFailure {
+    /// When the reload was tried.
+    pub at: SystemTime,
+    /// What the loader reported.
+    pub problems: Problems,
+}
+
+/// What a reload did.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum ReloadOutcome {
+    /// A new snapshot is being served.
+    Swapped {
+        /// Its generation.
+        generation: u64,
+    },
+    /// The files hold what the current snapshot was built from: nothing swapped.
+    Unchanged,
+    /// The files are invalid: the last good snapshot is kept.
+    Failed(Problems),
+}
+
+/// One reload of one product, as reported to watchers.
+#[derive(Debug, Clone)]
+pub struct ReloadEvent {
+    /// The product.
+    pub product: String,
+    /// What happened.
+    pub outcome: ReloadOutcome,
+    /// How long the reload took.
+    pub took: Duration,
+}
+
+impl std::fmt::Display for ReloadEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ms = self.took.as_secs_f64() * 1000.0;
+        match &self.outcome {
+            ReloadOutcome::Swapped { generation } => {
+                write!(f, "{}: reloaded (generation {generation}, {ms:.1} ms)", self.product)
+            }
+            ReloadOutcome::Unchanged => write!(f, "{}: unchanged", self.product),
+            ReloadOutcome::Failed(problems) => {
+                write!(f, "{}: reload failed, keeping the last good snapshot:", self.product)?;
+                for problem in problems {
+                    match problem.location() {
+                        Some(location) => write!(f, "\n  {location}: {}", problem.message())?,
+                        None => write!(f, "\n  {problem}")?,
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// What a service can ask about a product.
+#[derive(Debug, Clone)]
+pub struct Status {
+    /// The generation being served.
+    pub generation: u64,
+    /// When the served snapshot was loaded.
+    pub loaded_at: SystemTime,
+    /// The files it was loaded from.
+    pub files: Option<ProductFiles>,
+    /// The last failed reload since the last good one, if any.
+    pub last_error: Option<ReloadFailure>,
+}
+
+impl Evaluator {
+    /// Loads every product of the store at `root`; fails (loading nothing) if any product is invalid.
+    pub fn open(root: impl Into<PathBuf>, options: LoadOptions) -> Result<Self, Problems> {
+        let store = Store::open(root)?;
+        let products = store.products()?;
+        Self::with_products(store, &products, options)
+    }
+
+    /// Loads only the named products of the store at `root`.
+    pub fn open_products(
+        root: impl Into<PathBuf>,
+        products: &[String],
+        options: LoadOptions,
+    ) -> Result<Self, Problems> {
+        Self::with_products(Store::open(root)?, products, options)
+    }
+
+    fn with_products(store: Store, products: &[String], options: LoadOptions) -> Result<Self, Problems> {
+        let mut map = BTreeMap::new();
+        let mut problems = Problems::new();
+        for product in products {
+            match store.load(product, &options) {
+                Ok(mut snapshot) => {
+                    snapshot.set_generation(1);
+                    map.insert(
+                        product.clone(),
+                        Arc::new(Slot {
+                            current: ArcSwap::from_pointee(snapshot),
+                            last_error: Mutex::new(None),
+                        }),
+                    );
+                }
+                Err(errors) => problems.extend(errors),
+            }
+        }
+        problems.into_result(Self {
+            store,
+            options,
+            products: ArcSwap::from_pointee(map),
+            reloading: Mutex::new(()),
+        })
+    }
+
+    /// The store's root.
+    pub fn root(&self) -> &Path {
+        self.store.root()
+    }
+
+    /// The products being served.
+    pub fn products(&self) -> Vec<String> {
+        self.products.load().keys().cloned().collect()
+    }
+
+    /// The current snapshot of a product (hold it to answer several requests from one snapshot).
+    pub fn snapshot(&self, product: &str) -> Option<Arc<Snapshot>> {
+        self.products.load().get(product).map(|slot| slot.current.load_full())
+    }
+
+    /// Runs `f` on the current snapshot without taking a reference count.
+    pub fn with_snapshot<R>(&self, product: &str, f: impl FnOnce(&Snapshot) -> R) -> Option<R> {
+        let products = self.products.load();
+        let slot = products.get(product)?;
+        let snapshot = slot.current.load();
+        Some(f(&snapshot))
+    }
+
+    /// Builds and decides one request, both against the same current snapshot.
+    pub fn authorize(
+        &self,
+        product: &str,
+        principal: &str,
+        action: &str,
+        resource: &str,
+        context: Option<serde_json::Value>,
+    ) -> Result<Answer, Problem> {
+        self.with_snapshot(product, |snapshot| {
+            let request = snapshot.request(principal, action, resource, context)?;
+            Ok(snapshot.authorize(&request))
+        })
+        .unwrap_or_else(|| Err(unknown_product(product)))
+    }
+
+    /// What is being served for a product, and the last reload error.
+    pub fn status(&self, product: &str) -> Option<Status> {
+        let products = self.products.load();
+        let slot = products.get(product)?;
+        let snapshot = slot.current.load();
+        Some(Status {
+            generation: snapshot.generation(),
+            loaded_at: snapshot.loaded_at(),
+            files: snapshot.files().cloned(),
+            last_error: slot.last_error.lock().unwrap_or_else(PoisonError::into_inner).clone(),
+        })
+    }
+
+    /// Reloads a product from its files: swaps in a new snapshot if they
+    /// changed and are valid, keeps the current one otherwise. A product the
+    /// evaluator does not serve yet is added when it loads.
+    pub fn reload(&self, product: &str) -> ReloadEvent {
+        let started = Instant::now();
+        let _writer = self.reloading.lock().unwrap_or_else(PoisonError::into_inner);
+        let slot = self.products.load().get(product).cloned();
+        let outcome = self.reload_slot(product, slot.as_deref());
+        let event = ReloadEvent {
+            product: product.to_owned(),
+            outcome,
+            took: started.elapsed(),
+        };
+        match &event.outcome {
+            ReloadOutcome::Swapped { generation } => {
+                tracing::info!(product, generation, took_ms = event.took.as_millis() as u64, "reloaded");
+            }
+            ReloadOutcome::Unchanged => tracing::debug!(product, "unchanged"),
+            ReloadOutcome::Failed(problems) => {
+                for problem in problems {
+                    let location = problem.location().map(|l| l.to_string()).unwrap_or_default();
+                    tracing::warn!(product, %location, message = problem.message(), "reload failed; keeping the last good snapshot");
+                }
+            }
+        }
+        event
+    }
+
+    fn reload_slot(&self, product: &str, slot: Option<&Slot>) -> ReloadOutcome {
+        let read = self.store.read(product, &self.options);
+        let (files, sources) = match read {
+            Ok(read) => read,
+            Err(problems) => return self.fail(slot, problems),
+        };
+        let current_generation = match slot {
+            Some(slot) => {
+                let current = slot.current.load();
+                if current.fingerprint() == sources.fingerprint() {
+                    *slot.last_error.lock().unwrap_or_else(PoisonError::into_inner) = None;
+                    return ReloadOutcome::Unchanged;
+                }
+                current.generation()
+            }
+            None => 0,
+        };
+        let mut snapshot = match self.store.build(product, files, &sources, &self.options) {
+            Ok(snapshot) => snapshot,
+            Err(problems) => return self.fail(slot, problems),
+        };
+        let generation = current_generation + 1;
+        snapshot.set_generation(generation);
+        match slot {
+            Some(slot) => {
+                slot.current.store(Arc::new(snapshot));
+                *slot.last_error.lock().unwrap_or_else(PoisonError::into_inner) = None;
+            }
+            None => {
+                let slot = Arc::new(Slot {
+                    current: ArcSwap::from_pointee(snapshot),
+                    last_error: Mutex::new(None),
+                });
+                self.products.rcu(|map| {
+                    let mut map = BTreeMap::clone(map);
+                    map.insert(product.to_owned(), Arc::clone(&slot));
+                    map
+                });
+            }
+        }
+        ReloadOutcome::Swapped { generation }
+    }
+
+    fn fail(&self, slot: Option<&Slot>, problems: Problems) -> ReloadOutcome {
+        if let Some(slot) = slot {
+            *slot.last_error.lock().unwrap_or_else(PoisonError::into_inner) = Some(ReloadFailure {
+                at: SystemTime::now(),
+                problems: problems.clone(),
+            });
+        }
+        ReloadOutcome::Failed(problems)
+    }
+
+    /// Reads the options the evaluator loads with.
+    pub fn options(&self) -> &LoadOptions {
+        &self.options
+    }
+}
+
+fn unknown_product(product: &str) -> Problem {
+    Problem::new(
+        crate::diagnostics::ProblemKind::UnknownProduct,
+        format!("the evaluator serves no product `{product}`"),
+    )
+}
