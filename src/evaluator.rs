@@ -46,6 +46,8 @@ pub struct Evaluator {
     products: ArcSwap<BTreeMap<String, Arc<Slot>>>,
     /// Serialises reloads (writers only; readers never take it).
     reloading: Mutex<()>,
+    /// Whether products that appear later are served (true for [`Evaluator::open`]).
+    adopt_new: bool,
 }
 
 #[derive(Debug)]
@@ -129,7 +131,9 @@ impl Evaluator {
     pub fn open(root: impl Into<PathBuf>, options: LoadOptions) -> Result<Self, Problems> {
         let store = Store::open(root)?;
         let products = store.products()?;
-        Self::with_products(store, &products, options)
+        let mut evaluator = Self::with_products(store, &products, options)?;
+        evaluator.adopt_new = true;
+        Ok(evaluator)
     }
 
     /// Loads only the named products of the store at `root`.
@@ -164,6 +168,7 @@ impl Evaluator {
             options,
             products: ArcSwap::from_pointee(map),
             reloading: Mutex::new(()),
+            adopt_new: false,
         })
     }
 
@@ -175,6 +180,12 @@ impl Evaluator {
     /// The products being served.
     pub fn products(&self) -> Vec<String> {
         self.products.load().keys().cloned().collect()
+    }
+
+    /// Whether a change to `product`'s files concerns this evaluator: it
+    /// serves the product, or it was opened on the whole store.
+    pub fn follows(&self, product: &str) -> bool {
+        self.adopt_new || self.products.load().contains_key(product)
     }
 
     /// The current snapshot of a product (hold it to answer several requests from one snapshot).

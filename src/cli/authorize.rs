@@ -6,8 +6,12 @@ use super::source::{Loaded, SourceArgs};
 use crate::answer::Answer;
 use crate::diagnostics::{Problem, ProblemKind, Problems};
 use crate::request::RequestSpec;
+use crate::evaluator::{Evaluator, ReloadOutcome};
+use crate::snapshot::Snapshot;
+use cedar_policy::Entities;
 use std::io::{BufRead, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Arguments of `rolegrid authorize`.
 #[derive(Debug, clap::Args)]
@@ -32,10 +36,19 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
+    /// With --requests and --product: keep running, answer each line at once
+    /// (flushed), and hot-reload the product when its files change.
+    #[arg(long, requires_all = ["requests", "product"])]
+    watch: bool,
 }
 
 /// Runs `rolegrid authorize`.
 pub fn run(args: &Args) -> ExitStatus {
+    if args.watch
+        && let Some(path) = &args.requests
+    {
+        return run_watch(args, path);
+    }
     let loaded = match args.source.load() {
         Ok(loaded) => loaded,
         Err(problems) => {
@@ -120,75 +133,74 @@ fn human(answer: &Answer, loaded: &Loaded) -> String {
     text
 }
 
-fn run_batch(args: &Args, loaded: &Loaded, path: &std::path::Path) -> ExitStatus {
-    let input: Box<dyn BufRead> = if path.as_os_str() == "-" {
-        Box::new(std::io::stdin().lock())
-    } else {
-        match std::fs::File::open(path) {
-            Ok(file) => Box::new(std::io::BufReader::new(file)),
-            Err(e) => {
-                report(&crate::store::io_problem(path, &e).into());
-                return ExitStatus::Error;
-            }
+fn open_input(path: &Path) -> Result<Box<dyn BufRead>, Problems> {
+    if path.as_os_str() == "-" {
+        return Ok(Box::new(std::io::stdin().lock()));
+    }
+    std::fs::File::open(path)
+        .map(|file| Box::new(std::io::BufReader::new(file)) as Box<dyn BufRead>)
+        .map_err(|e| crate::store::io_problem(path, &e).into())
+}
+
+/// Answers one request line against one snapshot: the output line, and
+/// whether the request was well-formed.
+fn answer_line(snapshot: &Snapshot, entities: &Entities, line: &str, number: usize, format: Format) -> (String, bool) {
+    match RequestSpec::from_json_line(line).and_then(|spec| spec.build(snapshot.schema())) {
+        Ok(request) => {
+            let answer = snapshot.authorize_with(&request, entities);
+            let text = match format {
+                Format::Json => answer.to_json().to_string(),
+                Format::Human => {
+                    let reasons: Vec<&str> = answer.reasons().iter().map(AsRef::as_ref).collect();
+                    let mut text = format!("{number}: {}", if answer.is_allowed() { "ALLOW" } else { "DENY" });
+                    if !reasons.is_empty() {
+                        text.push_str(&format!(" ({})", reasons.join(", ")));
+                    }
+                    for error in answer.errors() {
+                        text.push_str(&format!("; error in {}: {}", error.policy, error.message));
+                    }
+                    text
+                }
+            };
+            (text, true)
         }
-    };
+        Err(problem) => {
+            let text = match format {
+                Format::Json => serde_json::json!({"error": {"line": number, "kind": problem.kind().code(), "message": problem.message()}}).to_string(),
+                Format::Human => format!("{number}: error: {}", problem.message()),
+            };
+            (text, false)
+        }
+    }
+}
+
+/// Reads request lines and writes one answer line each, in order; `answer`
+/// decides one line. Flushes after every line when `flush_each`.
+fn answer_lines(
+    input: Box<dyn BufRead>,
+    flush_each: bool,
+    mut answer: impl FnMut(&str, usize) -> (String, bool),
+) -> ExitStatus {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut status = ExitStatus::Success;
-    let schema = loaded.snapshot.schema();
     for (index, line) in input.lines().enumerate() {
         let number = index + 1;
         let line = match line {
             Ok(line) => line,
             Err(e) => {
-                report(&Problems::from(Problem::new(
-                    ProblemKind::Io,
-                    format!("cannot read line {number}: {e}"),
-                )));
+                let _ = out.flush();
+                report(&Problems::from(Problem::new(ProblemKind::Io, format!("cannot read request line {number}: {e}"))));
                 return ExitStatus::Error;
             }
         };
         if line.trim().is_empty() {
             continue;
         }
-        let result = RequestSpec::from_json_line(&line).and_then(|spec| spec.build(schema));
-        let written = match result {
-            Ok(request) => {
-                let answer = loaded.snapshot.authorize_with(&request, loaded.entities());
-                match args.format {
-                    Format::Json => writeln!(out, "{}", answer.to_json()),
-                    Format::Human => {
-                        let reasons: Vec<&str> =
-                            answer.reasons().iter().map(AsRef::as_ref).collect();
-                        let mut text = format!(
-                            "{number}: {}",
-                            if answer.is_allowed() { "ALLOW" } else { "DENY" }
-                        );
-                        if !reasons.is_empty() {
-                            text.push_str(&format!(" ({})", reasons.join(", ")));
-                        }
-                        for error in answer.errors() {
-                            text.push_str(&format!(
-                                "; error in {}: {}",
-                                error.policy, error.message
-                            ));
-                        }
-                        writeln!(out, "{text}")
-                    }
-                }
-            }
-            Err(problem) => {
-                status = ExitStatus::Error;
-                match args.format {
-                    Format::Json => writeln!(
-                        out,
-                        "{}",
-                        serde_json::json!({"error": {"line": number, "kind": problem.kind().code(), "message": problem.message()}})
-                    ),
-                    Format::Human => writeln!(out, "{number}: error: {}", problem.message()),
-                }
-            }
-        };
-        if written.is_err() {
+        let (text, ok) = answer(&line, number);
+        if !ok {
+            status = ExitStatus::Error;
+        }
+        if writeln!(out, "{text}").is_err() || (flush_each && out.flush().is_err()) {
             return ExitStatus::Error;
         }
     }
@@ -196,4 +208,84 @@ fn run_batch(args: &Args, loaded: &Loaded, path: &std::path::Path) -> ExitStatus
         return ExitStatus::Error;
     }
     status
+}
+
+fn run_batch(args: &Args, loaded: &Loaded, path: &Path) -> ExitStatus {
+    let input = match open_input(path) {
+        Ok(input) => input,
+        Err(problems) => {
+            report(&problems);
+            return ExitStatus::Error;
+        }
+    };
+    let entities = loaded.entities();
+    answer_lines(input, false, |line, number| answer_line(&loaded.snapshot, entities, line, number, args.format))
+}
+
+/// `--watch`: serve request lines from a hot-reloaded product, one answer per
+/// line, flushed at once; reloads are reported on stderr.
+fn run_watch(args: &Args, path: &Path) -> ExitStatus {
+    let Some(product) = args.source.product.clone() else {
+        report(&Problem::new(ProblemKind::Request, "--watch needs --product").into());
+        return ExitStatus::Error;
+    };
+    let evaluator = match Evaluator::open_products(&args.source.root, std::slice::from_ref(&product), args.source.load_options()) {
+        Ok(evaluator) => Arc::new(evaluator),
+        Err(problems) => {
+            report(&problems);
+            return ExitStatus::Error;
+        }
+    };
+    let extra = match args.source.read_entity_files() {
+        Ok(files) => files,
+        Err(problems) => {
+            report(&problems);
+            return ExitStatus::Error;
+        }
+    };
+    let _watch = match evaluator.watch(|event| {
+        match &event.outcome {
+            ReloadOutcome::Failed(problems) => {
+                eprintln!("rolegrid: {}: reload failed; still answering with the last good snapshot", event.product);
+                report(problems);
+            }
+            _ => eprintln!("rolegrid: {event}"),
+        }
+    }) {
+        Ok(watch) => watch,
+        Err(problem) => {
+            report(&problem.into());
+            return ExitStatus::Error;
+        }
+    };
+    let input = match open_input(path) {
+        Ok(input) => input,
+        Err(problems) => {
+            report(&problems);
+            return ExitStatus::Error;
+        }
+    };
+    let limits = args.source.load_options().limits;
+    // extra entities are merged into each generation once, not per request
+    let mut merged: Option<(u64, Entities)> = None;
+    answer_lines(input, true, |line, number| {
+        evaluator
+            .with_snapshot(&product, |snapshot| {
+                if extra.is_empty() {
+                    return answer_line(snapshot, snapshot.entities(), line, number, args.format);
+                }
+                if merged.as_ref().is_none_or(|(generation, _)| *generation != snapshot.generation()) {
+                    match snapshot.with_entities(&extra, &limits) {
+                        Ok(entities) => merged = Some((snapshot.generation(), entities)),
+                        Err(problems) => {
+                            report(&problems);
+                            return (format!("{number}: error: the extra entities do not fit this snapshot"), false);
+                        }
+                    }
+                }
+                let entities = merged.as_ref().map_or_else(|| snapshot.entities(), |(_, e)| e);
+                answer_line(snapshot, entities, line, number, args.format)
+            })
+            .unwrap_or_else(|| (format!("{number}: error: product `{product}` is not served"), false))
+    })
 }

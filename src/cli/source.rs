@@ -54,6 +54,20 @@ impl Loaded {
 }
 
 impl SourceArgs {
+    /// Reads the `--entities` files.
+    pub(crate) fn read_entity_files(&self) -> Result<Vec<crate::diagnostics::SourceFile>, Problems> {
+        let limits = self.load_options().limits;
+        let mut files = Vec::new();
+        let mut problems = Problems::new();
+        for path in &self.entities {
+            match read_source(path, &limits) {
+                Ok(file) => files.push(file),
+                Err(p) => problems.push(p),
+            }
+        }
+        problems.into_result(files)
+    }
+
     pub(crate) fn load_options(&self) -> LoadOptions {
         LoadOptions {
             deny_warnings: !self.allow_warnings,
@@ -97,17 +111,7 @@ impl SourceArgs {
                 entities: None,
             });
         }
-        let mut files = Vec::new();
-        let mut problems = Problems::new();
-        for path in &self.entities {
-            match read_source(path, &options.limits) {
-                Ok(file) => files.push(file),
-                Err(p) => problems.push(p),
-            }
-        }
-        if !problems.is_empty() {
-            return Err(problems);
-        }
+        let files = self.read_entity_files()?;
         let entities = snapshot.with_entities(&files, &options.limits)?;
         Ok(Loaded {
             snapshot,

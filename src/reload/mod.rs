@@ -85,6 +85,7 @@ impl Evaluator {
                 .iter()
                 .flat_map(|event| event.paths.iter())
                 .filter_map(|path| product_of(&watched_root, path))
+                .filter(|product| evaluator.follows(product))
                 .collect();
             for product in products {
                 let event = evaluator.reload(&product);
