@@ -32,6 +32,7 @@ mod answer;
 mod diagnostics;
 mod evaluator;
 mod limits;
+pub mod matrix;
 mod reload;
 mod request;
 mod snapshot;

@@ -2,6 +2,7 @@
 //! `run` returning an [`ExitStatus`].
 
 mod authorize;
+mod matrix;
 mod output;
 mod source;
 
@@ -43,6 +44,8 @@ pub struct Cli {
 enum Command {
     /// Decide requests: one from flags, or many from JSON Lines.
     Authorize(authorize::Args),
+    /// Render the effective role × action table computed from the policies.
+    Matrix(matrix::Args),
 }
 
 /// Parses the process arguments, runs the command, returns its exit code.
@@ -65,5 +68,6 @@ pub fn main() -> ExitCode {
 pub fn run(cli: Cli) -> ExitStatus {
     match cli.command {
         Command::Authorize(args) => authorize::run(&args),
+        Command::Matrix(args) => matrix::run(&args),
     }
 }
