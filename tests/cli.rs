@@ -1,0 +1,757 @@
+//! The command line as users run it: exit codes, the human and JSON answers,
+//! batch mode (`--requests FILE` and `-`), explicit mode (`--policies`,
+//! `--schema`, `--entities`, positional ids) and extra entities with
+//! `--product`. Each run is snapshotted whole: exit code, stdout, stderr.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use common::{Run, TempStore, run, run_stdin};
+
+/// `authorize --root tests/fixtures/errors-base -p shop` plus `args`.
+fn shop(args: &[&str]) -> Run {
+    let mut all = vec![
+        "authorize",
+        "--root",
+        "tests/fixtures/errors-base",
+        "-p",
+        "shop",
+    ];
+    all.extend_from_slice(args);
+    run(&all)
+}
+
+/// `authorize --root tests/fixtures/errors-base -p shop --requests -` with `stdin`.
+fn shop_batch(extra: &[&str], stdin: &str) -> Run {
+    let mut all = vec![
+        "authorize",
+        "--root",
+        "tests/fixtures/errors-base",
+        "-p",
+        "shop",
+        "--requests",
+        "-",
+    ];
+    all.extend_from_slice(extra);
+    run_stdin(&all, stdin)
+}
+
+fn snap(run: &Run) -> String {
+    run.snapshot_text(&[])
+}
+
+const ALICE: &str = r#"Shop::User::"alice""#;
+const GIL: &str = r#"Shop::User::"gil""#;
+const VIEW: &str = r#"Shop::Action::"view""#;
+const EDIT: &str = r#"Shop::Action::"edit""#;
+const README: &str = r#"Shop::Doc::"readme""#;
+const PLAN: &str = r#"Shop::Doc::"plan""#;
+
+// ---------------------------------------------------------------- exit codes
+
+#[test]
+fn exit_0_when_allowed() {
+    let run = shop(&["--principal", ALICE, "--action", VIEW, "--resource", README]);
+    run.assert_code(0);
+    insta::assert_snapshot!(snap(&run));
+}
+
+#[test]
+fn exit_0_when_denied_by_default() {
+    // a decision was made: denial is an answer, not an error
+    let run = shop(&["--principal", ALICE, "--action", VIEW, "--resource", PLAN]);
+    run.assert_code(0);
+    insta::assert_snapshot!(snap(&run));
+}
+
+#[test]
+fn exit_0_when_denied_by_a_forbid() {
+    let run = shop(&["--principal", GIL, "--action", VIEW, "--resource", README]);
+    run.assert_code(0);
+    insta::assert_snapshot!(snap(&run));
+}
+
+#[test]
+fn exit_2_on_invalid_input() {
+    // a store that does not load, a request that does not fit the schema
+    run(&[
+        "authorize",
+        "--root",
+        "tests/fixtures/errors-policy-syntax",
+        "-p",
+        "shop",
+        "--principal",
+        ALICE,
+        "--action",
+        VIEW,
+        "--resource",
+        README,
+    ])
+    .assert_code(2);
+    shop(&[
+        "--principal",
+        README,
+        "--action",
+        VIEW,
+        "--resource",
+        README,
+    ])
+    .assert_code(2);
+}
+
+#[test]
+fn exit_2_on_usage_errors() {
+    // no request
+    let run = shop(&[]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("--principal"), "{}", run.stderr);
+    // neither --product nor --policies
+    let run = common::run(&[
+        "authorize",
+        "--principal",
+        ALICE,
+        "--action",
+        VIEW,
+        "--resource",
+        README,
+    ]);
+    run.assert_code(2);
+    insta::assert_snapshot!("no_source", snap(&run));
+    // both --product and --policies
+    common::run(&[
+        "authorize",
+        "-p",
+        "imagekit",
+        "--policies",
+        "policies/imagekit",
+        "--principal",
+        ALICE,
+        "--action",
+        VIEW,
+        "--resource",
+        README,
+    ])
+    .assert_code(2);
+    // --requests with a single request's flags
+    shop(&["--requests", "-", "--principal", ALICE]).assert_code(2);
+    // an unknown command, an unknown flag, a bad --format
+    common::run(&["authorise"]).assert_code(2);
+    shop(&["--principle", ALICE]).assert_code(2);
+    shop(&[
+        "--principal",
+        ALICE,
+        "--action",
+        VIEW,
+        "--resource",
+        README,
+        "--format",
+        "xml",
+    ])
+    .assert_code(2);
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    let run = common::run(&["--help"]);
+    run.assert_code(0);
+    assert!(run.stdout.contains("authorize"));
+    let run = common::run(&["authorize", "--help"]);
+    run.assert_code(0);
+    for flag in [
+        "--root",
+        "--product",
+        "--policies",
+        "--schema",
+        "--entities",
+        "--requests",
+        "--format",
+    ] {
+        assert!(run.stdout.contains(flag), "{flag} missing from --help");
+    }
+    let run = common::run(&["--version"]);
+    run.assert_code(0);
+    assert_eq!(
+        run.stdout.trim(),
+        format!("rolegrid {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn no_color_gives_plain_reports() {
+    let run = shop(&[
+        "--principal",
+        README,
+        "--action",
+        VIEW,
+        "--resource",
+        README,
+    ]);
+    run.assert_code(2);
+    assert!(!run.stderr.contains('\u{1b}'), "escape codes with NO_COLOR");
+    assert!(!run.stdout.contains('\u{1b}'));
+}
+
+// ------------------------------------------------------------- JSON answers
+
+#[test]
+fn json_answer_shape() {
+    let run = shop(&[
+        "--principal",
+        ALICE,
+        "--action",
+        EDIT,
+        "--resource",
+        PLAN,
+        "--context",
+        r#"{"ticket": 7}"#,
+        "--format",
+        "json",
+    ]);
+    run.assert_code(0);
+    insta::assert_snapshot!(snap(&run));
+    let value: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let object = value.as_object().unwrap();
+    let keys: Vec<&str> = object.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["decision", "reasons", "errors"]);
+    assert_eq!(value["decision"], "allow");
+    assert_eq!(value["reasons"], serde_json::json!(["owner-edits"]));
+    assert_eq!(value["errors"], serde_json::json!([]));
+    // exactly one line
+    assert_eq!(run.stdout.lines().count(), 1);
+}
+
+#[test]
+fn json_answer_with_evaluation_errors() {
+    // explicit mode without a schema: nothing is validated, so a policy can
+    // fail at evaluation; the error names the policy and the request goes on
+    let store = TempStore::new();
+    store.write(
+        "p.cedar",
+        concat!(
+            "@id(\"needs-level\")\n",
+            "permit (principal, action, resource) when { context.level > 3 };\n",
+            "@id(\"everyone\")\n",
+            "permit (principal, action, resource);\n",
+            "forbid (principal, action, resource) when { principal.banned };\n",
+        ),
+    );
+    let args = [
+        "authorize",
+        "--policies",
+        "p.cedar",
+        "--principal",
+        r#"User::"a""#,
+        "--action",
+        r#"Action::"view""#,
+        "--resource",
+        r#"File::"f""#,
+    ];
+    let mut json = args.to_vec();
+    json.extend(["--format", "json"]);
+    let run = store.run(&json);
+    run.assert_code(0);
+    insta::assert_snapshot!("json_evaluation_errors", snap(&run));
+    let value: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(value["decision"], "allow");
+    assert_eq!(value["reasons"], serde_json::json!(["everyone"]));
+    let errors = value["errors"].as_array().unwrap();
+    let policies: Vec<&str> = errors
+        .iter()
+        .map(|e| e["policy"].as_str().unwrap())
+        .collect();
+    assert_eq!(policies, ["needs-level", "policy2"]);
+    for error in errors {
+        let keys: Vec<&str> = error
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys, ["policy", "message"]);
+    }
+    let run = store.run(&args);
+    run.assert_code(0);
+    insta::assert_snapshot!("human_evaluation_errors", snap(&run));
+}
+
+// ---------------------------------------------------------------- batch mode
+
+/// Five request lines; the third is not JSON, the fifth names an action the
+/// schema lacks. One blank line is skipped (but counted).
+fn batch_lines() -> String {
+    [
+        r#"{"principal": "Shop::User::\"alice\"", "action": "Shop::Action::\"view\"", "resource": "Shop::Doc::\"readme\""}"#,
+        r#"{"principal": {"type": "Shop::User", "id": "alice"}, "action": {"type": "Shop::Action", "id": "edit"}, "resource": {"type": "Shop::Doc", "id": "plan"}, "context": {"ticket": 1}}"#,
+        r#"{"principal": "Shop::User::\"alice\"", "action": "#,
+        "",
+        r#"{"principal": "Shop::User::\"gil\"", "action": "Shop::Action::\"view\"", "resource": "Shop::Doc::\"readme\""}"#,
+        r#"{"principal": "Shop::User::\"gil\"", "action": "Shop::Action::\"share\"", "resource": "Shop::Doc::\"readme\""}"#,
+        r#"{"principal": "Shop::User::\"alice\"", "action": "Shop::Action::\"view\"", "resource": "Shop::Doc::\"plan\"", "context": {}}"#,
+    ]
+    .join("\n")
+        + "\n"
+}
+
+#[test]
+fn batch_from_stdin_answers_every_line_and_exits_2_on_a_bad_one() {
+    let run = shop_batch(&[], &batch_lines());
+    run.assert_code(2);
+    insta::assert_snapshot!(snap(&run));
+    let numbers: Vec<&str> = run
+        .stdout
+        .lines()
+        .map(|l| l.split(':').next().unwrap())
+        .collect();
+    assert_eq!(numbers, ["1", "2", "3", "5", "6", "7"]);
+}
+
+#[test]
+fn batch_from_a_file_in_json() {
+    let store = TempStore::new();
+    let requests = store.write("requests.jsonl", &batch_lines());
+    let run = common::run(&[
+        "authorize",
+        "--root",
+        "tests/fixtures/errors-base",
+        "-p",
+        "shop",
+        "--requests",
+        requests.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    run.assert_code(2);
+    insta::assert_snapshot!(run.snapshot_text(&[(&store.path_str(), "[TMP]")]));
+    let lines: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 6);
+    for (index, line) in lines.iter().enumerate() {
+        let keys: Vec<&str> = line
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        if index == 2 || index == 4 {
+            assert_eq!(keys, ["error"]);
+            let error_keys: Vec<&str> = line["error"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            assert_eq!(error_keys, ["line", "kind", "message"]);
+        } else {
+            assert_eq!(keys, ["decision", "reasons", "errors"]);
+        }
+    }
+    assert_eq!(lines[2]["error"]["line"], 3);
+    assert_eq!(lines[4]["error"]["line"], 6);
+    assert_eq!(lines[4]["error"]["kind"], "request");
+}
+
+#[test]
+fn batch_of_good_lines_exits_0_and_keeps_order() {
+    let line = |who: &str, doc: &str| {
+        format!(
+            r#"{{"principal": "Shop::User::\"{who}\"", "action": "Shop::Action::\"view\"", "resource": "Shop::Doc::\"{doc}\""}}"#
+        )
+    };
+    let mut input = String::new();
+    let mut expected = String::new();
+    for i in 0..200 {
+        let (who, doc, answer) = match i % 3 {
+            0 => ("alice", "readme", "ALLOW (public-view)"),
+            1 => ("alice", "plan", "DENY"),
+            _ => ("gil", "readme", "DENY (tenant-isolation)"),
+        };
+        input.push_str(&line(who, doc));
+        input.push('\n');
+        expected.push_str(&format!("{}: {answer}\n", i + 1));
+    }
+    let run = shop_batch(&[], &input);
+    run.assert_code(0);
+    assert_eq!(run.stdout, expected);
+    assert!(run.stderr.is_empty());
+}
+
+#[test]
+fn batch_of_nothing_exits_0() {
+    let run = shop_batch(&[], "");
+    run.assert_code(0);
+    assert!(run.stdout.is_empty());
+    let run = shop_batch(&[], "\n  \n\n");
+    run.assert_code(0);
+    assert!(run.stdout.is_empty());
+}
+
+#[test]
+fn batch_request_errors_by_kind() {
+    let input = [
+        // not an object
+        "[1, 2]",
+        // a field rolegrid does not know
+        r#"{"principal": "Shop::User::\"alice\"", "action": "Shop::Action::\"view\"", "resource": "Shop::Doc::\"readme\"", "contxt": {}}"#,
+        // a missing field
+        r#"{"principal": "Shop::User::\"alice\"", "action": "Shop::Action::\"view\""}"#,
+        // a bad uid
+        r#"{"principal": "alice", "action": "Shop::Action::\"view\"", "resource": "Shop::Doc::\"readme\""}"#,
+        // a context of the wrong type
+        r#"{"principal": "Shop::User::\"alice\"", "action": "Shop::Action::\"edit\"", "resource": "Shop::Doc::\"plan\"", "context": {"ticket": "one"}}"#,
+        // a context that is not an object
+        r#"{"principal": "Shop::User::\"alice\"", "action": "Shop::Action::\"edit\"", "resource": "Shop::Doc::\"plan\"", "context": 1}"#,
+        // fine
+        r#"{"principal": "Shop::User::\"alice\"", "action": "Shop::Action::\"edit\"", "resource": "Shop::Doc::\"plan\"", "context": {"ticket": 1}}"#,
+    ]
+    .join("\n");
+    let run = shop_batch(&["--format", "json"], &input);
+    run.assert_code(2);
+    insta::assert_snapshot!(snap(&run));
+    assert_eq!(run.stdout.lines().count(), 7);
+}
+
+#[test]
+#[ignore = "bug: a request line that is not UTF-8 stops batch mode: `cannot read request line 2: stream did not contain valid UTF-8` on stderr, exit 2, and the lines after it get no answer (a malformed line should get an error answer and the rest go on)"]
+fn batch_goes_on_after_a_line_that_is_not_utf8() {
+    let store = TempStore::new();
+    let good = r#"{"principal": "Shop::User::\"alice\"", "action": "Shop::Action::\"view\"", "resource": "Shop::Doc::\"readme\""}"#;
+    let mut bytes = Vec::new();
+    bytes.extend_from_slice(good.as_bytes());
+    bytes.extend_from_slice(b"\n{\"principal\": \"Shop::User::\\\"al\xffce\\\"\"}\n");
+    bytes.extend_from_slice(good.as_bytes());
+    bytes.push(b'\n');
+    let requests = store.write_bytes("requests.jsonl", &bytes);
+    let run = common::run(&[
+        "authorize",
+        "--root",
+        "tests/fixtures/errors-base",
+        "-p",
+        "shop",
+        "--requests",
+        requests.to_str().unwrap(),
+    ]);
+    run.assert_code(2);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", run.snapshot_text(&[]));
+    assert!(lines[1].starts_with("2: error"));
+    assert_eq!(lines[2], "3: ALLOW (public-view)");
+}
+
+#[test]
+fn batch_file_that_does_not_exist() {
+    let run = shop(&["--requests", "tests/fixtures/no-such-requests.jsonl"]);
+    run.assert_code(2);
+    insta::assert_snapshot!(snap(&run));
+}
+
+// ------------------------------------------------------------- explicit mode
+
+const EXPLICIT: &str = "tests/fixtures/explicit-basic";
+
+fn explicit(extra: &[&str], principal: &str, action: &str, resource: &str) -> Run {
+    let policies = format!("{EXPLICIT}/policies.cedar");
+    let schema = format!("{EXPLICIT}/schema.cedarschema");
+    let entities = format!("{EXPLICIT}/entities.json");
+    let mut args = vec![
+        "authorize",
+        "--policies",
+        &policies,
+        "--schema",
+        &schema,
+        "--entities",
+        &entities,
+    ];
+    args.extend_from_slice(extra);
+    args.extend([
+        "--principal",
+        principal,
+        "--action",
+        action,
+        "--resource",
+        resource,
+    ]);
+    run(&args)
+}
+
+#[test]
+fn explicit_mode_uses_positional_ids_where_there_is_no_id() {
+    // policy0 allows alice to view the album; policy2 forbids others' private photos
+    let run = explicit(
+        &[],
+        r#"User::"alice""#,
+        r#"Action::"view""#,
+        r#"Photo::"beach.jpg""#,
+    );
+    run.assert_code(0);
+    insta::assert_snapshot!("explicit_positional_allow", snap(&run));
+    let run = explicit(
+        &[],
+        r#"User::"alice""#,
+        r#"Action::"view""#,
+        r#"Photo::"diary.jpg""#,
+    );
+    run.assert_code(0);
+    insta::assert_snapshot!("explicit_positional_forbid", snap(&run));
+    // the annotated policy keeps its @id
+    let run = explicit(
+        &["--format", "json"],
+        r#"User::"bob""#,
+        r#"Action::"edit""#,
+        r#"Photo::"diary.jpg""#,
+    );
+    run.assert_code(0);
+    assert_eq!(
+        run.stdout,
+        "{\"decision\":\"allow\",\"reasons\":[\"owners-edit\"],\"errors\":[]}\n"
+    );
+}
+
+#[test]
+fn explicit_mode_positional_ids_flag_ignores_annotations() {
+    let run = explicit(
+        &["--positional-ids", "--format", "json"],
+        r#"User::"bob""#,
+        r#"Action::"edit""#,
+        r#"Photo::"diary.jpg""#,
+    );
+    run.assert_code(0);
+    assert_eq!(
+        run.stdout,
+        "{\"decision\":\"allow\",\"reasons\":[\"policy1\"],\"errors\":[]}\n"
+    );
+}
+
+#[test]
+fn explicit_mode_with_yaml_and_json_entities() {
+    let yaml = format!("{EXPLICIT}/more.entities.yaml");
+    let run = explicit(
+        &["--entities", &yaml],
+        r#"User::"bob""#,
+        r#"Action::"view""#,
+        r#"Photo::"sunset.jpg""#,
+    );
+    run.assert_code(0);
+    insta::assert_snapshot!("explicit_yaml_entities", snap(&run));
+}
+
+#[test]
+fn explicit_mode_with_a_folder_counts_positions_across_files() {
+    let args = |level: &str| {
+        vec![
+            "authorize".to_owned(),
+            "--policies".to_owned(),
+            "tests/fixtures/explicit-folder/policies".to_owned(),
+            "--principal".to_owned(),
+            r#"User::"a""#.to_owned(),
+            "--action".to_owned(),
+            r#"Action::"view""#.to_owned(),
+            "--resource".to_owned(),
+            r#"File::"f""#.to_owned(),
+            "--context".to_owned(),
+            format!("{{\"level\": {level}}}"),
+            "--format".to_owned(),
+            "json".to_owned(),
+        ]
+    };
+    let decide = |level: &str| {
+        let args = args(level);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = run(&args);
+        run.assert_code(0);
+        run.stdout
+    };
+    assert_eq!(
+        decide("1"),
+        "{\"decision\":\"allow\",\"reasons\":[\"policy2\"],\"errors\":[]}\n"
+    );
+    assert_eq!(
+        decide("5"),
+        "{\"decision\":\"allow\",\"reasons\":[\"policy0\"],\"errors\":[]}\n"
+    );
+    assert_eq!(
+        decide("9"),
+        "{\"decision\":\"deny\",\"reasons\":[\"policy1\"],\"errors\":[]}\n"
+    );
+}
+
+#[test]
+fn explicit_mode_validates_against_the_schema() {
+    let store = TempStore::new();
+    store.write(
+        "p.cedar",
+        "permit (principal, action == Action::\"view\", resource) when { resource.colour == \"red\" };\n",
+    );
+    store.write(
+        "s.cedarschema",
+        "entity User;\nentity Photo { private: Bool };\naction view appliesTo { principal: User, resource: Photo };\n",
+    );
+    let request = [
+        "--principal",
+        r#"User::"a""#,
+        "--action",
+        r#"Action::"view""#,
+        "--resource",
+        r#"Photo::"p""#,
+    ];
+    let mut args = vec![
+        "authorize",
+        "--policies",
+        "p.cedar",
+        "--schema",
+        "s.cedarschema",
+    ];
+    args.extend(request);
+    let run = store.run(&args);
+    run.assert_code(2);
+    insta::assert_snapshot!("explicit_validation_error", snap(&run));
+    // --no-validate: the schema still types the request, the policy is not checked
+    args.push("--no-validate");
+    let run = store.run(&args);
+    run.assert_code(0);
+    assert!(run.stdout.starts_with("DENY"), "{}", run.stdout);
+    // without a schema nothing is validated
+    let mut args = vec!["authorize", "--policies", "p.cedar"];
+    args.extend(request);
+    store.run(&args).assert_code(0);
+}
+
+#[test]
+fn explicit_mode_batch() {
+    let input = [
+        r#"{"principal": "User::\"alice\"", "action": "Action::\"view\"", "resource": "Photo::\"beach.jpg\""}"#,
+        r#"{"principal": "User::\"alice\"", "action": "Action::\"view\"", "resource": "Photo::\"diary.jpg\""}"#,
+        r#"{"principal": "User::\"bob\"", "action": "Action::\"edit\"", "resource": "Photo::\"diary.jpg\""}"#,
+        r#"{"principal": "User::\"bob\"", "action": "Action::\"edit\"", "resource": "Album::\"vacation\""}"#,
+    ]
+    .join("\n");
+    let run = run_stdin(
+        &[
+            "authorize",
+            "--policies",
+            "tests/fixtures/explicit-basic/policies.cedar",
+            "--schema",
+            "tests/fixtures/explicit-basic/schema.cedarschema",
+            "--entities",
+            "tests/fixtures/explicit-basic/entities.json",
+            "--requests",
+            "-",
+        ],
+        &input,
+    );
+    run.assert_code(2);
+    insta::assert_snapshot!(snap(&run));
+}
+
+// ------------------------------------------- extra entities with --product
+
+#[test]
+fn product_with_extra_entities() {
+    // an outsider: a user of a third tenant, and a new document of acme
+    let store = TempStore::new();
+    store.write(
+        "outsider.entities.yaml",
+        concat!(
+            "- uid: {type: Shop::Account, id: initech}\n",
+            "- uid: {type: Shop::User, id: olga}\n",
+            "  attrs: {account: {type: Shop::Account, id: initech}}\n",
+            "  parents: [{type: Shop::Account, id: initech}]\n",
+            "- uid: {type: Shop::Doc, id: olgas-notes}\n",
+            "  attrs: {owner: {type: Shop::User, id: olga}, public: true}\n",
+            "  parents: [{type: Shop::Account, id: initech}]\n",
+        ),
+    );
+    let extra = store.path().join("outsider.entities.yaml");
+    let extra = extra.to_str().unwrap();
+    let run = shop(&[
+        "--entities",
+        extra,
+        "--principal",
+        r#"Shop::User::"olga""#,
+        "--action",
+        VIEW,
+        "--resource",
+        README,
+    ]);
+    run.assert_code(0);
+    assert!(
+        run.stdout
+            .starts_with("DENY\n  because of tenant-isolation"),
+        "{}",
+        run.stdout
+    );
+    let run = shop(&[
+        "--entities",
+        extra,
+        "--principal",
+        r#"Shop::User::"olga""#,
+        "--action",
+        VIEW,
+        "--resource",
+        r#"Shop::Doc::"olgas-notes""#,
+    ]);
+    run.assert_code(0);
+    assert!(
+        run.stdout.starts_with("ALLOW\n  because of public-view"),
+        "{}",
+        run.stdout
+    );
+    // the extra entities serve batch mode too
+    let run = shop_batch(
+        &["--entities", extra],
+        concat!(
+            r#"{"principal": "Shop::User::\"olga\"", "action": "Shop::Action::\"view\"", "resource": "Shop::Doc::\"olgas-notes\""}"#,
+            "\n",
+            r#"{"principal": "Shop::User::\"alice\"", "action": "Shop::Action::\"view\"", "resource": "Shop::Doc::\"olgas-notes\""}"#,
+            "\n"
+        ),
+    );
+    run.assert_code(0);
+    assert_eq!(
+        run.stdout,
+        "1: ALLOW (public-view)\n2: DENY (tenant-isolation)\n"
+    );
+}
+
+#[test]
+fn product_with_extra_entities_that_clash() {
+    let store = TempStore::new();
+    store.write(
+        "clash.entities.yaml",
+        concat!(
+            "# alice is already in the product's fixture\n",
+            "- uid: {type: Shop::User, id: alice}\n",
+            "  attrs: {account: {type: Shop::Account, id: globex}}\n",
+            "  parents: [{type: Shop::Account, id: globex}]\n",
+        ),
+    );
+    store.write(
+        "misfit.entities.yaml",
+        "- uid: {type: Shop::Doc, id: memo}\n  attrs: {public: maybe}\n",
+    );
+    for file in ["clash.entities.yaml", "misfit.entities.yaml"] {
+        let path = store.path().join(file);
+        let run = shop(&[
+            "--entities",
+            path.to_str().unwrap(),
+            "--principal",
+            ALICE,
+            "--action",
+            VIEW,
+            "--resource",
+            README,
+        ]);
+        run.assert_code(2);
+        insta::assert_snapshot!(
+            format!("extra_entities_{}", file.split('.').next().unwrap()),
+            run.snapshot_text(&[(&store.path_str(), "[TMP]")])
+        );
+    }
+}

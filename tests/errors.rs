@@ -1,0 +1,833 @@
+//! The errors users see: one snapshot of the whole run (exit code, stdout,
+//! stderr as rendered with NO_COLOR) per error kind, plus library checks that
+//! each problem has the right kind and points at the right place.
+//!
+//! The broken stores live in `tests/fixtures/errors-*/` (each a small store
+//! with the product `shop`); inputs too large or not UTF-8 are written to a
+//! temporary store at test time.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use common::{Run, TempStore, fixture, nested_parens_policy, run};
+use rolegrid::{
+    Limits, LoadOptions, PolicyIds, Problem, ProblemKind, Problems, Sources, Store, build_snapshot,
+};
+
+const VIEW: [&str; 6] = [
+    "--principal",
+    r#"Shop::User::"alice""#,
+    "--action",
+    r#"Shop::Action::"view""#,
+    "--resource",
+    r#"Shop::Doc::"readme""#,
+];
+
+/// `rolegrid authorize --root tests/fixtures/<store> -p shop` with a valid request.
+fn authorize_in(store: &str) -> Run {
+    let root = format!("tests/fixtures/{store}");
+    let mut args = vec!["authorize", "--root", &root, "-p", "shop"];
+    args.extend(VIEW);
+    run(&args)
+}
+
+/// Loads the product `shop` of a fixture store and returns its problems.
+fn problems_of(store: &str) -> Problems {
+    let store = Store::open(fixture(store)).expect("the fixture is a store");
+    match store.load("shop", &LoadOptions::default()) {
+        Ok(_) => panic!("the fixture loaded without problems"),
+        Err(problems) => problems,
+    }
+}
+
+/// A file name, line and column.
+type Place = (String, usize, usize);
+
+/// `(file name, line, column)` of a problem.
+fn place(problem: &Problem) -> Place {
+    let location = problem.location().expect("the problem has a location");
+    (
+        location
+            .file
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned(),
+        location.line,
+        location.column,
+    )
+}
+
+/// Snapshots a whole run, failing first if the exit code is not 2.
+macro_rules! assert_run_snapshot {
+    ($name:expr, $run:expr) => {{
+        let run: &Run = &$run;
+        run.assert_code(2);
+        insta::assert_snapshot!($name, run.snapshot_text(&[]));
+    }};
+    ($name:expr, $run:expr, $store:expr) => {{
+        let run: &Run = &$run;
+        run.assert_code(2);
+        insta::assert_snapshot!($name, run.snapshot_text(&[(&$store.path_str(), "[TMP]")]));
+    }};
+}
+
+// ------------------------------------------------------------------ the base
+
+#[test]
+fn the_base_fixture_store_is_valid() {
+    // every errors-* store is this one plus one broken file
+    authorize_in("errors-base").assert_code(0);
+}
+
+// ------------------------------------------------------------------ policies
+
+#[test]
+fn policy_syntax() {
+    assert_run_snapshot!("policy_syntax", authorize_in("errors-policy-syntax"));
+    let problems = problems_of("errors-policy-syntax");
+    assert!(
+        problems
+            .iter()
+            .all(|p| p.kind() == ProblemKind::PolicySyntax)
+    );
+    assert_eq!(problems.len(), 1, "{}", common::render(&problems));
+    assert_eq!(
+        place(problems.iter().next().unwrap()),
+        ("broken.cedar".to_owned(), 4, 27)
+    );
+}
+
+/// Cedar's "did you mean" for an unknown action picks among the schema's
+/// actions in hash order (see the ignored test below): hide it in snapshots.
+const ACTION_SUGGESTION: (&str, &str) = (
+    r#"did you mean `Shop::Action::"\w+"`\?"#,
+    r#"did you mean `Shop::Action::"[one of the schema's actions]"`?"#,
+);
+
+#[test]
+fn validation_errors_unknown_action_attribute_and_type() {
+    insta::with_settings!({filters => vec![ACTION_SUGGESTION]}, {
+        assert_run_snapshot!("validation", authorize_in("errors-validation"));
+    });
+    let problems = problems_of("errors-validation");
+    let errors: Vec<&Problem> = problems
+        .iter()
+        .filter(|p| p.kind() == ProblemKind::PolicyValidation)
+        .collect();
+    assert_eq!(errors.len(), 3, "{}", common::render(&problems));
+    let found: Vec<(usize, &str)> = errors.iter().map(|p| (place(p).1, p.message())).collect();
+    assert!(
+        found[0]
+            .1
+            .contains(r#"unrecognized action `Shop::Action::"viewAll"`"#)
+    );
+    assert_eq!(found[0].0, 4);
+    assert!(found[1].1.contains("attribute `publik`"));
+    assert_eq!(found[1].0, 8);
+    assert_eq!(errors[1].help_text(), Some("did you mean `public`?"));
+    assert!(found[2].1.contains("unrecognized entity type `Shop::Usr`"));
+    assert_eq!(found[2].0, 11);
+    assert_eq!(errors[2].help_text(), Some("did you mean `Shop::User`?"));
+    // the validator's warnings are denied by default, so they fail the load too
+    assert!(
+        problems
+            .iter()
+            .filter(|p| p.kind() == ProblemKind::ValidationWarning)
+            .all(|p| p
+                .help_text()
+                .is_some_and(|h| h.contains("--allow-warnings")))
+    );
+}
+
+#[test]
+#[ignore = "bug: the help for an unknown action changes from run to run (`did you mean Shop::Action::\"edit\"` or `\"view\"` for `viewAll`): cedar-policy's validator suggests an action in hash order; rolegrid passes it through unsorted"]
+fn validation_suggestion_for_an_unknown_action_is_the_same_every_time() {
+    let helps: std::collections::BTreeSet<String> = (0..20)
+        .map(|_| {
+            let problems = problems_of("errors-validation");
+            problems
+                .iter()
+                .find(|p| p.kind() == ProblemKind::PolicyValidation)
+                .and_then(Problem::help_text)
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(helps.len(), 1, "{helps:?}");
+}
+
+#[test]
+fn duplicate_policy_id_names_both_places() {
+    assert_run_snapshot!("duplicate_policy_id", authorize_in("errors-duplicate-id"));
+    let problems = problems_of("errors-duplicate-id");
+    let problem = problems.iter().next().unwrap();
+    assert_eq!(problem.kind(), ProblemKind::DuplicatePolicyId);
+    assert_eq!(problems.len(), 1);
+    // rules.cedar sorts before views.cedar: the second definition is in views.cedar
+    assert_eq!(place(problem), ("views.cedar".to_owned(), 2, 1));
+    let first = &problem.related_problems()[0];
+    assert_eq!(place(first), ("rules.cedar".to_owned(), 7, 1));
+}
+
+#[test]
+fn missing_policy_id() {
+    assert_run_snapshot!("missing_policy_id", authorize_in("errors-missing-id"));
+    let problems = problems_of("errors-missing-id");
+    assert_eq!(problems.len(), 1);
+    let problem = problems.iter().next().unwrap();
+    assert_eq!(problem.kind(), ProblemKind::MissingPolicyId);
+    assert_eq!(place(problem), ("anonymous.cedar".to_owned(), 6, 1));
+}
+
+// -------------------------------------------------------------------- schema
+
+#[test]
+fn schema_syntax() {
+    assert_run_snapshot!("schema_syntax", authorize_in("errors-schema-syntax"));
+    let problems = problems_of("errors-schema-syntax");
+    assert_eq!(
+        problems.len(),
+        1,
+        "nothing else is checked without a schema"
+    );
+    let problem = problems.iter().next().unwrap();
+    assert_eq!(problem.kind(), ProblemKind::Schema);
+    assert_eq!(place(problem), ("shop.cedarschema".to_owned(), 15, 5));
+}
+
+#[test]
+fn schema_naming_an_undeclared_type() {
+    assert_run_snapshot!("schema_undeclared_type", authorize_in("errors-schema-type"));
+    let problems = problems_of("errors-schema-type");
+    let problem = problems.iter().next().unwrap();
+    assert_eq!(problem.kind(), ProblemKind::Schema);
+    assert_eq!(place(problem), ("shop.cedarschema".to_owned(), 14, 12));
+}
+
+// ------------------------------------------------------------------ entities
+
+#[test]
+fn yaml_syntax() {
+    assert_run_snapshot!("yaml_syntax", authorize_in("errors-yaml-syntax"));
+    let problems = problems_of("errors-yaml-syntax");
+    let problem = problems.iter().next().unwrap();
+    assert_eq!(problem.kind(), ProblemKind::Syntax);
+    assert_eq!(place(problem).0, "more.entities.yaml");
+    assert_eq!(place(problem).1, 4);
+}
+
+#[test]
+fn entities_that_do_not_fit_the_schema_are_pointed_at() {
+    assert_run_snapshot!("entity_not_in_schema", authorize_in("errors-entity-schema"));
+    let problems = problems_of("errors-entity-schema");
+    assert_eq!(problems.len(), 2, "{}", common::render(&problems));
+    let places: Vec<Place> = problems.iter().map(place).collect();
+    // the second and third entity of the file, not the file's start
+    assert_eq!(
+        places,
+        vec![
+            ("more.entities.yaml".to_owned(), 5, 3),
+            ("more.entities.yaml".to_owned(), 8, 3)
+        ]
+    );
+    assert!(problems.iter().all(|p| p.kind() == ProblemKind::Entity));
+    let messages: Vec<&str> = problems.iter().map(Problem::message).collect();
+    assert!(
+        messages[0].contains(r#"Shop::Doc::"minutes""#),
+        "{messages:?}"
+    );
+    assert!(messages[1].contains("colour"), "{messages:?}");
+}
+
+#[test]
+fn duplicate_uids_name_both_places() {
+    assert_run_snapshot!("duplicate_uid", authorize_in("errors-duplicate-uid"));
+    let problems = problems_of("errors-duplicate-uid");
+    assert!(
+        problems
+            .iter()
+            .all(|p| p.kind() == ProblemKind::DuplicateEntity)
+    );
+    let pairs: Vec<(Place, Place)> = problems
+        .iter()
+        .map(|p| (place(p), place(&p.related_problems()[0])))
+        .collect();
+    // files load in name order: extra.entities.json, fixture.entities.yaml, more.entities.yaml
+    assert_eq!(
+        pairs,
+        vec![
+            (
+                ("fixture.entities.yaml".to_owned(), 5, 3),
+                ("extra.entities.json".to_owned(), 3, 3)
+            ),
+            (
+                ("more.entities.yaml".to_owned(), 2, 3),
+                ("extra.entities.json".to_owned(), 2, 3)
+            ),
+        ]
+    );
+}
+
+#[test]
+fn hierarchy_cycle() {
+    assert_run_snapshot!("hierarchy_cycle", authorize_in("errors-cycle"));
+    let problems = problems_of("errors-cycle");
+    let problem = problems.iter().next().unwrap();
+    assert_eq!(problem.kind(), ProblemKind::HierarchyCycle);
+    assert_eq!(place(problem), ("roles.entities.yaml".to_owned(), 2, 3));
+}
+
+#[test]
+#[ignore = "bug: a hierarchy cycle is reported from a random entity of the ring (HashMap order in store/entities.rs find_cycle), so the message and location change from run to run"]
+fn hierarchy_cycle_is_reported_the_same_way_every_time() {
+    // a ring a -> b -> c -> a: report it from the first entity in file order
+    let messages: std::collections::BTreeSet<String> = (0..20)
+        .map(|_| {
+            let problems = problems_of("errors-cycle-long");
+            let problem = problems.iter().next().unwrap();
+            assert_eq!(problem.kind(), ProblemKind::HierarchyCycle);
+            format!("{:?} {}", place(problem), problem.message())
+        })
+        .collect();
+    assert_eq!(
+        messages.into_iter().collect::<Vec<_>>(),
+        vec![
+            r#"("roles.entities.yaml", 2, 3) the entity hierarchy has a cycle: Shop::Role::"a" → Shop::Role::"b" → Shop::Role::"c" → Shop::Role::"a""#
+        ]
+    );
+}
+
+// -------------------------------------------------------- store and products
+
+#[test]
+fn unknown_product() {
+    let run = run(&[
+        "authorize",
+        "--root",
+        "tests/fixtures/errors-base",
+        "-p",
+        "shopp",
+        VIEW[0],
+        VIEW[1],
+        VIEW[2],
+        VIEW[3],
+        VIEW[4],
+        VIEW[5],
+    ]);
+    assert_run_snapshot!("unknown_product", run);
+    let store = Store::open(fixture("errors-base")).unwrap();
+    for name in ["shopp", "", "../errors-base/schemas/shop", ".hidden", "a/b"] {
+        let problems = store.load(name, &LoadOptions::default()).unwrap_err();
+        assert_eq!(
+            problems.iter().next().unwrap().kind(),
+            ProblemKind::UnknownProduct,
+            "{name:?}"
+        );
+    }
+}
+
+#[test]
+fn missing_folders() {
+    // a root that does not exist: both folders are missing
+    let mut args = vec![
+        "authorize",
+        "--root",
+        "tests/fixtures/no-such-store",
+        "-p",
+        "shop",
+    ];
+    args.extend(VIEW);
+    assert_run_snapshot!("missing_store_folders", run(&args));
+    // a store without policies/
+    assert_run_snapshot!(
+        "missing_policies_folder",
+        authorize_in("errors-missing-folders")
+    );
+    // a product with a schema but no folder
+    assert_run_snapshot!(
+        "missing_product_folder",
+        authorize_in("errors-missing-product-folder")
+    );
+    let kinds = |root: &str| -> Vec<ProblemKind> {
+        match Store::open(fixture(root)).and_then(|s| s.load("shop", &LoadOptions::default())) {
+            Ok(_) => panic!("{root} loaded"),
+            Err(problems) => problems.iter().map(Problem::kind).collect(),
+        }
+    };
+    assert_eq!(
+        kinds("no-such-store"),
+        vec![ProblemKind::MissingFolder, ProblemKind::MissingFolder]
+    );
+    assert_eq!(
+        kinds("errors-missing-folders"),
+        vec![ProblemKind::MissingFolder]
+    );
+    assert_eq!(
+        kinds("errors-missing-product-folder"),
+        vec![ProblemKind::MissingFolder]
+    );
+}
+
+#[test]
+fn unknown_file_names() {
+    assert_run_snapshot!("unknown_file", authorize_in("errors-unknown-file"));
+    let problems = problems_of("errors-unknown-file");
+    // README.md is ignored; the misnamed YAML and the schema under policies/ are not
+    assert_eq!(problems.len(), 2);
+    assert!(
+        problems
+            .iter()
+            .all(|p| p.kind() == ProblemKind::UnknownFile)
+    );
+}
+
+// -------------------------------------------------------------- deep nesting
+
+/// A temporary copy of the base store with `policies/shop/deep.cedar`.
+fn store_with_policy(text: &str) -> TempStore {
+    let store = TempStore::copy_of("errors-base");
+    store.write("policies/shop/deep.cedar", text);
+    store
+}
+
+fn authorize_temp(store: &TempStore) -> Run {
+    let mut args = vec!["authorize", "-p", "shop"];
+    args.extend(VIEW);
+    store.run(&args)
+}
+
+#[test]
+fn nesting_1000_parentheses_is_a_clean_error() {
+    let store = store_with_policy(&nested_parens_policy(1000));
+    let run = authorize_temp(&store);
+    run.assert_code(2);
+    assert!(run.stderr.contains("rolegrid::limit"), "{}", run.stderr);
+    assert!(run.stderr.contains("brackets nest deeper than 128 levels"));
+    // the `{` of `when {` is level 1: the 128th parenthesis is level 129
+    assert!(run.stderr.contains("deep.cedar:3:135"), "{}", run.stderr);
+    assert!(run.stdout.is_empty());
+}
+
+#[test]
+fn nesting_100000_parentheses_is_a_clean_error() {
+    let store = store_with_policy(&nested_parens_policy(100_000));
+    let run = authorize_temp(&store);
+    run.assert_code(2);
+    assert!(run.stderr.contains("rolegrid::limit"));
+    assert!(run.stderr.contains("brackets nest deeper than 128 levels"));
+    assert!(!run.stderr.contains("overflow"));
+}
+
+#[test]
+fn nesting_one_parenthesis_per_line_is_a_readable_report() {
+    let depth = 1000;
+    let text = format!(
+        "@id(\"deep\")\npermit (principal, action, resource)\nwhen {{\n{}true{}\n}};\n",
+        "(\n".repeat(depth),
+        ")".repeat(depth)
+    );
+    let store = store_with_policy(&text);
+    assert_run_snapshot!("nesting_1000_lines", authorize_temp(&store), store);
+}
+
+#[test]
+#[ignore = "bug: a problem on a very long line prints the whole line: 100,000 nested parentheses on one line give a 200 KB report (miette shows the full source line; the label sits off screen at column 136)"]
+fn nesting_report_on_one_long_line_stays_small() {
+    let store = store_with_policy(&nested_parens_policy(100_000));
+    let run = authorize_temp(&store);
+    run.assert_code(2);
+    assert!(
+        run.stderr.len() < 4096,
+        "the report is {} bytes",
+        run.stderr.len()
+    );
+}
+
+#[test]
+#[ignore = "bug: 100,000 nested `if … then … else` (no brackets) pass the nesting check and overflow the 256 MiB loader stack: the process aborts (SIGABRT, exit 134) instead of reporting a limit problem"]
+fn nesting_100000_if_then_else_is_a_clean_error() {
+    let depth = 100_000;
+    let text = format!(
+        "@id(\"deep\")\npermit (principal, action, resource)\nwhen {{ {}true{} }};\n",
+        "if true then ".repeat(depth),
+        " else false".repeat(depth)
+    );
+    let store = store_with_policy(&text);
+    let run = authorize_temp(&store);
+    assert_eq!(
+        run.code,
+        Some(2),
+        "{}",
+        &run.stderr[..run.stderr.len().min(2000)]
+    );
+    assert!(run.stderr.contains("rolegrid::"));
+}
+
+#[test]
+#[ignore = "bug: the nesting limit is checked for policies only: a schema with 100,000 nested record types overflows the 256 MiB loader stack and aborts (SIGABRT, exit 134)"]
+fn nesting_100000_records_in_a_schema_is_a_clean_error() {
+    let store = TempStore::copy_of("errors-base");
+    let schema = std::fs::read_to_string(fixture("errors-base/schemas/shop.cedarschema")).unwrap();
+    let depth = 100_000;
+    let deep = format!("{}Long{}", "{a: ".repeat(depth), "}".repeat(depth));
+    store.write(
+        "schemas/shop.cedarschema",
+        &schema.replace(
+            "public: Bool,",
+            &format!("public: Bool,\n    deep?: {deep},"),
+        ),
+    );
+    let run = authorize_temp(&store);
+    assert_eq!(
+        run.code,
+        Some(2),
+        "{}",
+        &run.stderr[..run.stderr.len().min(2000)]
+    );
+    assert!(run.stderr.contains("rolegrid::"));
+}
+
+#[test]
+fn nesting_100000_brackets_in_entity_files_is_a_clean_error() {
+    let store = TempStore::copy_of("errors-base");
+    let depth = 100_000;
+    store.write(
+        "policies/shop/deep.entities.yaml",
+        &format!(
+            "- uid: {{type: Shop::Doc, id: deep}}\n  attrs: {{owner: {{type: Shop::User, id: alice}}, public: true, x: {}{}}}\n",
+            "[".repeat(depth),
+            "]".repeat(depth)
+        ),
+    );
+    store.write(
+        "policies/shop/deep.entities.json",
+        &format!(
+            "[{{\"uid\": {{\"type\": \"Shop::Doc\", \"id\": \"deeper\"}}, \"parents\": [], \"attrs\": {{\"x\": {}{}}}}}]\n",
+            "[".repeat(depth),
+            "]".repeat(depth)
+        ),
+    );
+    let run = authorize_temp(&store);
+    run.assert_code(2);
+    assert!(
+        run.stderr
+            .contains("invalid YAML: recursion limit exceeded")
+    );
+    assert!(
+        run.stderr
+            .contains("invalid JSON: recursion limit exceeded")
+    );
+}
+
+#[test]
+fn nesting_100000_brackets_in_a_request_context_is_a_clean_error() {
+    // too long for a command-line argument: sent as a request line on stdin
+    let depth = 100_000;
+    let line = format!(
+        r#"{{"principal": "Shop::User::\"alice\"", "action": "Shop::Action::\"edit\"", "resource": "Shop::Doc::\"readme\"", "context": {{"ticket": {}1{}}}}}"#,
+        "[".repeat(depth),
+        "]".repeat(depth)
+    ) + "\n";
+    let run = common::run_stdin(
+        &[
+            "authorize",
+            "--root",
+            "tests/fixtures/errors-base",
+            "-p",
+            "shop",
+            "--requests",
+            "-",
+        ],
+        &line,
+    );
+    run.assert_code(2);
+    assert!(
+        run.stdout.starts_with(
+            "1: error: not a JSON request: recursion limit exceeded at line 1 column "
+        ),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(run.stdout.lines().count(), 1);
+}
+
+/// Runs `child_load_nested_parens_without_limit` (this test binary again) in a
+/// child process, so a stack overflow fails the test instead of aborting the run.
+fn load_in_child_without_nesting_limit(depth: usize) {
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_load_nested_parens_without_limit",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("ROLEGRID_CHILD_DEPTH", depth.to_string())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && stdout.contains("CHILD-OK"),
+        "depth {depth}: the child failed ({:?})\n{stdout}\n{}",
+        output.status,
+        &stderr[..stderr.len().min(2000)]
+    );
+}
+
+/// The library with the nesting limit lifted: Cedar's parser gets 1,000
+/// nested parentheses on the loader's large stack, and copes.
+#[test]
+fn nesting_1000_with_the_limit_lifted_loads_in_the_library() {
+    load_in_child_without_nesting_limit(1000);
+}
+
+#[test]
+#[ignore = "bug: `Limits::max_nesting` has no safe ceiling: lifted (usize::MAX), 5,000 nested parentheses already overflow the 256 MiB loader stack in a debug build and abort the process (100,000 certainly do); the loader should cap the depth it hands to Cedar or report a limit problem"]
+fn nesting_100000_with_the_limit_lifted_does_not_overflow_in_the_library() {
+    load_in_child_without_nesting_limit(100_000);
+}
+
+#[test]
+#[ignore = "child process of nesting_with_the_limit_lifted_does_not_overflow_in_the_library"]
+fn child_load_nested_parens_without_limit() {
+    let Some(depth) = std::env::var("ROLEGRID_CHILD_DEPTH")
+        .ok()
+        .and_then(|d| d.parse::<usize>().ok())
+    else {
+        return; // run directly: nothing to do
+    };
+    let sources = Sources {
+        policies: vec![rolegrid::SourceFile::new(
+            "deep.cedar",
+            nested_parens_policy(depth),
+        )],
+        ..Default::default()
+    };
+    let options = LoadOptions {
+        policy_ids: PolicyIds::RequireAnnotation,
+        limits: Limits {
+            max_nesting: usize::MAX,
+            ..Limits::default()
+        },
+        ..LoadOptions::default()
+    };
+    // either a snapshot (Cedar copes) or problems: both are fine, a crash is not
+    match build_snapshot(&sources, None, &options) {
+        Ok(snapshot) => {
+            let request = snapshot
+                .request(r#"User::"a""#, r#"Action::"view""#, r#"File::"f""#, None)
+                .unwrap();
+            let answer = snapshot.authorize(&request);
+            println!("CHILD-OK loaded, {:?}", answer.decision());
+        }
+        Err(problems) => println!("CHILD-OK problems: {problems}"),
+    }
+}
+
+// ------------------------------------------------------------ not UTF-8 text
+
+#[test]
+fn files_that_are_not_utf8() {
+    let store = TempStore::copy_of("errors-base");
+    store.write_bytes(
+        "policies/shop/latin1.cedar",
+        b"// caf\xe9\n@id(\"latin1\")\npermit (principal, action, resource);\n",
+    );
+    store.write_bytes(
+        "policies/shop/latin1.entities.yaml",
+        b"- uid: {type: Shop::Role, id: \"r\xf4le\"}\n",
+    );
+    assert_run_snapshot!(
+        "not_utf8_policy_and_entities",
+        authorize_temp(&store),
+        store
+    );
+
+    let store = TempStore::copy_of("errors-base");
+    let mut schema = std::fs::read(fixture("errors-base/schemas/shop.cedarschema")).unwrap();
+    schema.splice(0..0, b"// \xff\xfe\n".iter().copied());
+    store.write_bytes("schemas/shop.cedarschema", &schema);
+    assert_run_snapshot!("not_utf8_schema", authorize_temp(&store), store);
+
+    let problems = Sources::read_explicit(
+        &store.path().join("policies/shop/rules.cedar"),
+        Some(&store.path().join("schemas/shop.cedarschema")),
+        &[],
+        &Limits::default(),
+    )
+    .unwrap_err();
+    let problem = problems.iter().next().unwrap();
+    assert_eq!(problem.kind(), ProblemKind::Syntax);
+    assert_eq!(place(problem), ("shop.cedarschema".to_owned(), 1, 4));
+}
+
+// ------------------------------------------------------------------ requests
+
+fn authorize_base(principal: &str, action: &str, resource: &str, context: Option<&str>) -> Run {
+    let mut args = vec![
+        "authorize",
+        "--root",
+        "tests/fixtures/errors-base",
+        "-p",
+        "shop",
+        "--principal",
+        principal,
+        "--action",
+        action,
+        "--resource",
+        resource,
+    ];
+    if let Some(context) = context {
+        args.extend(["--context", context]);
+    }
+    run(&args)
+}
+
+#[test]
+fn request_with_a_bad_uid() {
+    assert_run_snapshot!(
+        "request_bad_uid",
+        authorize_base(
+            "Shop::User::alice",
+            r#"Shop::Action::"view""#,
+            r#"Shop::Doc::"readme""#,
+            None
+        )
+    );
+}
+
+#[test]
+fn request_with_an_unknown_action() {
+    assert_run_snapshot!(
+        "request_unknown_action",
+        authorize_base(
+            r#"Shop::User::"alice""#,
+            r#"Shop::Action::"delete""#,
+            r#"Shop::Doc::"readme""#,
+            None
+        )
+    );
+}
+
+#[test]
+fn request_with_a_wrong_context_type() {
+    assert_run_snapshot!(
+        "request_wrong_context_type",
+        authorize_base(
+            r#"Shop::User::"alice""#,
+            r#"Shop::Action::"edit""#,
+            r#"Shop::Doc::"readme""#,
+            Some(r#"{"ticket": "T-1"}"#)
+        )
+    );
+}
+
+#[test]
+#[ignore = "bug (unclear message): a context attribute of the wrong type is reported as `context `{ticket: \"T-1\"}` is not valid for `Shop::Action::\"edit\"``, naming neither the attribute nor the type the schema expects"]
+fn request_with_a_wrong_context_type_names_the_attribute_and_type() {
+    let run = authorize_base(
+        r#"Shop::User::"alice""#,
+        r#"Shop::Action::"edit""#,
+        r#"Shop::Doc::"readme""#,
+        Some(r#"{"ticket": "T-1"}"#),
+    );
+    run.assert_code(2);
+    assert!(run.stderr.contains("ticket"));
+    assert!(run.stderr.to_lowercase().contains("long"), "{}", run.stderr);
+}
+
+#[test]
+fn request_with_a_missing_context_attribute() {
+    assert_run_snapshot!(
+        "request_missing_context",
+        authorize_base(
+            r#"Shop::User::"alice""#,
+            r#"Shop::Action::"edit""#,
+            r#"Shop::Doc::"readme""#,
+            None
+        )
+    );
+}
+
+#[test]
+fn request_with_a_principal_of_the_wrong_type() {
+    assert_run_snapshot!(
+        "request_wrong_principal_type",
+        authorize_base(
+            r#"Shop::Doc::"plan""#,
+            r#"Shop::Action::"view""#,
+            r#"Shop::Doc::"readme""#,
+            None
+        )
+    );
+}
+
+#[test]
+fn request_with_a_context_that_is_not_json() {
+    assert_run_snapshot!(
+        "request_context_not_json",
+        authorize_base(
+            r#"Shop::User::"alice""#,
+            r#"Shop::Action::"edit""#,
+            r#"Shop::Doc::"readme""#,
+            Some("{ticket: 1}")
+        )
+    );
+}
+
+#[test]
+fn request_errors_in_the_library_are_request_problems() {
+    let snapshot = Store::open(fixture("errors-base"))
+        .unwrap()
+        .load("shop", &LoadOptions::default())
+        .unwrap();
+    let cases: [(&str, &str, &str, Option<serde_json::Value>); 5] = [
+        (
+            "Shop::User::alice",
+            r#"Shop::Action::"view""#,
+            r#"Shop::Doc::"readme""#,
+            None,
+        ),
+        (
+            r#"Shop::User::"alice""#,
+            r#"Shop::Action::"delete""#,
+            r#"Shop::Doc::"readme""#,
+            None,
+        ),
+        (
+            r#"Shop::User::"alice""#,
+            r#"Shop::Action::"edit""#,
+            r#"Shop::Doc::"readme""#,
+            Some(serde_json::json!({"ticket": "T-1"})),
+        ),
+        (
+            r#"Shop::User::"alice""#,
+            r#"Shop::Action::"edit""#,
+            r#"Shop::Doc::"readme""#,
+            None,
+        ),
+        (
+            r#"Shop::User::"alice""#,
+            r#"Shop::Action::"view""#,
+            r#"Shop::Doc::"readme""#,
+            Some(serde_json::json!([1, 2])),
+        ),
+    ];
+    for (principal, action, resource, context) in cases {
+        let problem = snapshot
+            .request(principal, action, resource, context.clone())
+            .unwrap_err();
+        assert_eq!(
+            problem.kind(),
+            ProblemKind::Request,
+            "{principal} {action} {context:?}"
+        );
+    }
+}

@@ -1,0 +1,407 @@
+//! The library API as services use it: one `Arc<Snapshot>` shared by many
+//! threads gives exactly the single-threaded answers; explicit sources;
+//! requests from text and JSON; extra entities; where policies and entities
+//! came from.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use cedar_policy::{Decision, EntityUid, PolicyId, Request};
+use rolegrid::{
+    Answer, FileKind, Limits, LoadOptions, PolicyIds, ProblemKind, RequestSpec, Snapshot,
+    SourceFile, Sources, build_snapshot,
+};
+use std::sync::Arc;
+
+const PRODUCTS: [&str; 5] = [
+    "dataimporter",
+    "fireworks",
+    "imagekit",
+    "imagekit-2020",
+    "rudderstack",
+];
+
+/// Every request the schema allows between the fixture's users, the actions
+/// and the fixture's entities (with a context where an action needs one).
+fn all_requests(snapshot: &Snapshot) -> Vec<Request> {
+    let schema = snapshot.schema().unwrap();
+    let uids: Vec<EntityUid> = snapshot
+        .entities()
+        .iter()
+        .map(cedar_policy::Entity::uid)
+        .collect();
+    let mut requests = Vec::new();
+    for action in schema.actions() {
+        let principals: Vec<_> = schema.principals_for_action(action).unwrap().collect();
+        let resources: Vec<_> = schema.resources_for_action(action).unwrap().collect();
+        for principal in uids.iter().filter(|u| principals.contains(&u.type_name())) {
+            for resource in uids.iter().filter(|u| resources.contains(&u.type_name())) {
+                let build = |context| {
+                    RequestSpec {
+                        principal: principal.clone(),
+                        action: action.clone(),
+                        resource: resource.clone(),
+                        context,
+                    }
+                    .build(Some(schema))
+                    .ok()
+                };
+                let request = build(None)
+                    .or_else(|| build(Some(serde_json::json!({"role": "developer"}))))
+                    .unwrap_or_else(|| panic!("{principal} {action} {resource}: no context fits"));
+                requests.push(request);
+            }
+        }
+    }
+    requests
+}
+
+#[test]
+fn many_threads_share_one_snapshot_and_agree_with_one_thread() {
+    let threads = 4;
+    let rounds = 1;
+    for product in PRODUCTS {
+        let snapshot: Arc<Snapshot> = common::load(product);
+        let requests = Arc::new(all_requests(&snapshot));
+        assert!(
+            requests.len() > 100,
+            "{product}: {} requests",
+            requests.len()
+        );
+        let expected: Vec<Answer> = requests.iter().map(|r| snapshot.authorize(r)).collect();
+        assert!(expected.iter().any(Answer::is_allowed));
+        assert!(expected.iter().any(|a| !a.is_allowed()));
+        // scoped threads borrowing one Arc'd snapshot, each a bounded loop
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let snapshot = Arc::clone(&snapshot);
+                    let requests = Arc::clone(&requests);
+                    scope.spawn(move || {
+                        let mut answers = Vec::with_capacity(requests.len() * rounds);
+                        for round in 0..rounds {
+                            // each thread walks the requests from its own offset
+                            let offset = (t * 7 + round * 13) % requests.len();
+                            for i in 0..requests.len() {
+                                let index = (offset + i) % requests.len();
+                                answers.push((index, snapshot.authorize(&requests[index])));
+                            }
+                        }
+                        answers
+                    })
+                })
+                .collect();
+            for handle in handles {
+                let answers = handle.join().expect("no thread panics");
+                assert_eq!(answers.len(), requests.len() * rounds);
+                for (index, answer) in answers {
+                    assert_eq!(answer, expected[index], "{product}: request {index}");
+                }
+            }
+        });
+    }
+}
+
+#[test]
+fn threads_with_their_own_arc_and_extra_entities() {
+    let snapshot = common::load("fireworks");
+    let extra = snapshot
+        .with_entities(
+            &[SourceFile::new(
+                "new.entities.yaml",
+                "- uid: {type: Fireworks::Deployment, id: fresh}\n  attrs: {owner: {type: Fireworks::User, id: cora-contributor}}\n  parents: [{type: Fireworks::Account, id: acme}]\n",
+            )],
+            &Limits::default(),
+        )
+        .unwrap();
+    let extra = Arc::new(extra);
+    let request = snapshot
+        .request(
+            r#"Fireworks::User::"cora-contributor""#,
+            r#"Fireworks::Action::"delete""#,
+            r#"Fireworks::Deployment::"fresh""#,
+            None,
+        )
+        .unwrap();
+    let expected = snapshot.authorize_with(&request, &extra);
+    assert!(expected.is_allowed());
+    assert_eq!(common::reasons(&expected), ["manage-own-resources"]);
+    // without the extra entity the deployment does not exist: the owner check errors
+    let without = snapshot.authorize(&request);
+    assert!(!without.is_allowed());
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let snapshot = Arc::clone(&snapshot);
+            let extra = Arc::clone(&extra);
+            let request = request.clone();
+            std::thread::spawn(move || {
+                (0..200)
+                    .map(|_| snapshot.authorize_with(&request, &extra))
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    for handle in handles {
+        for answer in handle.join().unwrap() {
+            assert_eq!(answer, expected);
+        }
+    }
+}
+
+#[test]
+fn snapshot_and_answer_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Snapshot>();
+    send_sync::<Arc<Snapshot>>();
+    send_sync::<Answer>();
+    send_sync::<rolegrid::Problems>();
+}
+
+#[test]
+fn explicit_sources_with_positional_and_annotated_ids() {
+    let sources = Sources {
+        policies: vec![
+            SourceFile::new(
+                "a.cedar",
+                "permit (principal, action, resource) when { context.n > 1 };\n@id(\"named\")\nforbid (principal, action, resource) when { context.n > 5 };\n",
+            ),
+            SourceFile::new(
+                "b.cedar",
+                "permit (principal, action, resource) when { context.n == 0 };\n",
+            ),
+        ],
+        ..Default::default()
+    };
+    let decide = |ids: PolicyIds, n: i64| {
+        let options = LoadOptions {
+            policy_ids: ids,
+            ..LoadOptions::default()
+        };
+        let snapshot = build_snapshot(&sources, None, &options).unwrap();
+        let request = snapshot
+            .request(
+                r#"User::"u""#,
+                r#"Action::"a""#,
+                r#"R::"r""#,
+                Some(serde_json::json!({"n": n})),
+            )
+            .unwrap();
+        let answer = snapshot.authorize(&request);
+        (answer.decision(), common::reasons(&answer))
+    };
+    assert_eq!(
+        decide(PolicyIds::AnnotationOrPositional, 0),
+        (Decision::Allow, vec!["policy2".to_owned()])
+    );
+    assert_eq!(
+        decide(PolicyIds::AnnotationOrPositional, 3),
+        (Decision::Allow, vec!["policy0".to_owned()])
+    );
+    assert_eq!(
+        decide(PolicyIds::AnnotationOrPositional, 9),
+        (Decision::Deny, vec!["named".to_owned()])
+    );
+    assert_eq!(
+        decide(PolicyIds::Positional, 9),
+        (Decision::Deny, vec!["policy1".to_owned()])
+    );
+    // product mode wants every @id
+    let problems = build_snapshot(&sources, None, &LoadOptions::default()).unwrap_err();
+    assert!(
+        problems
+            .iter()
+            .all(|p| p.kind() == ProblemKind::MissingPolicyId)
+    );
+    assert_eq!(problems.len(), 2);
+}
+
+#[test]
+fn read_explicit_files_from_disk() {
+    let root = common::fixture("explicit-basic");
+    let sources = Sources::read_explicit(
+        &root.join("policies.cedar"),
+        Some(&root.join("schema.cedarschema")),
+        &[root.join("entities.json"), root.join("more.entities.yaml")],
+        &Limits::default(),
+    )
+    .unwrap();
+    assert_eq!(sources.policies.len(), 1);
+    assert!(sources.schema.is_some());
+    let kinds: Vec<FileKind> = sources.entities.iter().map(|(_, k)| *k).collect();
+    assert_eq!(kinds, [FileKind::EntitiesJson, FileKind::EntitiesYaml]);
+    let options = LoadOptions {
+        policy_ids: PolicyIds::AnnotationOrPositional,
+        ..LoadOptions::default()
+    };
+    let snapshot = build_snapshot(&sources, None, &options).unwrap();
+    assert_eq!(snapshot.product(), None);
+    assert_eq!(snapshot.policy_count(), 3);
+    assert_eq!(snapshot.entity_count(), 6);
+    let location = snapshot
+        .policy_location(&PolicyId::new("owners-edit"))
+        .unwrap();
+    assert_eq!((location.line, location.column), (7, 1));
+    assert!(location.file.ends_with("policies.cedar"));
+    let sunset: EntityUid = r#"Photo::"sunset.jpg""#.parse().unwrap();
+    let origin = snapshot.entity_origin(&sunset).unwrap();
+    assert!(origin.file.path().ends_with("more.entities.yaml"));
+    assert_eq!(origin.file.line_col(origin.span.start), (2, 3));
+}
+
+#[test]
+fn product_snapshots_know_their_files_and_origins() {
+    let snapshot = common::load("dataimporter");
+    assert_eq!(snapshot.product(), Some("dataimporter"));
+    let files = snapshot.files().unwrap();
+    assert!(files.schema.ends_with("schemas/dataimporter.cedarschema"));
+    assert_eq!(files.policies.len(), 3);
+    assert_eq!(files.entities.len(), 1);
+    let location = snapshot
+        .policy_location(&PolicyId::new("tenant-isolation"))
+        .unwrap();
+    assert!(
+        location
+            .file
+            .ends_with("policies/dataimporter/tenant.cedar")
+    );
+    assert_eq!(location.line, 2);
+    let uid: EntityUid = r#"Dataimporter::User::"ada-admin""#.parse().unwrap();
+    let origin = snapshot.entity_origin(&uid).unwrap();
+    assert!(origin.file.path().ends_with("fixture.entities.yaml"));
+}
+
+#[test]
+fn requests_from_text_json_lines_and_objects_agree() {
+    let snapshot = common::load("imagekit");
+    let from_text = snapshot
+        .request(
+            r#"ImageKit::User::"fin-frank""#,
+            r#"ImageKit::Action::"cancelSubscription""#,
+            r#"ImageKit::Account::"acme""#,
+            None,
+        )
+        .unwrap();
+    let from_line = RequestSpec::from_json_line(
+        r#"{"principal": "ImageKit::User::\"fin-frank\"", "action": "ImageKit::Action::\"cancelSubscription\"", "resource": "ImageKit::Account::\"acme\""}"#,
+    )
+    .unwrap()
+    .build(snapshot.schema())
+    .unwrap();
+    let from_objects = RequestSpec::from_json(&serde_json::json!({
+        "principal": {"type": "ImageKit::User", "id": "fin-frank"},
+        "action": {"__entity": {"type": "ImageKit::Action", "id": "cancelSubscription"}},
+        "resource": {"type": "ImageKit::Account", "id": "acme"},
+        "context": {}
+    }))
+    .unwrap()
+    .build(snapshot.schema())
+    .unwrap();
+    let answers: Vec<Answer> = [from_text, from_line, from_objects]
+        .iter()
+        .map(|r| snapshot.authorize(r))
+        .collect();
+    assert!(answers[0].is_allowed());
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[0], answers[2]);
+    assert_eq!(
+        answers[0].to_json(),
+        serde_json::json!({"decision": "allow", "reasons": ["finance-cancel-subscription"], "errors": []})
+    );
+}
+
+#[test]
+fn extra_entities_that_clash_name_both_places() {
+    let snapshot = common::load("dataimporter");
+    let problems = snapshot
+        .with_entities(
+            &[SourceFile::new(
+                "clash.entities.yaml",
+                "- uid: {type: Dataimporter::Role, id: admin}\n",
+            )],
+            &Limits::default(),
+        )
+        .unwrap_err();
+    let problem = problems.iter().next().unwrap();
+    assert_eq!(problem.kind(), ProblemKind::DuplicateEntity);
+    assert_eq!(
+        problem.location().unwrap().file.to_str(),
+        Some("clash.entities.yaml")
+    );
+    let first = problem.related_problems()[0].location().unwrap();
+    assert!(
+        first
+            .file
+            .ends_with("policies/dataimporter/fixture.entities.yaml")
+    );
+    assert_eq!(first.line, 5);
+    // and extra entities that do not fit the schema
+    let problems = snapshot
+        .with_entities(
+            &[SourceFile::new(
+                "misfit.entities.json",
+                r#"[{"uid": {"type": "Dataimporter::Job", "id": "j"}, "attrs": {"x": 1}, "parents": []}]"#,
+            )],
+            &Limits::default(),
+        )
+        .unwrap_err();
+    assert_eq!(problems.iter().next().unwrap().kind(), ProblemKind::Entity);
+}
+
+#[test]
+fn with_entities_leaves_the_snapshot_untouched() {
+    let snapshot = common::load("rudderstack");
+    let before = snapshot.entities().iter().count();
+    let extra = snapshot
+        .with_entities(
+            &[SourceFile::new(
+                "x.entities.yaml",
+                "- uid: {type: RudderStack::Workspace, id: extra}\n  attrs: {plan: free, teammates: 0}\n",
+            )],
+            &Limits::default(),
+        )
+        .unwrap();
+    assert_eq!(extra.iter().count(), before + 1);
+    assert_eq!(snapshot.entities().iter().count(), before);
+    // no files: the snapshot's own entities
+    let same = snapshot.with_entities(&[], &Limits::default()).unwrap();
+    assert_eq!(same.iter().count(), before);
+}
+
+#[test]
+fn problems_render_with_file_line_and_column() {
+    let sources = Sources {
+        policies: vec![SourceFile::new(
+            "x.cedar",
+            "@id(\"a\")\npermit (principal, action, resource) when { 1 + };\n",
+        )],
+        ..Default::default()
+    };
+    let problems = build_snapshot(&sources, None, &LoadOptions::default()).unwrap_err();
+    let problem = problems.iter().next().unwrap();
+    let location = problem.location().unwrap();
+    assert_eq!(location.to_string(), "x.cedar:2:49");
+    let text = rolegrid::Renderer::plain().render(problem);
+    assert!(text.contains("rolegrid::policy-syntax"));
+    assert!(text.contains("[x.cedar:2:49]"), "{text}");
+    assert!(!text.contains('\u{1b}'));
+}
+
+#[test]
+fn answers_equal_plain_cedar_for_every_fixture_request() {
+    // rolegrid's decision, reasons and errors are Cedar's own
+    for product in PRODUCTS {
+        let snapshot = common::load(product);
+        let authorizer = cedar_policy::Authorizer::new();
+        for request in all_requests(&snapshot) {
+            let ours = snapshot.authorize(&request);
+            let theirs =
+                authorizer.is_authorized(&request, snapshot.policies(), snapshot.entities());
+            assert_eq!(ours, Answer::from_response(theirs), "{product}: {request}");
+        }
+    }
+}
