@@ -29,6 +29,9 @@
 pub mod cli;
 
 mod answer;
+pub mod coverage;
+pub mod expect;
+pub mod report;
 mod diagnostics;
 mod evaluator;
 mod limits;

@@ -2,6 +2,8 @@
 //! `run` returning an [`ExitStatus`].
 
 mod authorize;
+mod check;
+mod coverage;
 mod matrix;
 mod output;
 mod source;
@@ -44,6 +46,10 @@ pub struct Cli {
 enum Command {
     /// Decide requests: one from flags, or many from JSON Lines.
     Authorize(authorize::Args),
+    /// Run every expectation of the store's products (CI): exit 0 all hold, 1 failed, 2 invalid.
+    Check(check::Args),
+    /// Coverage per role and per policy of the products' expectations.
+    Coverage(coverage::Args),
     /// Render the effective role × action table computed from the policies.
     Matrix(matrix::Args),
 }
@@ -68,6 +74,8 @@ pub fn main() -> ExitCode {
 pub fn run(cli: Cli) -> ExitStatus {
     match cli.command {
         Command::Authorize(args) => authorize::run(&args),
+        Command::Check(args) => check::run(&args),
+        Command::Coverage(args) => coverage::run(&args),
         Command::Matrix(args) => matrix::run(&args),
     }
 }

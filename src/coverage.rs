@@ -1,0 +1,350 @@
+//! Coverage per role and per policy, from the results of a run.
+//!
+//! A **cell** is one (role, action, resource type) triple the schema allows
+//! (the action's `appliesTo` resource types), for every role of the fixture.
+//! An expectation covers a cell when its principal holds exactly that one
+//! role (matrix rows always do; cases and Cedar tests do when their principal
+//! is a single-role user), and its action and resource type are the cell's.
+//!
+//! A covered cell is **allowed** when every answer in it is allow,
+//! **denied** when every answer is deny, **conditional** when some are
+//! allowed and some denied (it depends on the resource or the context).
+//! Requests across tenants count for coverage but not for this class when
+//! the cell also has requests inside one tenant (tenant isolation denies them all).
+//!
+//! Per policy: how many expectations it was a determining policy of.
+
+use crate::diagnostics::Location;
+use crate::expect::{Fixture, RunOutcome, Suite};
+use crate::snapshot::Snapshot;
+use cedar_policy::{Decision, Effect, EntityTypeName};
+use serde_json::json;
+use std::collections::HashMap;
+
+/// What a cell's answers say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CellState {
+    /// Every answer is allow.
+    Allowed,
+    /// Every answer is deny.
+    Denied,
+    /// Some answers allow, some deny.
+    Conditional,
+    /// No expectation covers the cell.
+    Uncovered,
+}
+
+impl CellState {
+    /// `allowed`, `denied`, `conditional` or `uncovered`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Allowed => "allowed",
+            Self::Denied => "denied",
+            Self::Conditional => "conditional",
+            Self::Uncovered => "uncovered",
+        }
+    }
+}
+
+/// One (role, action, resource type) cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cell {
+    /// The action id (without namespace).
+    pub action: String,
+    /// The resource type (without namespace).
+    pub resource_type: String,
+    /// How many expectations cover it.
+    pub expectations: usize,
+    /// How many of the answers that classify it are allow.
+    pub allowed: usize,
+    /// How many of the answers that classify it are deny.
+    pub denied: usize,
+    /// What the answers say.
+    pub state: CellState,
+}
+
+/// The cells of one role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleCoverage {
+    /// The role id.
+    pub role: String,
+    /// Its role users (fixture users holding only this role), without namespace.
+    pub users: Vec<String>,
+    /// Every cell, by action then resource type.
+    pub cells: Vec<Cell>,
+}
+
+impl RoleCoverage {
+    /// How many cells there are.
+    pub fn total(&self) -> usize {
+        self.cells.len()
+    }
+
+    /// How many cells at least one expectation covers.
+    pub fn covered(&self) -> usize {
+        self.count(|s| s != CellState::Uncovered)
+    }
+
+    /// How many cells are in a state.
+    pub fn count(&self, pred: impl Fn(CellState) -> bool) -> usize {
+        self.cells.iter().filter(|c| pred(c.state)).count()
+    }
+
+    /// Covered cells in percent (100 when there are no cells).
+    pub fn percent(&self) -> f64 {
+        percent(self.covered(), self.total())
+    }
+
+    /// The cells no expectation covers.
+    pub fn uncovered(&self) -> impl Iterator<Item = &Cell> {
+        self.cells
+            .iter()
+            .filter(|c| c.state == CellState::Uncovered)
+    }
+}
+
+/// One policy and how many expectations it decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyCoverage {
+    /// The policy id.
+    pub id: String,
+    /// `permit` or `forbid`.
+    pub effect: &'static str,
+    /// Where it was written.
+    pub location: Option<Location>,
+    /// How many expectations it was a determining policy of.
+    pub decided: usize,
+}
+
+/// Coverage of one product.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Coverage {
+    /// The product.
+    pub product: String,
+    /// Its namespace.
+    pub namespace: String,
+    /// One entry per fixture role, in fixture order.
+    pub roles: Vec<RoleCoverage>,
+    /// Every policy, in file order.
+    pub policies: Vec<PolicyCoverage>,
+    /// How many expectations (checks) ran.
+    pub expectations: usize,
+}
+
+/// `part / whole` in percent, rounded down to one decimal (100 for an empty whole).
+pub fn percent(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
+        return 100.0;
+    }
+    let tenths = (part * 1000) / whole;
+    // exact for any realistic count
+    tenths as f64 / 10.0
+}
+
+impl Coverage {
+    /// Computes coverage from a snapshot, its suite and a run of that suite.
+    pub fn compute(snapshot: &Snapshot, suite: &Suite, outcome: &RunOutcome) -> Self {
+        let fixture = Fixture::new(snapshot);
+        let ns = fixture.namespace().to_owned();
+        let short_type = |t: &EntityTypeName| -> String {
+            let text = t.to_string();
+            text.strip_prefix(&format!("{ns}::"))
+                .map(str::to_owned)
+                .unwrap_or(text)
+        };
+
+        // the schema's (action, resource type) pairs
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        if let Some(schema) = snapshot.schema() {
+            for action in schema.actions() {
+                if let Some(types) = schema.resources_for_action(action) {
+                    for t in types {
+                        pairs.push((action.id().unescaped().to_owned(), short_type(t)));
+                    }
+                }
+            }
+        }
+        pairs.sort();
+        pairs.dedup();
+
+        // per (role, action, type): [in-tenant allow, deny], [other allow, deny], count
+        #[derive(Default)]
+        struct Tally {
+            count: usize,
+            inside: [usize; 2],
+            outside: [usize; 2],
+        }
+        let mut tallies: HashMap<(String, String, String), Tally> = HashMap::new();
+        let mut decided: HashMap<String, usize> = HashMap::new();
+        for (item, item_outcome) in suite.items.iter().zip(&outcome.items) {
+            for (check, result) in item.checks.iter().zip(&item_outcome.checks) {
+                for reason in result.answer.reasons() {
+                    *decided.entry(reason.to_string()).or_default() += 1;
+                }
+                let Some(role) = &check.role else { continue };
+                if check.roles.len() != 1 {
+                    continue;
+                }
+                let key = (
+                    role.clone(),
+                    check.action.id().unescaped().to_owned(),
+                    short_type(check.resource.type_name()),
+                );
+                let tally = tallies.entry(key).or_default();
+                tally.count += 1;
+                let slot = usize::from(result.answer.decision() == Decision::Deny);
+                let bucket = if check.same_tenant == Some(false) {
+                    &mut tally.outside
+                } else {
+                    &mut tally.inside
+                };
+                if let Some(n) = bucket.get_mut(slot) {
+                    *n += 1;
+                }
+            }
+        }
+
+        let roles = fixture
+            .roles()
+            .iter()
+            .map(|role| {
+                let users = fixture
+                    .role_users()
+                    .iter()
+                    .filter(|(_, r)| r == role)
+                    .map(|(uid, _)| uid.id().unescaped().to_owned())
+                    .collect();
+                let cells = pairs
+                    .iter()
+                    .map(|(action, resource_type)| {
+                        let key = (role.clone(), action.clone(), resource_type.clone());
+                        let (count, [allowed, denied]) = match tallies.get(&key) {
+                            None => (0, [0, 0]),
+                            Some(t) if t.inside.iter().sum::<usize>() > 0 => (t.count, t.inside),
+                            Some(t) => (t.count, t.outside),
+                        };
+                        let state = match (count, allowed, denied) {
+                            (0, _, _) => CellState::Uncovered,
+                            (_, 0, _) => CellState::Denied,
+                            (_, _, 0) => CellState::Allowed,
+                            _ => CellState::Conditional,
+                        };
+                        Cell {
+                            action: action.clone(),
+                            resource_type: resource_type.clone(),
+                            expectations: count,
+                            allowed,
+                            denied,
+                            state,
+                        }
+                    })
+                    .collect();
+                RoleCoverage {
+                    role: role.clone(),
+                    users,
+                    cells,
+                }
+            })
+            .collect();
+
+        let mut policies: Vec<PolicyCoverage> = snapshot
+            .policies()
+            .policies()
+            .map(|p| (p.id(), p.effect()))
+            .chain(
+                snapshot
+                    .policies()
+                    .templates()
+                    .map(|t| (t.id(), t.effect())),
+            )
+            .map(|(id, effect)| PolicyCoverage {
+                id: id.to_string(),
+                effect: match effect {
+                    Effect::Permit => "permit",
+                    Effect::Forbid => "forbid",
+                },
+                location: snapshot.policy_location(id),
+                decided: decided.get(AsRef::<str>::as_ref(id)).copied().unwrap_or(0),
+            })
+            .collect();
+        policies.sort_by(|a, b| {
+            let key = |p: &PolicyCoverage| {
+                p.location
+                    .as_ref()
+                    .map(|l| (l.file.clone(), l.line, l.column))
+            };
+            key(a).cmp(&key(b)).then_with(|| a.id.cmp(&b.id))
+        });
+
+        Self {
+            product: snapshot.product().unwrap_or_default().to_owned(),
+            namespace: ns.clone(),
+            roles,
+            policies,
+            expectations: outcome.total(),
+        }
+    }
+
+    /// Cells over all roles.
+    pub fn total(&self) -> usize {
+        self.roles.iter().map(RoleCoverage::total).sum()
+    }
+
+    /// Covered cells over all roles.
+    pub fn covered(&self) -> usize {
+        self.roles.iter().map(RoleCoverage::covered).sum()
+    }
+
+    /// Covered cells over all roles, in percent.
+    pub fn percent(&self) -> f64 {
+        percent(self.covered(), self.total())
+    }
+
+    /// The policies no expectation was decided by.
+    pub fn undecided(&self) -> impl Iterator<Item = &PolicyCoverage> {
+        self.policies.iter().filter(|p| p.decided == 0)
+    }
+
+    /// The stable JSON form (documented in the README, `coverage` object).
+    pub fn to_json(&self) -> serde_json::Value {
+        json!({
+            "product": self.product,
+            "namespace": self.namespace,
+            "expectations": self.expectations,
+            "cells": self.total(),
+            "covered": self.covered(),
+            "percent": self.percent(),
+            "roles": self.roles.iter().map(|r| json!({
+                "role": r.role,
+                "users": r.users,
+                "cells": r.total(),
+                "covered": r.covered(),
+                "percent": r.percent(),
+                "allowed": r.count(|s| s == CellState::Allowed),
+                "denied": r.count(|s| s == CellState::Denied),
+                "conditional": r.count(|s| s == CellState::Conditional),
+                "uncovered": r.uncovered().map(|c| json!({
+                    "action": c.action,
+                    "resource_type": c.resource_type,
+                })).collect::<Vec<_>>(),
+                "matrix": r.cells.iter().map(|c| json!({
+                    "action": c.action,
+                    "resource_type": c.resource_type,
+                    "state": c.state.code(),
+                    "expectations": c.expectations,
+                    "allowed": c.allowed,
+                    "denied": c.denied,
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "policies": self.policies.iter().map(|p| json!({
+                "id": p.id,
+                "effect": p.effect,
+                "file": p.location.as_ref().map(|l| l.file.display().to_string()),
+                "line": p.location.as_ref().map(|l| l.line),
+                "column": p.location.as_ref().map(|l| l.column),
+                "decided": p.decided,
+            })).collect::<Vec<_>>(),
+        })
+    }
+}

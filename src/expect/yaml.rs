@@ -1,0 +1,698 @@
+//! rolegrid's expectation format (`*.test.yaml`): matrix rows and cases.
+
+use super::fixture::{Fixture, short_uid};
+use super::{
+    Check, Expected, Item, ItemKind, ReasonMatch, as_expectation, location_of, parse_decision,
+    problem_at,
+};
+use crate::diagnostics::{Problem, ProblemKind, Problems, SourceFile};
+use crate::limits::Limits;
+use crate::request::RequestSpec;
+use crate::snapshot::Snapshot;
+use crate::store::{span_of, yaml_problem};
+use cedar_policy::{Decision, Entities, EntityTypeName, EntityUid};
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+use std::collections::HashSet;
+use std::ops::Range;
+use std::sync::Arc;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    tenant: Option<Spanned<String>>,
+    #[serde(default)]
+    matrix: Option<Vec<Spanned<RawRow>>>,
+    #[serde(default)]
+    cases: Option<Vec<Spanned<RawCase>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRow {
+    name: Option<String>,
+    source: Option<String>,
+    action: Spanned<serde_json::Value>,
+    resource: Spanned<String>,
+    allow: Spanned<Vec<Spanned<String>>>,
+    principals: Option<Vec<Spanned<String>>>,
+    context: Option<Spanned<serde_json::Value>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCase {
+    name: Option<String>,
+    source: Option<String>,
+    principal: Spanned<String>,
+    action: Spanned<String>,
+    resource: Spanned<String>,
+    context: Option<Spanned<serde_json::Value>>,
+    entities: Option<Vec<Spanned<serde_json::Value>>>,
+    decision: Spanned<String>,
+    reasons: Option<Vec<String>>,
+    errors: Option<usize>,
+}
+
+/// YAML options as the store uses them: duplicate keys are errors, only
+/// `true`/`false` are booleans.
+fn yaml_options() -> serde_saphyr::Options {
+    let mut options = serde_saphyr::Options::default();
+    options.strict_booleans = true;
+    options.with_snippet = false;
+    options
+}
+
+/// What every row and case of one file shares.
+struct Ctx<'a> {
+    snapshot: &'a Snapshot,
+    fixture: &'a Fixture,
+    file: &'a SourceFile,
+    tenant: Option<EntityTypeName>,
+}
+
+impl Ctx<'_> {
+    fn span(&self, location: &serde_saphyr::Location) -> Range<usize> {
+        span_of(self.file, location)
+    }
+
+    fn problem(
+        &self,
+        location: &serde_saphyr::Location,
+        message: impl Into<String>,
+        label: impl Into<String>,
+    ) -> Problem {
+        problem_at(self.file, self.span(location), message, label)
+    }
+
+    fn tenants(&self, entities: &Entities, uid: &EntityUid) -> Vec<EntityUid> {
+        match &self.tenant {
+            Some(t) => self.fixture.tenants_of(entities, uid, t),
+            None => Vec::new(),
+        }
+    }
+
+    fn roles_help(&self) -> String {
+        if self.fixture.roles().is_empty() {
+            format!(
+                "the fixture has no `{}Role` entities",
+                ns_prefix(self.fixture.namespace())
+            )
+        } else {
+            format!("the fixture's roles: {}", self.fixture.roles().join(", "))
+        }
+    }
+}
+
+fn ns_prefix(namespace: &str) -> String {
+    if namespace.is_empty() {
+        String::new()
+    } else {
+        format!("{namespace}::")
+    }
+}
+
+/// A saphyr error as an expectation problem at its place.
+fn parse_problem(file: &SourceFile, error: &serde_saphyr::Error) -> Problem {
+    let text = error.without_snippet().to_string();
+    let mut message = text.lines().next().unwrap_or_default().to_owned();
+    if let Some(at) = message.rfind(" at line ") {
+        message.truncate(at);
+    }
+    let problem = Problem::new(
+        ProblemKind::Expectation,
+        format!("invalid expectation file: {message}"),
+    )
+    .in_file(file)
+    .with_help(
+        "an expectation file has `tenant:`, `matrix:` (rows: action, resource, allow, and optionally principals, context, source, name) and `cases:` (name, source, principal, action, resource, context, entities, decision, reasons, errors)",
+    );
+    match error.location() {
+        Some(location) => problem.at(span_of(file, &location), "here"),
+        None => problem,
+    }
+}
+
+/// Loads one `*.test.yaml` file.
+pub(super) fn load(
+    snapshot: &Snapshot,
+    fixture: &Fixture,
+    file: &SourceFile,
+) -> Result<Vec<Item>, Problems> {
+    if file.text().trim().is_empty() {
+        return Err(Problem::new(
+            ProblemKind::Expectation,
+            format!("{} is empty", file.path().display()),
+        )
+        .in_file(file)
+        .with_help("write `matrix:` rows and/or `cases:`, or delete the file")
+        .into());
+    }
+    let raw: RawFile =
+        serde_saphyr::from_str_with_options(file.text(), yaml_options()).map_err(|e| {
+            // YAML syntax errors read as such; otherwise the shape is wrong
+            match serde_saphyr::from_str_with_options::<serde::de::IgnoredAny>(
+                file.text(),
+                yaml_options(),
+            ) {
+                Err(syntax) => Problems::from(as_expectation(&yaml_problem(file, &syntax))),
+                Ok(_) => Problems::from(parse_problem(file, &e)),
+            }
+        })?;
+    let mut ctx = Ctx {
+        snapshot,
+        fixture,
+        file,
+        tenant: None,
+    };
+    let mut problems = Problems::new();
+    if let Some(tenant) = &raw.tenant {
+        match fixture.entity_type(&tenant.value) {
+            Ok(t) => ctx.tenant = Some(t),
+            Err(message) => problems.push(
+                ctx.problem(&tenant.referenced, message, "the tenant type")
+                    .with_help("`tenant:` names the entity type of tenants, e.g. `Account`"),
+            ),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let mut items = Vec::new();
+    for row in raw.matrix.unwrap_or_default() {
+        match expand_row(&ctx, row) {
+            Ok(item) => items.push(item),
+            Err(more) => problems.extend(more),
+        }
+    }
+    for case in raw.cases.unwrap_or_default() {
+        match expand_case(&ctx, case) {
+            Ok(item) => items.push(item),
+            Err(problem) => problems.extend(problem),
+        }
+    }
+    problems.into_result(items)
+}
+
+/// The action ids of a row: one string or a list of strings.
+fn row_actions(value: &serde_json::Value) -> Option<Vec<String>> {
+    match value {
+        serde_json::Value::String(s) => Some(vec![s.clone()]),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+            .filter(|v| !v.is_empty()),
+        _ => None,
+    }
+}
+
+/// A context value: an object, or nothing.
+fn context_value(
+    ctx: &Ctx<'_>,
+    context: Option<&Spanned<serde_json::Value>>,
+) -> Result<serde_json::Value, Box<Problem>> {
+    match context {
+        None => Ok(serde_json::json!({})),
+        Some(c) if c.value.is_null() => Ok(serde_json::json!({})),
+        Some(c) if c.value.is_object() => Ok(c.value.clone()),
+        Some(c) => Err(Box::new(ctx.problem(
+            &c.referenced,
+            "`context` must be a mapping of the action's context attributes",
+            "not a mapping",
+        ))),
+    }
+}
+
+/// Whether two tenant lists share a tenant.
+fn share(a: &[EntityUid], b: &[EntityUid]) -> bool {
+    a.iter().any(|t| b.contains(t))
+}
+
+fn same_tenant(p: &[EntityUid], r: &[EntityUid]) -> Option<bool> {
+    if p.is_empty() || r.is_empty() {
+        None
+    } else {
+        Some(share(p, r))
+    }
+}
+
+/// Where a row's requests go: a type, or one named entity.
+enum Target {
+    Type(EntityTypeName),
+    Named(EntityUid),
+}
+
+fn expand_row(ctx: &Ctx<'_>, spanned: Spanned<RawRow>) -> Result<Item, Problems> {
+    let row = spanned.value;
+    let at = &spanned.referenced;
+    let fixture = ctx.fixture;
+    let schema = ctx.snapshot.schema();
+    let entities = ctx.snapshot.entities();
+    let mut problems = Problems::new();
+
+    // actions
+    let mut actions = Vec::new();
+    match row_actions(&row.action.value) {
+        Some(ids) => {
+            for id in ids {
+                match fixture.action(&id) {
+                    Ok(uid) => actions.push(uid),
+                    Err(message) => problems.push(
+                        ctx.problem(&row.action.referenced, message, "this action")
+                            .with_help(format!(
+                                "the schema's actions: {}",
+                                fixture.action_ids().join(", ")
+                            )),
+                    ),
+                }
+            }
+        }
+        None => problems.push(ctx.problem(
+            &row.action.referenced,
+            "`action` must be an action id or a list of action ids",
+            "here",
+        )),
+    }
+
+    // resource: a type, or a named fixture entity
+    let resource_text = row.resource.value.trim().to_owned();
+    let target = if resource_text.contains('"') {
+        match fixture.entity_uid(&resource_text) {
+            Ok(uid) if fixture.contains(&uid) => Some(Target::Named(uid)),
+            Ok(uid) => {
+                problems.push(
+                    ctx.problem(
+                        &row.resource.referenced,
+                        format!("no fixture entity {uid}"),
+                        "not in the fixture",
+                    )
+                    .with_help(
+                        "a named row asks about an entity of the product's entity files; use `cases:` with `entities:` for others",
+                    ),
+                );
+                None
+            }
+            Err(message) => {
+                problems.push(ctx.problem(&row.resource.referenced, message, "this resource"));
+                None
+            }
+        }
+    } else {
+        match fixture.entity_type(&resource_text) {
+            Ok(t) => Some(Target::Type(t)),
+            Err(message) => {
+                problems.push(
+                    ctx.problem(&row.resource.referenced, message, "this resource type")
+                        .with_help(
+                            "write a resource type (`File`) or a named fixture entity (`File::\"logo\"`)",
+                        ),
+                );
+                None
+            }
+        }
+    };
+    let resource_type = match &target {
+        Some(Target::Type(t)) => Some(t.clone()),
+        Some(Target::Named(uid)) => Some(uid.type_name().clone()),
+        None => None,
+    };
+    if let (Some(schema), Some(resource_type)) = (schema, &resource_type) {
+        for action in &actions {
+            let applies: Vec<String> = schema
+                .resources_for_action(action)
+                .map(|types| types.map(ToString::to_string).collect())
+                .unwrap_or_default();
+            if !applies.iter().any(|t| *t == resource_type.to_string()) {
+                problems.push(
+                    ctx.problem(
+                        &row.resource.referenced,
+                        format!(
+                            "action `{}` does not apply to resources of type `{resource_type}`",
+                            action.id().unescaped()
+                        ),
+                        "this resource",
+                    )
+                    .with_help(format!(
+                        "`{}` applies to: {}",
+                        action.id().unescaped(),
+                        if applies.is_empty() {
+                            "nothing".to_owned()
+                        } else {
+                            applies.join(", ")
+                        }
+                    )),
+                );
+            }
+        }
+    }
+
+    // allow: roles
+    let mut allow: HashSet<String> = HashSet::new();
+    for role in &row.allow.value {
+        if fixture.roles().contains(&role.value) {
+            allow.insert(role.value.clone());
+        } else {
+            problems.push(
+                ctx.problem(
+                    &role.referenced,
+                    format!("no role `{}` in the fixture", role.value),
+                    "unknown role",
+                )
+                .with_help(ctx.roles_help()),
+            );
+        }
+    }
+
+    // principals: the role users, or the row's own
+    let principals: Option<Vec<EntityUid>> = match &row.principals {
+        None => None,
+        Some(list) => {
+            let mut uids = Vec::new();
+            for p in list {
+                match fixture.entity_uid(&p.value) {
+                    Ok(uid) if entities.get(&uid).is_some() => uids.push(uid),
+                    Ok(uid) => problems.push(
+                        ctx.problem(
+                            &p.referenced,
+                            format!("no fixture entity {uid}"),
+                            "not in the fixture",
+                        )
+                        .with_help("a row's principals are fixture users; use `cases:` for others"),
+                    ),
+                    Err(message) => {
+                        problems.push(ctx.problem(&p.referenced, message, "this principal"));
+                    }
+                }
+            }
+            Some(uids)
+        }
+    };
+
+    let context = match context_value(ctx, row.context.as_ref()) {
+        Ok(c) => c,
+        Err(p) => {
+            problems.push(*p);
+            serde_json::json!({})
+        }
+    };
+    let (Some(target), false) = (target, !problems.is_empty()) else {
+        return Err(problems);
+    };
+
+    // the principals with their roles and tenants
+    struct Who {
+        uid: EntityUid,
+        roles: Vec<String>,
+        role: Option<String>,
+        tenants: Vec<EntityUid>,
+        explicit: bool,
+    }
+    let who: Vec<Who> = match principals {
+        Some(uids) => uids
+            .into_iter()
+            .map(|uid| {
+                let roles = fixture.roles_of(entities, &uid);
+                let role = match roles.as_slice() {
+                    [one] => Some(one.clone()),
+                    _ => None,
+                };
+                Who {
+                    tenants: ctx.tenants(entities, &uid),
+                    uid,
+                    roles,
+                    role,
+                    explicit: true,
+                }
+            })
+            .collect(),
+        None => fixture
+            .role_users()
+            .iter()
+            .map(|(uid, role)| Who {
+                uid: uid.clone(),
+                roles: vec![role.clone()],
+                role: Some(role.clone()),
+                tenants: ctx.tenants(entities, uid),
+                explicit: false,
+            })
+            .collect(),
+    };
+
+    let mut checks = Vec::new();
+    let mut request_problem: Option<Problem> = None;
+    for action in &actions {
+        let principal_types: Option<Vec<EntityTypeName>> = schema.and_then(|s| {
+            s.principals_for_action(action)
+                .map(|types| types.cloned().collect())
+        });
+        for w in &who {
+            if let Some(types) = &principal_types
+                && !types.contains(w.uid.type_name())
+            {
+                continue;
+            }
+            let resources: Vec<(EntityUid, Vec<EntityUid>)> = match &target {
+                Target::Named(uid) => {
+                    let tenants = ctx.tenants(entities, uid);
+                    if !w.explicit && ctx.tenant.is_some() && !share(&w.tenants, &tenants) {
+                        continue;
+                    }
+                    vec![(uid.clone(), tenants)]
+                }
+                Target::Type(t) => fixture
+                    .entities_of_type(t)
+                    .iter()
+                    .map(|uid| (uid.clone(), ctx.tenants(entities, uid)))
+                    .filter(|(_, tenants)| ctx.tenant.is_none() || share(&w.tenants, tenants))
+                    .collect(),
+            };
+            let allowed = w.roles.iter().any(|r| allow.contains(r));
+            for (resource, tenants) in resources {
+                let spec = RequestSpec {
+                    principal: w.uid.clone(),
+                    action: action.clone(),
+                    resource: resource.clone(),
+                    context: Some(context.clone()),
+                };
+                let request = match spec.build(schema) {
+                    Ok(request) => request,
+                    Err(p) => {
+                        request_problem.get_or_insert_with(|| {
+                            ctx.problem(
+                                at,
+                                format!(
+                                    "this row makes an invalid request ({} {} {}): {}",
+                                    short_uid(&w.uid, fixture.namespace()),
+                                    action.id().unescaped(),
+                                    short_uid(&resource, fixture.namespace()),
+                                    p.message()
+                                ),
+                                "this row",
+                            )
+                        });
+                        continue;
+                    }
+                };
+                checks.push(Check {
+                    same_tenant: same_tenant(&w.tenants, &tenants),
+                    principal: w.uid.clone(),
+                    action: action.clone(),
+                    resource,
+                    context: context.clone(),
+                    roles: w.roles.clone(),
+                    role: w.role.clone(),
+                    expected: Expected {
+                        decision: if allowed {
+                            Decision::Allow
+                        } else {
+                            Decision::Deny
+                        },
+                        reasons: None,
+                        reason_match: ReasonMatch::Exact,
+                        errors: Some(0),
+                    },
+                    request,
+                    entities: None,
+                });
+            }
+        }
+    }
+    if let Some(problem) = request_problem {
+        return Err(problem.into());
+    }
+    let label = format!(
+        "{} on {}",
+        actions
+            .iter()
+            .map(|a| a.id().unescaped().to_owned())
+            .collect::<Vec<_>>()
+            .join(", "),
+        match &target {
+            Target::Named(uid) => short_uid(uid, fixture.namespace()),
+            Target::Type(t) => short_type(t, fixture.namespace()),
+        }
+    );
+    if checks.is_empty() {
+        let why = match &target {
+            Target::Named(uid) => format!(
+                "no role user (a fixture user holding exactly one role) lies in the tenant of {}",
+                short_uid(uid, fixture.namespace())
+            ),
+            Target::Type(t) => format!(
+                "no fixture entity of type `{}` lies in a role user's tenant",
+                short_type(t, fixture.namespace())
+            ),
+        };
+        return Err(ctx
+            .problem(at, format!("this row checks nothing: {why}"), "this row")
+            .with_help("add the entities the row needs to the fixture, or remove the row")
+            .into());
+    }
+    Ok(Item {
+        kind: ItemKind::Row,
+        location: location_of(ctx.file, ctx.span(at).start),
+        name: row.name.unwrap_or(label),
+        source: row.source,
+        checks,
+    })
+}
+
+/// A type name without the namespace prefix.
+pub(crate) fn short_type(t: &EntityTypeName, namespace: &str) -> String {
+    let text = t.to_string();
+    text.strip_prefix(&format!("{namespace}::"))
+        .map(str::to_owned)
+        .unwrap_or(text)
+}
+
+fn expand_case(ctx: &Ctx<'_>, spanned: Spanned<RawCase>) -> Result<Item, Problems> {
+    let case = spanned.value;
+    let at = &spanned.referenced;
+    let fixture = ctx.fixture;
+    let mut problems = Problems::new();
+    let mut uid = |field: &Spanned<String>, what: &str| match fixture.entity_uid(&field.value) {
+        Ok(uid) => Some(uid),
+        Err(message) => {
+            problems.push(ctx.problem(&field.referenced, message, format!("this {what}")));
+            None
+        }
+    };
+    let principal = uid(&case.principal, "principal");
+    let resource = uid(&case.resource, "resource");
+    let action = match fixture.action(&case.action.value) {
+        Ok(a) => Some(a),
+        Err(message) => {
+            problems.push(
+                ctx.problem(&case.action.referenced, message, "this action")
+                    .with_help(format!(
+                        "the schema's actions: {}",
+                        fixture.action_ids().join(", ")
+                    )),
+            );
+            None
+        }
+    };
+    let decision = parse_decision(&case.decision.value);
+    if decision.is_none() {
+        problems.push(ctx.problem(
+            &case.decision.referenced,
+            format!(
+                "`decision` must be `allow` or `deny`, not `{}`",
+                case.decision.value
+            ),
+            "here",
+        ));
+    }
+    let context = match context_value(ctx, case.context.as_ref()) {
+        Ok(c) => c,
+        Err(p) => {
+            problems.push(*p);
+            serde_json::json!({})
+        }
+    };
+    let extra: Option<Entities> = match case.entities {
+        Some(list) if !list.is_empty() => {
+            let items = list
+                .into_iter()
+                .map(|item| (item.value, ctx.span(&item.referenced)))
+                .collect();
+            match ctx
+                .snapshot
+                .with_entity_values(ctx.file, items, true, &Limits::default())
+            {
+                Ok(entities) => Some(entities),
+                Err(more) => {
+                    problems.extend(more.iter().map(as_expectation));
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    let (Some(principal), Some(action), Some(resource), Some(decision), true) =
+        (principal, action, resource, decision, problems.is_empty())
+    else {
+        return Err(problems);
+    };
+    let entities = extra.as_ref().unwrap_or_else(|| ctx.snapshot.entities());
+    let spec = RequestSpec {
+        principal: principal.clone(),
+        action: action.clone(),
+        resource: resource.clone(),
+        context: Some(context.clone()),
+    };
+    let request = spec.build(ctx.snapshot.schema()).map_err(|p| {
+        Problems::from(ctx.problem(
+            at,
+            format!("this case makes an invalid request: {}", p.message()),
+            "this case",
+        ))
+    })?;
+    let roles = fixture.roles_of(entities, &principal);
+    let role = match roles.as_slice() {
+        [one] => Some(one.clone()),
+        _ => None,
+    };
+    let same = same_tenant(
+        &ctx.tenants(entities, &principal),
+        &ctx.tenants(entities, &resource),
+    );
+    let ns = fixture.namespace();
+    let name = case.name.unwrap_or_else(|| {
+        format!(
+            "{} {} {}",
+            short_uid(&principal, ns),
+            action.id().unescaped(),
+            short_uid(&resource, ns)
+        )
+    });
+    let mut reasons = case.reasons;
+    if let Some(r) = reasons.as_mut() {
+        r.sort();
+        r.dedup();
+    }
+    Ok(Item {
+        kind: ItemKind::Case,
+        location: location_of(ctx.file, ctx.span(at).start),
+        name,
+        source: case.source,
+        checks: vec![Check {
+            principal,
+            action,
+            resource,
+            context,
+            roles,
+            role,
+            same_tenant: same,
+            expected: Expected {
+                decision,
+                reasons,
+                reason_match: ReasonMatch::Exact,
+                errors: Some(case.errors.unwrap_or(0)),
+            },
+            request,
+            entities: extra.map(Arc::new),
+        }],
+    })
+}

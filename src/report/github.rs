@@ -1,0 +1,147 @@
+//! GitHub Actions workflow commands: an `::error file=...,line=...::`
+//! annotation per failing row, case or Cedar test, per untested policy and
+//! per role under `--min-coverage`, then one summary line per product.
+
+use super::human::{failure_lines, product_line, request_text};
+use super::{CheckReport, Failure, percent_text};
+use crate::diagnostics::{Location, Problems};
+use std::fmt::Write;
+
+/// Escapes a message (`%`, CR, LF) as GitHub's workflow commands require.
+pub fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a property value (also `:` and `,`).
+pub fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+fn annotation(out: &mut String, location: Option<&Location>, title: &str, message: &str) {
+    let mut properties = Vec::new();
+    if let Some(l) = location {
+        properties.push(format!(
+            "file={}",
+            escape_property(&l.file.display().to_string())
+        ));
+        properties.push(format!("line={}", l.line));
+        properties.push(format!("col={}", l.column));
+    }
+    properties.push(format!("title={}", escape_property(title)));
+    let _ = writeln!(
+        out,
+        "::error {}::{}",
+        properties.join(","),
+        escape_data(message)
+    );
+}
+
+/// The GitHub annotations of `check`.
+pub fn check(report: &CheckReport) -> String {
+    let mut out = String::new();
+    for product in &report.products {
+        let ns = &product.coverage.namespace;
+        for (item, outcome) in product.suite.items.iter().zip(&product.outcome.items) {
+            if outcome.passed() {
+                continue;
+            }
+            let mut message = format!(
+                "{} `{}`: {} of {} failed",
+                item.kind.code(),
+                item.name,
+                outcome.failed(),
+                outcome.checks.len()
+            );
+            for (check, o) in item.checks.iter().zip(&outcome.checks) {
+                if o.passed() {
+                    continue;
+                }
+                let failure = Failure {
+                    item,
+                    check,
+                    outcome: o,
+                };
+                let _ = write!(message, "\n{}", request_text(&failure, ns));
+                for line in failure_lines(&failure, product) {
+                    let _ = write!(message, "\n  {line}");
+                }
+            }
+            annotation(
+                &mut out,
+                Some(&item.location),
+                &format!("rolegrid: {} expectation failed", product.product),
+                &message,
+            );
+        }
+        for policy in &product.untested {
+            annotation(
+                &mut out,
+                policy.location.as_ref(),
+                &format!("rolegrid: {} untested policy", product.product),
+                &format!(
+                    "policy `{}` ({}) is never the determining policy of any expectation (dead or untested)",
+                    policy.id, policy.effect
+                ),
+            );
+        }
+        for shortfall in &product.shortfalls {
+            annotation(
+                &mut out,
+                None,
+                &format!("rolegrid: {} coverage", product.product),
+                &format!(
+                    "role `{}` covers {}/{} cells ({}), below --min-coverage {}",
+                    shortfall.role,
+                    shortfall.covered,
+                    shortfall.cells,
+                    percent_text(shortfall.percent),
+                    percent_text(shortfall.min)
+                ),
+            );
+        }
+    }
+    let width = report
+        .products
+        .iter()
+        .map(|p| p.product.len())
+        .max()
+        .unwrap_or(0);
+    for product in &report.products {
+        let _ = writeln!(out, "{}", product_line(product, width));
+    }
+    out
+}
+
+/// GitHub annotations for invalid input.
+pub fn problems(problems: &Problems) -> String {
+    let mut out = String::new();
+    for problem in problems {
+        let location = problem
+            .location()
+            .filter(|_| problem.spans().next().is_some());
+        let mut message = problem.message().to_owned();
+        if let Some(help) = problem.help_text() {
+            let _ = write!(message, "\nhelp: {help}");
+        }
+        match (&location, problem.file()) {
+            (None, Some(file)) => {
+                let _ = writeln!(
+                    out,
+                    "::error file={},title={}::{}",
+                    escape_property(&file.path().display().to_string()),
+                    escape_property(&format!("rolegrid: {}", problem.kind().code())),
+                    escape_data(&message)
+                );
+            }
+            _ => annotation(
+                &mut out,
+                location.as_ref(),
+                &format!("rolegrid: {}", problem.kind().code()),
+                &message,
+            ),
+        }
+    }
+    out
+}

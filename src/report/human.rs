@@ -1,0 +1,333 @@
+//! Readable text: short when all is well (a line per product and a line per
+//! role), with every failure at its file and line otherwise.
+
+use super::{CheckReport, Failure, ProductReport, duration_text, percent_text};
+use crate::coverage::{CellState, Coverage, RoleCoverage};
+use crate::expect::{ItemKind, short_uid};
+use std::fmt::Write;
+
+/// Failing checks shown per item before "and N more".
+const PER_ITEM: usize = 5;
+/// Failing items shown per product before "and N more".
+const PER_PRODUCT: usize = 20;
+
+/// The request of a failure in a short form:
+/// `User::"vic-view" (media-view) viewMedia File::"logo"`.
+pub(crate) fn request_text(failure: &Failure<'_>, namespace: &str) -> String {
+    let check = failure.check;
+    let mut text = short_uid(&check.principal, namespace);
+    if !check.roles.is_empty() {
+        let _ = write!(text, " ({})", check.roles.join(", "));
+    }
+    let _ = write!(
+        text,
+        " {} {}",
+        check.action.id().unescaped(),
+        short_uid(&check.resource, namespace)
+    );
+    if check.context.as_object().is_some_and(|o| !o.is_empty()) {
+        let _ = write!(text, " context {}", check.context);
+    }
+    text
+}
+
+/// What went wrong and who decided, one line each.
+pub(crate) fn failure_lines(failure: &Failure<'_>, product: &ProductReport) -> Vec<String> {
+    let mut lines: Vec<String> = failure
+        .outcome
+        .mismatches
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let answer = &failure.outcome.answer;
+    if answer.reasons().is_empty() {
+        lines.push(format!(
+            "no policy applies: {} by default",
+            if answer.is_allowed() {
+                "allowed"
+            } else {
+                "denied"
+            }
+        ));
+    }
+    for reason in answer.reasons() {
+        let id = reason.to_string();
+        match product.policy_location(&id) {
+            Some(location) => lines.push(format!("decided by {id} ({location})")),
+            None => lines.push(format!("decided by {id}")),
+        }
+    }
+    for error in answer.errors() {
+        lines.push(format!("error in {}: {}", error.policy, error.message));
+    }
+    lines
+}
+
+/// `48 rows, 12 cases, 3 Cedar tests` (kinds present only).
+pub(crate) fn item_counts(product: &ProductReport) -> String {
+    let mut parts = Vec::new();
+    for (kind, one, many) in [
+        (ItemKind::Row, "row", "rows"),
+        (ItemKind::Case, "case", "cases"),
+        (ItemKind::CedarTest, "Cedar test", "Cedar tests"),
+    ] {
+        let n = product.suite.count(kind);
+        if n > 0 {
+            parts.push(format!("{n} {}", if n == 1 { one } else { many }));
+        }
+    }
+    if parts.is_empty() {
+        "no expectation files".to_owned()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// One line for a role: `  finance   28/28 cells 100%  6 allowed  20 denied  2 conditional`.
+pub(crate) fn role_line(role: &RoleCoverage, width: usize) -> String {
+    format!(
+        "  {:<width$}  {:>3}/{:<3} cells {:>6}  {:>3} allowed  {:>3} denied  {:>3} conditional",
+        role.role,
+        role.covered(),
+        role.total(),
+        percent_text(role.percent()),
+        role.count(|s| s == CellState::Allowed),
+        role.count(|s| s == CellState::Denied),
+        role.count(|s| s == CellState::Conditional),
+    )
+}
+
+/// The product's summary line.
+pub(crate) fn product_line(product: &ProductReport, width: usize) -> String {
+    let outcome = &product.outcome;
+    let coverage = &product.coverage;
+    let status = if product.passed() { "ok  " } else { "FAIL" };
+    let expectations = if outcome.failed() == 0 {
+        format!("{} expectations", outcome.total())
+    } else {
+        format!(
+            "{} of {} expectations failed",
+            outcome.failed(),
+            outcome.total()
+        )
+    };
+    let decided = coverage.policies.len() - coverage.undecided().count();
+    format!(
+        "{:<width$}  {status}  {expectations} ({}), {decided}/{} policies decide, {}/{} cells covered ({}), {}",
+        product.product,
+        item_counts(product),
+        coverage.policies.len(),
+        coverage.covered(),
+        coverage.total(),
+        percent_text(coverage.percent()),
+        duration_text(product.duration),
+    )
+}
+
+fn product_details(out: &mut String, product: &ProductReport) {
+    let ns = &product.coverage.namespace;
+    let failing_items: Vec<usize> = product
+        .outcome
+        .items
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| !o.passed())
+        .map(|(i, _)| i)
+        .collect();
+    for (shown, index) in failing_items.iter().enumerate() {
+        if shown == PER_PRODUCT {
+            let _ = writeln!(
+                out,
+                "  … and {} more failing items (--format json lists them all)",
+                failing_items.len() - shown
+            );
+            break;
+        }
+        let (Some(item), Some(outcome)) = (
+            product.suite.items.get(*index),
+            product.outcome.items.get(*index),
+        ) else {
+            continue;
+        };
+        let _ = writeln!(
+            out,
+            "  {}: {} `{}`: {} of {} failed",
+            item.location,
+            item.kind.code(),
+            item.name,
+            outcome.failed(),
+            outcome.checks.len()
+        );
+        if let Some(source) = &item.source {
+            let _ = writeln!(out, "    source: {source:?}");
+        }
+        let failures: Vec<Failure<'_>> = item
+            .checks
+            .iter()
+            .zip(&outcome.checks)
+            .filter(|(_, o)| !o.passed())
+            .map(|(check, o)| Failure {
+                item,
+                check,
+                outcome: o,
+            })
+            .collect();
+        for failure in failures.iter().take(PER_ITEM) {
+            let _ = writeln!(out, "    {}", request_text(failure, ns));
+            for line in failure_lines(failure, product) {
+                let _ = writeln!(out, "      {line}");
+            }
+        }
+        if failures.len() > PER_ITEM {
+            let _ = writeln!(out, "    … and {} more", failures.len() - PER_ITEM);
+        }
+    }
+    for policy in &product.untested {
+        let place = policy
+            .location
+            .as_ref()
+            .map(|l| format!("{l}: "))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {place}policy `{}` ({}) is never the determining policy of any expectation (dead or untested; --allow-untested-policy {} accepts it)",
+            policy.id, policy.effect, policy.id
+        );
+    }
+    for shortfall in &product.shortfalls {
+        let _ = writeln!(
+            out,
+            "  role `{}` covers {}/{} cells ({}), below --min-coverage {}",
+            shortfall.role,
+            shortfall.covered,
+            shortfall.cells,
+            percent_text(shortfall.percent),
+            percent_text(shortfall.min)
+        );
+        if let Some(role) = product
+            .coverage
+            .roles
+            .iter()
+            .find(|r| r.role == shortfall.role)
+        {
+            let cells: Vec<String> = role
+                .uncovered()
+                .map(|c| format!("{} {}", c.action, c.resource_type))
+                .collect();
+            let _ = writeln!(out, "    uncovered: {}", cells.join(", "));
+        }
+    }
+}
+
+/// The human report of `check`.
+pub fn check(report: &CheckReport) -> String {
+    let mut out = String::new();
+    let width = report
+        .products
+        .iter()
+        .map(|p| p.product.len())
+        .max()
+        .unwrap_or(0);
+    for product in &report.products {
+        let _ = writeln!(out, "{}", product_line(product, width));
+        product_details(&mut out, product);
+        let role_width = product
+            .coverage
+            .roles
+            .iter()
+            .map(|r| r.role.len())
+            .max()
+            .unwrap_or(0);
+        for role in &product.coverage.roles {
+            let _ = writeln!(out, "{}", role_line(role, role_width));
+        }
+    }
+    let failed_products = report.products.iter().filter(|p| !p.passed()).count();
+    if report.passed() {
+        let _ = writeln!(
+            out,
+            "check passed: {} products, {} expectations, {}",
+            report.products.len(),
+            report.expectations(),
+            duration_text(report.duration)
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "check FAILED: {failed_products} of {} products, {} of {} expectations failed, {}",
+            report.products.len(),
+            report.failed(),
+            report.expectations(),
+            duration_text(report.duration)
+        );
+    }
+    out
+}
+
+/// The human report of `coverage`.
+pub fn coverage(coverages: &[Coverage]) -> String {
+    let mut out = String::new();
+    for (index, coverage) in coverages.iter().enumerate() {
+        if index > 0 {
+            out.push('\n');
+        }
+        let per_role = coverage.roles.first().map_or(0, RoleCoverage::total);
+        let _ = writeln!(
+            out,
+            "{}: {} roles × {} cells, {}/{} covered ({}), {} expectations",
+            coverage.product,
+            coverage.roles.len(),
+            per_role,
+            coverage.covered(),
+            coverage.total(),
+            percent_text(coverage.percent()),
+            coverage.expectations
+        );
+        let width = coverage
+            .roles
+            .iter()
+            .map(|r| r.role.len())
+            .max()
+            .unwrap_or(0);
+        for role in &coverage.roles {
+            let _ = writeln!(out, "{}", role_line(role, width));
+        }
+        let uncovered: Vec<&RoleCoverage> = coverage
+            .roles
+            .iter()
+            .filter(|r| r.covered() < r.total())
+            .collect();
+        if uncovered.is_empty() {
+            let _ = writeln!(out, "  every cell is covered");
+        } else {
+            let _ = writeln!(out, "  uncovered cells:");
+            for role in uncovered {
+                let cells: Vec<String> = role
+                    .uncovered()
+                    .map(|c| format!("{} {}", c.action, c.resource_type))
+                    .collect();
+                let _ = writeln!(out, "    {}: {}", role.role, cells.join(", "));
+            }
+        }
+        let _ = writeln!(out, "  policies (expectations decided):");
+        let id_width = coverage
+            .policies
+            .iter()
+            .map(|p| p.id.len())
+            .max()
+            .unwrap_or(0);
+        for policy in &coverage.policies {
+            let place = policy
+                .location
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "    {:<id_width$}  {:<6}  {:>5}  {place}",
+                policy.id, policy.effect, policy.decided
+            );
+        }
+    }
+    out
+}

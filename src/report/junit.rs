@@ -1,0 +1,184 @@
+//! JUnit XML (via `quick-junit`), as CI systems read it: one `<testsuite>`
+//! per product; one `<testcase>` per matrix row, case and Cedar test (with
+//! `file` and `line` attributes), one per policy ("decides an expectation")
+//! and, with `--min-coverage`, one per role.
+
+use super::human::{failure_lines, request_text};
+use super::{CheckReport, Failure, ProductReport, percent_text};
+use crate::diagnostics::Problems;
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite, XmlString};
+
+fn with_place(case: &mut TestCase, file: &str, line: Option<usize>) {
+    case.extra
+        .insert(XmlString::new("file"), XmlString::new(file));
+    if let Some(line) = line {
+        case.extra
+            .insert(XmlString::new("line"), XmlString::new(line.to_string()));
+    }
+}
+
+fn failed(kind: NonSuccessKind, message: String, description: String) -> TestCaseStatus {
+    let mut status = TestCaseStatus::non_success(kind);
+    status.set_message(message);
+    if !description.is_empty() {
+        status.set_description(description);
+    }
+    status
+}
+
+fn product_suite(product: &ProductReport) -> TestSuite {
+    let ns = &product.coverage.namespace;
+    let mut suite = TestSuite::new(product.product.as_str());
+    suite.set_time(product.duration);
+    for (item, outcome) in product.suite.items.iter().zip(&product.outcome.items) {
+        let status = if outcome.passed() {
+            TestCaseStatus::success()
+        } else {
+            let mut description = String::new();
+            if let Some(source) = &item.source {
+                description.push_str(&format!("source: {source:?}\n"));
+            }
+            let mut first = None;
+            for (check, o) in item.checks.iter().zip(&outcome.checks) {
+                if o.passed() {
+                    continue;
+                }
+                let failure = Failure {
+                    item,
+                    check,
+                    outcome: o,
+                };
+                first.get_or_insert_with(|| {
+                    o.mismatches
+                        .first()
+                        .map(ToString::to_string)
+                        .unwrap_or_default()
+                });
+                description.push_str(&request_text(&failure, ns));
+                description.push('\n');
+                for line in failure_lines(&failure, product) {
+                    description.push_str(&format!("  {line}\n"));
+                }
+            }
+            failed(
+                NonSuccessKind::Failure,
+                format!(
+                    "{}: {} of {} failed: {}",
+                    item.location,
+                    outcome.failed(),
+                    outcome.checks.len(),
+                    first.unwrap_or_default()
+                ),
+                description,
+            )
+        };
+        let mut case = TestCase::new(format!("{} {}", item.kind.code(), item.name), status);
+        case.set_classname(item.location.file.display().to_string());
+        case.set_assertions(item.checks.len());
+        with_place(
+            &mut case,
+            &item.location.file.display().to_string(),
+            Some(item.location.line),
+        );
+        suite.add_test_case(case);
+    }
+    for policy in &product.coverage.policies {
+        let status = if policy.decided > 0 {
+            TestCaseStatus::success()
+        } else if product.allowed_untested.iter().any(|p| p.id == policy.id) {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message("decides no expectation; allowed by --allow-untested");
+            status
+        } else {
+            failed(
+                NonSuccessKind::Failure,
+                format!(
+                    "policy `{}` is never the determining policy of any expectation (dead or untested)",
+                    policy.id
+                ),
+                String::new(),
+            )
+        };
+        let mut case = TestCase::new(
+            format!("policy {} decides an expectation", policy.id),
+            status,
+        );
+        case.set_classname(format!("{}.policies", product.product));
+        if let Some(location) = &policy.location {
+            with_place(
+                &mut case,
+                &location.file.display().to_string(),
+                Some(location.line),
+            );
+        }
+        suite.add_test_case(case);
+    }
+    if let Some(min) = product.min_coverage {
+        for role in &product.coverage.roles {
+            let status = match product.shortfalls.iter().find(|s| s.role == role.role) {
+                None => TestCaseStatus::success(),
+                Some(s) => {
+                    let uncovered: Vec<String> = role
+                        .uncovered()
+                        .map(|c| format!("{} {}", c.action, c.resource_type))
+                        .collect();
+                    failed(
+                        NonSuccessKind::Failure,
+                        format!(
+                            "role `{}` covers {}/{} cells ({}), below {}",
+                            s.role,
+                            s.covered,
+                            s.cells,
+                            percent_text(s.percent),
+                            percent_text(min)
+                        ),
+                        format!("uncovered: {}", uncovered.join(", ")),
+                    )
+                }
+            };
+            let mut case = TestCase::new(
+                format!("role {} covers at least {}", role.role, percent_text(min)),
+                status,
+            );
+            case.set_classname(format!("{}.coverage", product.product));
+            suite.add_test_case(case);
+        }
+    }
+    suite
+}
+
+/// The JUnit XML report of `check`.
+pub fn check(report: &CheckReport) -> Result<String, quick_junit::SerializeError> {
+    let mut junit = Report::new("rolegrid check");
+    junit.set_time(report.duration);
+    for product in &report.products {
+        junit.add_test_suite(product_suite(product));
+    }
+    junit.to_string()
+}
+
+/// A JUnit XML report of invalid input: one erroring test case per problem.
+pub fn problems(problems: &Problems) -> Result<String, quick_junit::SerializeError> {
+    let mut junit = Report::new("rolegrid check");
+    let mut suite = TestSuite::new("rolegrid");
+    for problem in problems {
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+        status.set_message(problem.message());
+        status.set_type(problem.kind().code());
+        if let Some(help) = problem.help_text() {
+            status.set_description(help);
+        }
+        let mut case = TestCase::new(
+            format!("{}: {}", problem.kind().code(), problem.message()),
+            status,
+        );
+        case.set_classname("rolegrid.load");
+        if let Some(location) = problem.location() {
+            let line = problem.spans().next().map(|_| location.line);
+            with_place(&mut case, &location.file.display().to_string(), line);
+        }
+        suite.add_test_case(case);
+    }
+    junit.add_test_suite(suite);
+    junit.to_string()
+}

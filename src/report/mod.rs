@@ -1,0 +1,206 @@
+//! Results of `rolegrid check` and `rolegrid coverage`, and the reporters
+//! that format them: [`human`], [`json`], [`junit`], [`github`] and
+//! [`markdown`]. Reporters only format: everything they print is computed
+//! here (from the runner's outcomes and the coverage) before they run.
+
+pub mod github;
+pub mod human;
+pub mod json;
+pub mod junit;
+pub mod markdown;
+
+use crate::coverage::{Coverage, PolicyCoverage};
+use crate::diagnostics::Location;
+use crate::expect::{Check, CheckOutcome, Item, RunOutcome, Suite};
+use std::time::Duration;
+
+/// What makes `check` fail besides failing expectations.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CheckOptions {
+    /// Every role must cover at least this percentage of its cells.
+    pub min_coverage: Option<f64>,
+    /// Accept every policy that decides no expectation.
+    pub allow_untested: bool,
+    /// Accept these policies (ids) deciding no expectation.
+    pub allowed_untested: Vec<String>,
+}
+
+impl CheckOptions {
+    /// Whether a policy may decide no expectation.
+    pub fn untested_allowed(&self, id: &str) -> bool {
+        self.allow_untested || self.allowed_untested.iter().any(|a| a == id)
+    }
+}
+
+/// A role whose coverage is below `--min-coverage`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shortfall {
+    /// The role.
+    pub role: String,
+    /// Covered cells.
+    pub covered: usize,
+    /// All cells.
+    pub cells: usize,
+    /// Covered in percent.
+    pub percent: f64,
+    /// The threshold.
+    pub min: f64,
+}
+
+/// The check of one product.
+#[derive(Debug, Clone)]
+pub struct ProductReport {
+    /// The product.
+    pub product: String,
+    /// The expectations.
+    pub suite: Suite,
+    /// Their outcomes, parallel to `suite.items`.
+    pub outcome: RunOutcome,
+    /// Coverage per role and per policy.
+    pub coverage: Coverage,
+    /// Policies deciding no expectation, not allowed by the options.
+    pub untested: Vec<PolicyCoverage>,
+    /// Policies deciding no expectation, allowed by the options.
+    pub allowed_untested: Vec<PolicyCoverage>,
+    /// Roles below `--min-coverage`.
+    pub shortfalls: Vec<Shortfall>,
+    /// The `--min-coverage` threshold applied, if any.
+    pub min_coverage: Option<f64>,
+    /// Time to load, run and measure the product.
+    pub duration: Duration,
+}
+
+/// A failing check with the item it belongs to.
+#[derive(Debug, Clone, Copy)]
+pub struct Failure<'a> {
+    /// The row, case or Cedar test.
+    pub item: &'a Item,
+    /// The request and its expectation.
+    pub check: &'a Check,
+    /// Cedar's answer and the mismatches.
+    pub outcome: &'a CheckOutcome,
+}
+
+impl ProductReport {
+    /// Puts a product's results together, applying the options.
+    pub fn new(
+        product: impl Into<String>,
+        suite: Suite,
+        outcome: RunOutcome,
+        coverage: Coverage,
+        options: &CheckOptions,
+        duration: Duration,
+    ) -> Self {
+        let (allowed_untested, untested): (Vec<_>, Vec<_>) = coverage
+            .undecided()
+            .cloned()
+            .partition(|p| options.untested_allowed(&p.id));
+        let shortfalls = match options.min_coverage {
+            None => Vec::new(),
+            Some(min) => coverage
+                .roles
+                .iter()
+                .filter(|r| r.percent() < min)
+                .map(|r| Shortfall {
+                    role: r.role.clone(),
+                    covered: r.covered(),
+                    cells: r.total(),
+                    percent: r.percent(),
+                    min,
+                })
+                .collect(),
+        };
+        Self {
+            product: product.into(),
+            suite,
+            outcome,
+            coverage,
+            untested,
+            allowed_untested,
+            shortfalls,
+            min_coverage: options.min_coverage,
+            duration,
+        }
+    }
+
+    /// Whether every expectation holds, every policy decides one (or is
+    /// allowed not to) and coverage reaches the threshold.
+    pub fn passed(&self) -> bool {
+        self.outcome.failed() == 0 && self.untested.is_empty() && self.shortfalls.is_empty()
+    }
+
+    /// Every failing check, in file order.
+    pub fn failures(&self) -> impl Iterator<Item = Failure<'_>> {
+        self.suite
+            .items
+            .iter()
+            .zip(&self.outcome.items)
+            .flat_map(|(item, outcome)| {
+                item.checks
+                    .iter()
+                    .zip(&outcome.checks)
+                    .filter(|(_, o)| !o.passed())
+                    .map(move |(check, outcome)| Failure {
+                        item,
+                        check,
+                        outcome,
+                    })
+            })
+    }
+
+    /// Where a policy of the product was written.
+    pub fn policy_location(&self, id: &str) -> Option<&Location> {
+        self.coverage
+            .policies
+            .iter()
+            .find(|p| p.id == id)
+            .and_then(|p| p.location.as_ref())
+    }
+}
+
+/// The check of every product asked for.
+#[derive(Debug, Clone)]
+pub struct CheckReport {
+    /// One per product, in the order checked.
+    pub products: Vec<ProductReport>,
+    /// The options applied.
+    pub options: CheckOptions,
+    /// Total time.
+    pub duration: Duration,
+}
+
+impl CheckReport {
+    /// Whether every product passed.
+    pub fn passed(&self) -> bool {
+        self.products.iter().all(ProductReport::passed)
+    }
+
+    /// Expectations (checks) run over all products.
+    pub fn expectations(&self) -> usize {
+        self.products.iter().map(|p| p.outcome.total()).sum()
+    }
+
+    /// Failing expectations over all products.
+    pub fn failed(&self) -> usize {
+        self.products.iter().map(|p| p.outcome.failed()).sum()
+    }
+}
+
+/// A duration for people: `850ms`, `1.24s`.
+pub fn duration_text(duration: Duration) -> String {
+    let ms = duration.as_millis();
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else {
+        format!("{:.2}s", duration.as_secs_f64())
+    }
+}
+
+/// A percentage for people: `100%`, `85.7%`.
+pub fn percent_text(percent: f64) -> String {
+    if percent.fract() == 0.0 {
+        format!("{percent:.0}%")
+    } else {
+        format!("{percent:.1}%")
+    }
+}
