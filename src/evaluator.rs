@@ -63,6 +63,9 @@ pub struct ReloadFailure {
     pub at: SystemTime,
     /// What the loader reported.
     pub problems: Problems,
+    /// Fingerprint of the files that failed (when they could be read), so
+    /// the same broken content is reported once, not on every event.
+    pub fingerprint: Option<u64>,
 }
 
 /// What a reload did.
@@ -262,12 +265,22 @@ impl Evaluator {
         let read = self.store.read(product, &self.options);
         let (files, sources) = match read {
             Ok(read) => read,
-            Err(problems) => return self.fail(slot, problems),
+            Err(problems) => return self.fail(slot, problems, None),
         };
+        let fingerprint = sources.fingerprint();
         let current_generation = match slot {
             Some(slot) => {
+                let failed_before = slot
+                    .last_error
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .as_ref()
+                    .is_some_and(|failure| failure.fingerprint == Some(fingerprint));
+                if failed_before {
+                    return ReloadOutcome::Unchanged;
+                }
                 let current = slot.current.load();
-                if current.fingerprint() == sources.fingerprint() {
+                if current.fingerprint() == fingerprint {
                     *slot.last_error.lock().unwrap_or_else(PoisonError::into_inner) = None;
                     return ReloadOutcome::Unchanged;
                 }
@@ -277,7 +290,7 @@ impl Evaluator {
         };
         let mut snapshot = match self.store.build(product, files, &sources, &self.options) {
             Ok(snapshot) => snapshot,
-            Err(problems) => return self.fail(slot, problems),
+            Err(problems) => return self.fail(slot, problems, Some(fingerprint)),
         };
         let generation = current_generation + 1;
         snapshot.set_generation(generation);
@@ -301,11 +314,12 @@ impl Evaluator {
         ReloadOutcome::Swapped { generation }
     }
 
-    fn fail(&self, slot: Option<&Slot>, problems: Problems) -> ReloadOutcome {
+    fn fail(&self, slot: Option<&Slot>, problems: Problems, fingerprint: Option<u64>) -> ReloadOutcome {
         if let Some(slot) = slot {
             *slot.last_error.lock().unwrap_or_else(PoisonError::into_inner) = Some(ReloadFailure {
                 at: SystemTime::now(),
                 problems: problems.clone(),
+                fingerprint,
             });
         }
         ReloadOutcome::Failed(problems)

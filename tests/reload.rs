@@ -1,6 +1,11 @@
 //! Hot reload: edits on disk reach the evaluator; broken edits keep the last
 //! good snapshot and are reported with their location; fixing restores.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use rolegrid::{Evaluator, LoadOptions, ReloadEvent, ReloadOutcome};
 use std::path::{Path, PathBuf};
@@ -33,6 +38,14 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Saves a file as careful editors do: write a hidden temporary file, rename it
+/// over the original. (An in-place rewrite can be seen half-written: see the README.)
+fn save(path: &Path, text: impl AsRef<[u8]>) {
+    let temporary = path.with_file_name(format!(".{}.tmp", path.file_name().unwrap().to_str().unwrap()));
+    std::fs::write(&temporary, text).unwrap();
+    std::fs::rename(&temporary, path).unwrap();
+}
+
 struct Harness {
     _dir: tempfile::TempDir,
     root: PathBuf,
@@ -54,7 +67,13 @@ impl Harness {
                 let _ = tx.send(event.clone());
             })
             .unwrap();
-        Self { _dir: dir, root, evaluator, events, _watch: watch }
+        Self {
+            _dir: dir,
+            root,
+            evaluator,
+            events,
+            _watch: watch,
+        }
     }
 
     fn path(&self, relative: &str) -> PathBuf {
@@ -64,7 +83,10 @@ impl Harness {
     /// Waits for the next reload event of `product` that is not `Unchanged`.
     fn next_event(&self, product: &str) -> ReloadEvent {
         loop {
-            let event = self.events.recv_timeout(WAIT).expect("no reload event within the timeout");
+            let event = self
+                .events
+                .recv_timeout(WAIT)
+                .expect("no reload event within the timeout");
             if event.product == product && !matches!(event.outcome, ReloadOutcome::Unchanged) {
                 return event;
             }
@@ -98,14 +120,19 @@ fn an_edit_is_served_and_a_broken_edit_keeps_the_last_good_snapshot() {
     let original = std::fs::read_to_string(&path).unwrap();
     assert!(h.decide(INFERENCE, VIEW_USERS, ACME));
 
-    std::fs::write(&path, flip_view_users(&original)).unwrap();
+    save(&path, flip_view_users(&original));
     let event = h.next_event("fireworks");
-    assert!(matches!(event.outcome, ReloadOutcome::Swapped { generation: 2 }), "{event}");
+    assert!(
+        matches!(event.outcome, ReloadOutcome::Swapped { generation: 2 }),
+        "{event}"
+    );
     assert!(!h.decide(INFERENCE, VIEW_USERS, ACME));
 
-    std::fs::write(&path, format!("{original}\npermit(\n")).unwrap();
+    save(&path, format!("{original}\npermit(\n"));
     let event = h.next_event("fireworks");
-    let ReloadOutcome::Failed(problems) = &event.outcome else { panic!("expected a failure: {event}") };
+    let ReloadOutcome::Failed(problems) = &event.outcome else {
+        panic!("expected a failure: {event}")
+    };
     let location = problems.iter().next().unwrap().location().unwrap();
     assert!(location.file.ends_with(ACCOUNT_POLICIES), "{location}");
     assert!(location.line > 60, "{location}");
@@ -115,9 +142,258 @@ fn an_edit_is_served_and_a_broken_edit_keeps_the_last_good_snapshot() {
     assert_eq!(status.generation, 2);
     assert!(status.last_error.is_some());
 
-    std::fs::write(&path, &original).unwrap();
+    save(&path, &original);
     let event = h.next_event("fireworks");
-    assert!(matches!(event.outcome, ReloadOutcome::Swapped { generation: 3 }), "{event}");
+    assert!(
+        matches!(event.outcome, ReloadOutcome::Swapped { generation: 3 }),
+        "{event}"
+    );
     assert!(h.decide(INFERENCE, VIEW_USERS, ACME));
-    assert!(h.evaluator.status("fireworks").unwrap().last_error.is_none());
+    assert!(
+        h.evaluator
+            .status("fireworks")
+            .unwrap()
+            .last_error
+            .is_none()
+    );
+}
+
+/// Requests whose answers tell the two versions apart, answered together from one snapshot.
+fn answers(evaluator: &Evaluator) -> Vec<bool> {
+    let requests = [
+        (INFERENCE, VIEW_USERS, ACME),
+        (r#"Fireworks::User::"ada-admin""#, VIEW_USERS, ACME),
+        (
+            INFERENCE,
+            r#"Fireworks::Action::"runInference""#,
+            r#"Fireworks::Deployment::"deploy-uma""#,
+        ),
+        (INFERENCE, VIEW_USERS, r#"Fireworks::Account::"globex""#),
+    ];
+    evaluator
+        .with_snapshot("fireworks", |snapshot| {
+            requests
+                .iter()
+                .map(|(p, a, r)| {
+                    let request = snapshot.request(p, a, r, None).unwrap();
+                    let answer = snapshot.authorize(&request);
+                    assert!(answer.errors().is_empty());
+                    answer.is_allowed()
+                })
+                .collect()
+        })
+        .unwrap()
+}
+
+#[test]
+fn readers_see_one_whole_version_while_the_store_is_rewritten() {
+    let h = Harness::new("fireworks");
+    let path = h.path(ACCOUNT_POLICIES);
+    let version_a = std::fs::read_to_string(&path).unwrap();
+    let version_b = flip_view_users(&version_a);
+    let broken = format!("{version_b}\n@id(\"half\") permit(principal, action");
+    let expected_a = answers(&h.evaluator);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let seen = std::thread::scope(|scope| {
+        let readers: Vec<_> = (0..3)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut seen = Vec::new();
+                    for _ in 0..3_000 {
+                        if done.load(std::sync::atomic::Ordering::Relaxed) {
+                            break;
+                        }
+                        seen.push(answers(&h.evaluator));
+                    }
+                    seen
+                })
+            })
+            .collect();
+        // the writer: A -> B -> broken -> A -> broken -> B ..., waiting for each reload
+        for round in 0..12 {
+            let text = match round % 3 {
+                0 => &version_b,
+                1 => &broken,
+                _ => &version_a,
+            };
+            save(&path, text);
+            let event = h.next_event("fireworks");
+            match round % 3 {
+                1 => assert!(matches!(event.outcome, ReloadOutcome::Failed(_)), "{event}"),
+                _ => assert!(
+                    matches!(event.outcome, ReloadOutcome::Swapped { .. }),
+                    "{event}"
+                ),
+            }
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        readers
+            .into_iter()
+            .flat_map(|r| r.join().unwrap())
+            .collect::<Vec<_>>()
+    });
+    save(&path, &version_b);
+    h.next_event("fireworks");
+    let expected_b = answers(&h.evaluator);
+    assert_ne!(expected_a, expected_b);
+    assert!(!seen.is_empty());
+    for answers in &seen {
+        assert!(
+            answers == &expected_a || answers == &expected_b,
+            "mixed answers {answers:?}"
+        );
+    }
+}
+
+#[test]
+fn editor_style_saves_new_files_and_deletions_are_seen() {
+    let h = Harness::new("fireworks");
+    let path = h.path(ACCOUNT_POLICIES);
+    let original = std::fs::read_to_string(&path).unwrap();
+    // save by writing a temporary file and renaming it over the original
+    let temporary = h.path("policies/fireworks/.account.cedar.swp");
+    std::fs::write(&temporary, flip_view_users(&original)).unwrap();
+    std::fs::rename(&temporary, &path).unwrap();
+    assert!(matches!(
+        h.next_event("fireworks").outcome,
+        ReloadOutcome::Swapped { .. }
+    ));
+    assert!(!h.decide(INFERENCE, VIEW_USERS, ACME));
+
+    // a new file in a new subfolder
+    std::fs::create_dir_all(h.path("policies/fireworks/extra")).unwrap();
+    std::fs::write(
+        h.path("policies/fireworks/extra/deny.cedar"),
+        "@id(\"no-inference-on-uma\")\nforbid (principal, action == Fireworks::Action::\"runInference\", resource == Fireworks::Deployment::\"deploy-uma\");\n",
+    )
+    .unwrap();
+    assert!(matches!(
+        h.next_event("fireworks").outcome,
+        ReloadOutcome::Swapped { .. }
+    ));
+    let run = r#"Fireworks::Action::"runInference""#;
+    let uma = r#"Fireworks::Deployment::"deploy-uma""#;
+    assert!(!h.decide(INFERENCE, run, uma));
+
+    // deleting it restores the earlier decision
+    std::fs::remove_file(h.path("policies/fireworks/extra/deny.cedar")).unwrap();
+    assert!(matches!(
+        h.next_event("fireworks").outcome,
+        ReloadOutcome::Swapped { .. }
+    ));
+    assert!(h.decide(INFERENCE, run, uma));
+
+    // an entity edit: ivan leaves the inference-user role, so is denied
+    let fixture = h.path("policies/fireworks/fixture.entities.yaml");
+    let entities = std::fs::read_to_string(&fixture).unwrap();
+    let edited = entities.replacen(
+        "{type: Fireworks::Role, id: inference-user}, {type: Fireworks::Account, id: acme}",
+        "{type: Fireworks::Account, id: acme}",
+        1,
+    );
+    assert_ne!(edited, entities, "fixture layout changed: update this test");
+    save(&fixture, edited);
+    assert!(matches!(
+        h.next_event("fireworks").outcome,
+        ReloadOutcome::Swapped { .. }
+    ));
+    assert!(!h.decide(INFERENCE, run, uma));
+
+    // a broken schema keeps the last good snapshot and says where
+    let schema = h.path("schemas/fireworks.cedarschema");
+    let text = std::fs::read_to_string(&schema).unwrap();
+    save(&schema, format!("{text}\nentity Broken {{"));
+    let event = h.next_event("fireworks");
+    let ReloadOutcome::Failed(problems) = &event.outcome else {
+        panic!("{event}")
+    };
+    assert!(
+        problems.iter().any(|p| p
+            .location()
+            .is_some_and(|l| l.file.ends_with("schemas/fireworks.cedarschema"))),
+        "{event}"
+    );
+    assert!(!h.decide(INFERENCE, run, uma));
+}
+
+#[test]
+fn same_content_does_not_swap() {
+    let h = Harness::new("fireworks");
+    let event = h.evaluator.reload("fireworks");
+    assert!(matches!(event.outcome, ReloadOutcome::Unchanged), "{event}");
+    assert_eq!(h.evaluator.status("fireworks").unwrap().generation, 1);
+}
+
+#[test]
+fn authorize_watch_as_a_child_process_sees_an_edit_without_restarting() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+    let dir = store_copy();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rolegrid"))
+        .args([
+            "authorize",
+            "--product",
+            "fireworks",
+            "--watch",
+            "--requests",
+            "-",
+            "--format",
+            "json",
+            "--root",
+        ])
+        .arg(dir.path())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let (tx, reloads) = channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let request = r#"{"principal": "Fireworks::User::\"ivan-inference\"", "action": "Fireworks::Action::\"viewUsers\"", "resource": "Fireworks::Account::\"acme\""}"#;
+    let mut ask = |stdin: &mut std::process::ChildStdin| {
+        writeln!(stdin, "{request}").unwrap();
+        stdin.flush().unwrap();
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        line
+    };
+    assert!(ask(&mut stdin).contains(r#""decision":"allow""#));
+    let path = dir.path().join(ACCOUNT_POLICIES);
+    let original = std::fs::read_to_string(&path).unwrap();
+    save(&path, flip_view_users(&original));
+    loop {
+        let line = reloads
+            .recv_timeout(WAIT)
+            .expect("no reload reported on stderr");
+        if line.contains("fireworks: reloaded (generation 2") {
+            break;
+        }
+    }
+    assert!(ask(&mut stdin).contains(r#""decision":"deny""#));
+    // a broken edit: reported on stderr with its location, answers go on
+    save(&path, format!("{original}\npermit("));
+    let mut report = String::new();
+    loop {
+        let line = reloads
+            .recv_timeout(WAIT)
+            .expect("no failure reported on stderr");
+        report.push_str(&line);
+        report.push('\n');
+        if line.contains("account.cedar:") {
+            break;
+        }
+    }
+    assert!(report.contains("reload failed"), "{report}");
+    assert!(ask(&mut stdin).contains(r#""decision":"deny""#));
+    drop(stdin);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
 }
