@@ -178,7 +178,11 @@ impl fmt::Display for Location {
 /// assert_eq!(p.location().map(|l| (l.line, l.column)), Some((1, 3)));
 /// ```
 #[derive(Debug, Clone)]
-pub struct Problem {
+pub struct Problem(Box<Inner>);
+
+/// The fields of a [`Problem`], boxed so that `Result<_, Problem>` stays small.
+#[derive(Debug, Clone)]
+struct Inner {
     kind: ProblemKind,
     message: String,
     file: Option<SourceFile>,
@@ -191,7 +195,7 @@ pub struct Problem {
 impl Problem {
     /// A problem of `kind` with a message and nothing to point at yet.
     pub fn new(kind: ProblemKind, message: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(Inner {
             kind,
             message: message.into(),
             file: None,
@@ -199,13 +203,13 @@ impl Problem {
             help: None,
             severity: Severity::Error,
             related: Vec::new(),
-        }
+        }))
     }
 
     /// Names the file the problem is in.
     #[must_use]
     pub fn in_file(mut self, file: &SourceFile) -> Self {
-        self.file = Some(file.clone());
+        self.0.file = Some(file.clone());
         self
     }
 
@@ -213,7 +217,7 @@ impl Problem {
     #[must_use]
     pub fn at(mut self, span: std::ops::Range<usize>, label: impl Into<String>) -> Self {
         let len = span.end.saturating_sub(span.start);
-        self.labels
+        self.0.labels
             .push(LabeledSpan::new(Some(label.into()), span.start, len));
         self
     }
@@ -221,28 +225,28 @@ impl Problem {
     /// Points at spans taken from another diagnostic (e.g. one of Cedar's).
     #[must_use]
     pub fn with_labels(mut self, labels: impl IntoIterator<Item = LabeledSpan>) -> Self {
-        self.labels.extend(labels);
+        self.0.labels.extend(labels);
         self
     }
 
     /// Adds a hint on how to fix the problem.
     #[must_use]
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+        self.0.help = Some(help.into());
         self
     }
 
     /// Adds a related problem (e.g. the other place of a duplicate).
     #[must_use]
     pub fn with_related(mut self, other: Problem) -> Self {
-        self.related.push(other);
+        self.0.related.push(other);
         self
     }
 
     /// Marks the problem as a warning.
     #[must_use]
     pub fn as_warning(mut self) -> Self {
-        self.severity = Severity::Warning;
+        self.0.severity = Severity::Warning;
         self
     }
 
@@ -258,48 +262,48 @@ impl Problem {
             problem = problem.in_file(file);
         }
         if let Some(labels) = diagnostic.labels() {
-            problem.labels.extend(labels);
+            problem.0.labels.extend(labels);
         }
         if let Some(help) = diagnostic.help() {
-            problem.help = Some(help.to_string());
+            problem.0.help = Some(help.to_string());
         }
         problem
     }
 
     /// The kind of problem.
     pub fn kind(&self) -> ProblemKind {
-        self.kind
+        self.0.kind
     }
 
     /// The message, without location.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 
     /// The help text, if any.
     pub fn help_text(&self) -> Option<&str> {
-        self.help.as_deref()
+        self.0.help.as_deref()
     }
 
     /// Related problems (other places).
     pub fn related_problems(&self) -> &[Problem] {
-        &self.related
+        &self.0.related
     }
 
     /// Whether this is a warning rather than an error.
     pub fn is_warning(&self) -> bool {
-        self.severity == Severity::Warning
+        self.0.severity == Severity::Warning
     }
 
     /// The file, if the problem is in one.
     pub fn file(&self) -> Option<&SourceFile> {
-        self.file.as_ref()
+        self.0.file.as_ref()
     }
 
     /// Where the problem is: its file and the line and column of its first label.
     pub fn location(&self) -> Option<Location> {
-        let file = self.file.as_ref()?;
-        let offset = self.labels.first().map_or(0, |l| l.offset());
+        let file = self.0.file.as_ref()?;
+        let offset = self.0.labels.first().map_or(0, |l| l.offset());
         let (line, column) = file.line_col(offset);
         Some(Location {
             file: file.path().to_path_buf(),
@@ -310,15 +314,15 @@ impl Problem {
 
     /// The byte spans this problem points at.
     pub fn spans(&self) -> impl Iterator<Item = SourceSpan> + '_ {
-        self.labels.iter().map(|l| *l.inner())
+        self.0.labels.iter().map(|l| *l.inner())
     }
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.file, self.labels.is_empty()) {
-            (Some(file), true) => write!(f, "{}: {}", file.path().display(), self.message),
-            _ => f.write_str(&self.message),
+        match (&self.0.file, self.0.labels.is_empty()) {
+            (Some(file), true) => write!(f, "{}: {}", file.path().display(), self.0.message),
+            _ => f.write_str(&self.0.message),
         }
     }
 }
@@ -327,38 +331,38 @@ impl std::error::Error for Problem {}
 
 impl Diagnostic for Problem {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(format!("rolegrid::{}", self.kind.code())))
+        Some(Box::new(format!("rolegrid::{}", self.0.kind.code())))
     }
 
     fn severity(&self) -> Option<Severity> {
-        Some(self.severity)
+        Some(self.0.severity)
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help
+        self.0.help
             .as_ref()
             .map(|h| Box::new(h) as Box<dyn fmt::Display + 'a>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        if self.labels.is_empty() {
+        if self.0.labels.is_empty() {
             return None;
         }
-        self.file.as_ref().map(|f| &f.text as &dyn SourceCode)
+        self.0.file.as_ref().map(|f| &f.text as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        if self.labels.is_empty() || self.file.is_none() {
+        if self.0.labels.is_empty() || self.0.file.is_none() {
             return None;
         }
-        Some(Box::new(self.labels.iter().cloned()))
+        Some(Box::new(self.0.labels.iter().cloned()))
     }
 
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
-        if self.related.is_empty() {
+        if self.0.related.is_empty() {
             return None;
         }
-        Some(Box::new(self.related.iter().map(|p| p as &dyn Diagnostic)))
+        Some(Box::new(self.0.related.iter().map(|p| p as &dyn Diagnostic)))
     }
 }
 
@@ -373,8 +377,8 @@ pub(crate) struct NamedProblem {
 impl NamedProblem {
     pub(crate) fn new(problem: &Problem) -> Self {
         Self {
-            source: problem.file.as_ref().map(SourceFile::named),
-            related: problem.related.iter().map(NamedProblem::new).collect(),
+            source: problem.0.file.as_ref().map(SourceFile::named),
+            related: problem.0.related.iter().map(NamedProblem::new).collect(),
             problem: problem.clone(),
         }
     }
@@ -402,7 +406,7 @@ impl Diagnostic for NamedProblem {
         self.problem.help()
     }
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        if self.problem.labels.is_empty() {
+        if self.problem.0.labels.is_empty() {
             return None;
         }
         self.source.as_ref().map(|s| s as &dyn SourceCode)
