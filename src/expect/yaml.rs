@@ -521,6 +521,41 @@ fn expand_row(ctx: &Ctx<'_>, spanned: Spanned<RawRow>) -> Result<Item, Problems>
     if let Some(problem) = request_problem {
         return Err(problem.into());
     }
+    // a role expecting allow that no request asks about is an expectation that checks nothing
+    if row.principals.is_none() && !checks.is_empty() {
+        let asked: HashSet<&str> = checks.iter().filter_map(|c| c.role.as_deref()).collect();
+        for role in &row.allow.value {
+            if asked.contains(role.value.as_str()) {
+                continue;
+            }
+            let why = match &target {
+                Target::Named(uid) => format!(
+                    "no user holding only `{}` lies in the tenant of {}",
+                    role.value,
+                    short_uid(uid, fixture.namespace())
+                ),
+                Target::Type(t) => format!(
+                    "no user holding only `{}` has a `{}` in its tenant",
+                    role.value,
+                    short_type(t, fixture.namespace())
+                ),
+            };
+            problems.push(
+                ctx.problem(
+                    &role.referenced,
+                    format!(
+                        "role `{}` expects allow, but nothing asks it: {why}",
+                        role.value
+                    ),
+                    "checks nothing",
+                )
+                .with_help("add such a user to the fixture, or take the role out of `allow`"),
+            );
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+    }
     let label = format!(
         "{} on {}",
         actions

@@ -85,11 +85,10 @@ pub(crate) fn item_counts(product: &ProductReport) -> String {
 
 /// One line for a role: `  finance   28/28 cells 100%  6 allowed  20 denied  2 conditional`.
 pub(crate) fn role_line(role: &RoleCoverage, width: usize) -> String {
+    let cells = format!("{}/{}", role.covered(), role.total());
     format!(
-        "  {:<width$}  {:>3}/{:<3} cells {:>6}  {:>3} allowed  {:>3} denied  {:>3} conditional",
+        "  {:<width$}  {cells:>7} cells {:>5}  {:>3} allowed  {:>3} denied  {:>3} conditional",
         role.role,
-        role.covered(),
-        role.total(),
         percent_text(role.percent()),
         role.count(|s| s == CellState::Allowed),
         role.count(|s| s == CellState::Denied),
@@ -246,16 +245,16 @@ pub fn check(report: &CheckReport) -> String {
     if report.passed() {
         let _ = writeln!(
             out,
-            "check passed: {} products, {} expectations, {}",
-            report.products.len(),
+            "check passed: {}, {} expectations, {}",
+            plural(report.products.len(), "product"),
             report.expectations(),
             duration_text(report.duration)
         );
     } else {
         let _ = writeln!(
             out,
-            "check FAILED: {failed_products} of {} products, {} of {} expectations failed, {}",
-            report.products.len(),
+            "check FAILED: {failed_products} of {}, {} of {} expectations failed, {}",
+            plural(report.products.len(), "product"),
             report.failed(),
             report.expectations(),
             duration_text(report.duration)
@@ -330,4 +329,13 @@ pub fn coverage(coverages: &[Coverage]) -> String {
         }
     }
     out
+}
+
+/// `1 product`, `5 products`.
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }

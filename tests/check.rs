@@ -1,0 +1,391 @@
+//! `rolegrid check` and `rolegrid coverage`: every output format, exit codes
+//! 0 / 1 / 2 on small stores (`tests/fixtures/check-*`), the shipped seed
+//! models, and the runner's `Decider` trait.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use common::{Run, fixture, run_in};
+use rolegrid::expect::{Decider, RunOptions, Suite, run};
+use rolegrid::{Answer, FileKind, SourceFile};
+
+/// Runs the binary inside a fixture store (paths print relative to it).
+fn check_in(store: &str, args: &[&str]) -> Run {
+    run_in(&fixture(store), args, None)
+}
+
+/// Snapshots a run with times and durations masked.
+macro_rules! snap {
+    ($name:expr, $run:expr) => {
+        insta::with_settings!({filters => vec![
+            (r"\b\d+(\.\d+)?(ms|s)\b", "[TIME]"),
+            (r#""duration_ms": \d+"#, r#""duration_ms": "[MS]""#),
+            (r#"time="[0-9.]+""#, r#"time="[TIME]""#),
+        ]}, {
+            insta::assert_snapshot!($name, $run.snapshot_text(&[]));
+        });
+    };
+}
+
+// ---------------------------------------------------------------- exit 0
+
+#[test]
+fn pass_human() {
+    let run = check_in("check-pass", &["check"]);
+    run.assert_code(0);
+    snap!("pass_human", run);
+}
+
+#[test]
+fn pass_json() {
+    let run = check_in("check-pass", &["check", "--format", "json"]);
+    run.assert_code(0);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["status"], "pass");
+    assert_eq!(json["products"][0]["coverage"]["percent"], 100.0);
+    snap!("pass_json", run);
+}
+
+#[test]
+fn pass_junit() {
+    let run = check_in("check-pass", &["check", "--format", "junit"]);
+    run.assert_code(0);
+    assert!(run.stdout.starts_with("<?xml"));
+    snap!("pass_junit", run);
+}
+
+#[test]
+fn pass_github() {
+    let run = check_in("check-pass", &["check", "--format", "github"]);
+    run.assert_code(0);
+    assert!(!run.stdout.contains("::error"));
+    snap!("pass_github", run);
+}
+
+// ---------------------------------------------------------------- exit 1
+
+#[test]
+fn fail_human() {
+    let run = check_in("check-fail", &["check"]);
+    run.assert_code(1);
+    snap!("fail_human", run);
+}
+
+#[test]
+fn fail_json() {
+    let run = check_in("check-fail", &["check", "--format", "json"]);
+    run.assert_code(1);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["status"], "fail");
+    let failures = json["products"][0]["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 5);
+    assert!(failures.iter().all(|f| f["line"].as_u64().unwrap() > 0));
+    snap!("fail_json", run);
+}
+
+#[test]
+fn fail_junit() {
+    let run = check_in("check-fail", &["check", "--format", "junit"]);
+    run.assert_code(1);
+    assert!(run.stdout.contains("<failure"));
+    snap!("fail_junit", run);
+}
+
+#[test]
+fn fail_github() {
+    let run = check_in("check-fail", &["check", "--format", "github"]);
+    run.assert_code(1);
+    assert!(
+        run.stdout
+            .contains("::error file=policies/docs/matrix.test.yaml,line=12,col=5,")
+    );
+    snap!("fail_github", run);
+}
+
+#[test]
+fn untested_policy_fails_unless_allowed() {
+    let run = check_in("check-gaps", &["check"]);
+    run.assert_code(1);
+    snap!("gaps_human", run);
+    check_in(
+        "check-gaps",
+        &["check", "--allow-untested-policy", "auditor-view"],
+    )
+    .assert_code(0);
+    check_in("check-gaps", &["check", "--allow-untested"]).assert_code(0);
+    check_in(
+        "check-gaps",
+        &["check", "--allow-untested-policy", "something-else"],
+    )
+    .assert_code(1);
+}
+
+#[test]
+fn coverage_below_the_minimum_fails() {
+    let run = check_in(
+        "check-gaps",
+        &["check", "--allow-untested", "--min-coverage", "90"],
+    );
+    run.assert_code(1);
+    snap!("gaps_min_coverage_human", run);
+    let run = check_in(
+        "check-gaps",
+        &[
+            "check",
+            "--allow-untested",
+            "--min-coverage",
+            "90",
+            "--format",
+            "json",
+        ],
+    );
+    run.assert_code(1);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        json["products"][0]["coverage_failures"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    let run = check_in(
+        "check-gaps",
+        &[
+            "check",
+            "--allow-untested",
+            "--min-coverage",
+            "90",
+            "--format",
+            "junit",
+        ],
+    );
+    run.assert_code(1);
+    snap!("gaps_min_coverage_junit", run);
+    let run = check_in(
+        "check-gaps",
+        &[
+            "check",
+            "--allow-untested",
+            "--min-coverage",
+            "90",
+            "--format",
+            "github",
+        ],
+    );
+    run.assert_code(1);
+    snap!("gaps_min_coverage_github", run);
+    check_in(
+        "check-gaps",
+        &["check", "--allow-untested", "--min-coverage", "80"],
+    )
+    .assert_code(0);
+    check_in("check-pass", &["check", "--min-coverage", "100%"]).assert_code(0);
+}
+
+// ---------------------------------------------------------------- exit 2
+
+#[test]
+fn invalid_expectations_human() {
+    let run = check_in("check-invalid", &["check"]);
+    run.assert_code(2);
+    snap!("invalid_human", run);
+}
+
+#[test]
+fn invalid_expectations_json() {
+    let run = check_in("check-invalid", &["check", "--format", "json"]);
+    run.assert_code(2);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["status"], "error");
+    let problems = json["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 6);
+    assert!(problems.iter().all(|p| p["kind"] == "expectation"));
+    assert!(problems.iter().all(|p| p["line"].as_u64().is_some()));
+    // stdout only: stderr carries the same problems as reports
+    insta::assert_snapshot!("invalid_json", run.stdout);
+}
+
+#[test]
+fn invalid_expectations_junit_and_github() {
+    let run = check_in("check-invalid", &["check", "--format", "junit"]);
+    run.assert_code(2);
+    insta::assert_snapshot!("invalid_junit", run.stdout);
+    let run = check_in("check-invalid", &["check", "--format", "github"]);
+    run.assert_code(2);
+    insta::assert_snapshot!("invalid_github", run.stdout);
+}
+
+#[test]
+fn yaml_syntax_and_shape_errors_point_at_the_file() {
+    let store = common::TempStore::copy_of("check-pass");
+    store.write(
+        "policies/docs/matrix.test.yaml",
+        "tenant: Org\nmatrix:\n  - action: view\n    resource: Doc\n    alow: [admin]\n",
+    );
+    let run = store.run(&["check"]);
+    run.assert_code(2);
+    snap!("shape_error", run);
+    store.write(
+        "policies/docs/matrix.test.yaml",
+        "tenant: Org\nmatrix:\n  - action: [view\n",
+    );
+    let run = store.run(&["check"]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("rolegrid::expectation"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("matrix.test.yaml"), "{}", run.stderr);
+}
+
+#[test]
+fn a_role_expecting_allow_that_nothing_asks_is_an_error() {
+    let store = common::TempStore::copy_of("check-pass");
+    store.write(
+        "policies/docs/extra.test.yaml",
+        "tenant: Org\nmatrix:\n  - action: view\n    resource: Doc::\"report\"\n    allow: [admin, viewer]\n",
+    );
+    let run = store.run(&["check"]);
+    run.assert_code(2);
+    snap!("allow_checks_nothing", run);
+}
+
+#[test]
+fn unknown_product_is_invalid_input() {
+    let run = check_in("check-pass", &["check", "--product", "nope"]);
+    run.assert_code(2);
+    snap!("unknown_product", run);
+}
+
+// ---------------------------------------------------------------- coverage
+
+#[test]
+fn coverage_human() {
+    let run = check_in("check-gaps", &["coverage"]);
+    run.assert_code(0);
+    snap!("coverage_human", run);
+}
+
+#[test]
+fn coverage_json() {
+    let run = check_in("check-gaps", &["coverage", "--format", "json"]);
+    run.assert_code(0);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let product = &json["products"][0];
+    assert_eq!(product["cells"], 15);
+    assert_eq!(product["covered"], 12);
+    snap!("coverage_json", run);
+}
+
+#[test]
+fn coverage_markdown() {
+    let run = check_in("check-pass", &["coverage", "--format", "markdown"]);
+    run.assert_code(0);
+    snap!("coverage_markdown", run);
+}
+
+#[test]
+fn coverage_of_invalid_input_exits_2() {
+    check_in("check-invalid", &["coverage"]).assert_code(2);
+}
+
+// ---------------------------------------------------------------- the seed models
+
+#[test]
+fn the_shipped_store_passes_with_full_coverage_for_every_role() {
+    let run = common::run(&["check", "--format", "json", "--min-coverage", "100"]);
+    run.assert_code(0);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let products = json["products"].as_array().unwrap();
+    assert!(products.len() >= 5);
+    for product in products {
+        let name = product["product"].as_str().unwrap();
+        assert_eq!(product["status"], "pass", "{name}");
+        assert!(
+            product["expectations"]["total"].as_u64().unwrap() > 100,
+            "{name}"
+        );
+        assert!(product["untested_policies"].as_array().unwrap().is_empty());
+        for role in product["coverage"]["roles"].as_array().unwrap() {
+            assert_eq!(role["percent"], 100.0, "{name}: {}", role["role"]);
+        }
+    }
+    // the human output is one line per product and per role, plus the summary
+    let run = common::run(&["check"]);
+    run.assert_code(0);
+    let roles: usize = products
+        .iter()
+        .map(|p| p["coverage"]["roles"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(run.stdout.lines().count(), products.len() + roles + 1);
+}
+
+// ---------------------------------------------------------------- the runner
+
+/// A decider that denies everything: every expected allow fails.
+struct DenyAll;
+
+impl Decider for DenyAll {
+    fn decide(
+        &self,
+        request: &cedar_policy::Request,
+        entities: Option<&cedar_policy::Entities>,
+    ) -> Answer {
+        let policies: cedar_policy::PolicySet = "".parse().unwrap();
+        let empty = cedar_policy::Entities::empty();
+        Answer::from_response(cedar_policy::Authorizer::new().is_authorized(
+            request,
+            &policies,
+            entities.unwrap_or(&empty),
+        ))
+    }
+}
+
+#[test]
+fn the_runner_asks_any_decider() {
+    let store = rolegrid::Store::open(fixture("check-pass")).unwrap();
+    let snapshot = store
+        .load("docs", &rolegrid::LoadOptions::default())
+        .unwrap();
+    let suite = Suite::load_product(&snapshot).unwrap();
+    let through_snapshot = run(&suite, &snapshot, &RunOptions::default());
+    assert_eq!(through_snapshot.failed(), 0);
+    let denied = run(&suite, &DenyAll, &RunOptions::default());
+    let expected_allows = suite
+        .items
+        .iter()
+        .flat_map(|i| &i.checks)
+        .filter(|c| c.expected.decision == cedar_policy::Decision::Allow)
+        .count();
+    assert!(expected_allows > 0);
+    // every expected allow fails; expected denies with expected reasons fail too
+    assert!(denied.failed() >= expected_allows);
+    let fast = run(&suite, &DenyAll, &RunOptions { fail_fast: true });
+    assert_eq!(fast.failed(), 1);
+}
+
+#[test]
+fn expectations_load_from_memory_with_short_names() {
+    let store = rolegrid::Store::open(fixture("check-pass")).unwrap();
+    let snapshot = store
+        .load("docs", &rolegrid::LoadOptions::default())
+        .unwrap();
+    let file = SourceFile::new(
+        "inline.test.yaml",
+        "tenant: Docs::Org\nmatrix:\n  - action: Docs::Action::\"view\"\n    resource: Docs::Folder\n    allow: [admin, editor, viewer]\ncases:\n  - principal: Docs::User::\"vic\"\n    action: Action::\"edit\"\n    resource: Folder::\"acme-root\"\n    decision: deny\n",
+    );
+    let suite = Suite::load(&snapshot, &[(file, FileKind::ExpectationsYaml)]).unwrap();
+    // view Folder: ada, eve, vic on acme-root, gus on globex-root; plus the case
+    assert_eq!(suite.check_count(), 5);
+    assert_eq!(
+        suite.items[1].name,
+        "User::\"vic\" edit Folder::\"acme-root\""
+    );
+    assert_eq!(run(&suite, &snapshot, &RunOptions::default()).failed(), 0);
+}
