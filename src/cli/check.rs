@@ -45,7 +45,7 @@ pub struct ProductArgs {
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    products: ProductArgs,
+    pub(super) products: ProductArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: CheckFormat,

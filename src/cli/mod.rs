@@ -7,6 +7,7 @@ mod coverage;
 mod matrix;
 mod output;
 mod source;
+mod watch;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -46,6 +47,8 @@ pub struct Cli {
 enum Command {
     /// Decide requests: one from flags, or many from JSON Lines.
     Authorize(authorize::Args),
+    /// Re-run `check` on every change to the store (for policy authors).
+    Watch(check::Args),
     /// Run every expectation of the store's products (CI): exit 0 all hold, 1 failed, 2 invalid.
     Check(check::Args),
     /// Coverage per role and per policy of the products' expectations.
@@ -74,6 +77,7 @@ pub fn main() -> ExitCode {
 pub fn run(cli: Cli) -> ExitStatus {
     match cli.command {
         Command::Authorize(args) => authorize::run(&args),
+        Command::Watch(args) => watch::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Coverage(args) => coverage::run(&args),
         Command::Matrix(args) => matrix::run(&args),

@@ -83,6 +83,7 @@ impl Evaluator {
             };
             let products: BTreeSet<String> = events
                 .iter()
+                .filter(|event| changes_content(event))
                 .flat_map(|event| event.paths.iter())
                 .filter_map(|path| product_of(&watched_root, path))
                 .filter(|product| evaluator.follows(product))
@@ -103,6 +104,12 @@ impl Evaluator {
             debouncer: Some(debouncer),
         })
     }
+}
+
+/// Whether an event can change what a file holds (reads, which the loader
+/// itself causes, are not changes).
+pub fn changes_content(event: &notify::Event) -> bool {
+    !matches!(event.kind, notify::EventKind::Access(_))
 }
 
 fn canonical_root(root: &Path) -> Result<PathBuf, Problem> {
