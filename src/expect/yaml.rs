@@ -191,6 +191,8 @@ pub(super) fn load(
             Err(problem) => problems.extend(problem),
         }
     }
+    // file order, whichever of `matrix:` and `cases:` comes first
+    items.sort_by_key(|item: &Item| (item.location.line, item.location.column));
     problems.into_result(items)
 }
 

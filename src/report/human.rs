@@ -112,7 +112,7 @@ pub(crate) fn product_line(product: &ProductReport, width: usize) -> String {
     };
     let decided = coverage.policies.len() - coverage.undecided().count();
     format!(
-        "{:<width$}  {status}  {expectations} ({}), {decided}/{} policies decide, {}/{} cells covered ({}), {}",
+        "{:<width$}  {status}  {expectations} ({}), {decided}/{} policies exercised, {}/{} cells covered ({}), {}",
         product.product,
         item_counts(product),
         coverage.policies.len(),

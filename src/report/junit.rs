@@ -17,6 +17,21 @@ fn with_place(case: &mut TestCase, file: &str, line: Option<usize>) {
     }
 }
 
+/// `docs.matrix` for `policies/docs/matrix.test.yaml` of product `docs`.
+fn class_name(product: &str, file: &std::path::Path) -> String {
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let lower = name.to_ascii_lowercase();
+    let stem = [".test.yaml", ".test.yml", ".tests.json", ".test.json"]
+        .iter()
+        .find(|suffix| lower.ends_with(*suffix))
+        .and_then(|suffix| name.get(..name.len() - suffix.len()))
+        .unwrap_or(&name);
+    format!("{product}.{stem}")
+}
+
 fn failed(kind: NonSuccessKind, message: String, description: String) -> TestCaseStatus {
     let mut status = TestCaseStatus::non_success(kind);
     status.set_message(message);
@@ -73,7 +88,7 @@ fn product_suite(product: &ProductReport) -> TestSuite {
             )
         };
         let mut case = TestCase::new(format!("{} {}", item.kind.code(), item.name), status);
-        case.set_classname(item.location.file.display().to_string());
+        case.set_classname(class_name(&product.product, &item.location.file));
         case.set_assertions(item.checks.len());
         with_place(
             &mut case,
