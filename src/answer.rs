@@ -62,6 +62,15 @@ impl Answer {
         }
     }
 
+    /// Deny with no reasons and no errors: what Cedar answers when no policy applies.
+    pub fn denied_by_default() -> Self {
+        Self {
+            decision: Decision::Deny,
+            reasons: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+
     /// Cedar's decision.
     pub fn decision(&self) -> Decision {
         self.decision

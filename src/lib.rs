@@ -34,6 +34,7 @@ pub mod expect;
 pub mod report;
 mod diagnostics;
 mod evaluator;
+mod index;
 mod limits;
 pub mod matrix;
 mod reload;

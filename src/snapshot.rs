@@ -1,6 +1,7 @@
 //! The validated, immutable state of one product, and the decisions it gives.
 
 use crate::answer::Answer;
+use crate::index::{PolicyIndex, Selection};
 use crate::diagnostics::{Location, Problem, ProblemKind, Problems, SourceFile};
 use crate::limits::Limits;
 use crate::request::RequestSpec;
@@ -38,6 +39,7 @@ pub struct Snapshot {
     files: Option<ProductFiles>,
     fingerprint: u64,
     generation: u64,
+    index: Option<PolicyIndex>,
     authorizer: Authorizer,
 }
 
@@ -51,7 +53,9 @@ impl Snapshot {
         entity_origins: HashMap<EntityUid, EntityOrigin>,
         warnings: Problems,
     ) -> Self {
+        let index = PolicyIndex::build(&policies, schema.as_ref(), &entities);
         Self {
+            index,
             product,
             schema,
             policies,
@@ -173,20 +177,40 @@ impl Snapshot {
     }
 
     /// Decides a request against the snapshot's own entities.
+    ///
+    /// Only the policies whose scope can match the request are evaluated (see
+    /// the policy index); the answer is exactly Cedar's on the full set.
     pub fn authorize(&self, request: &Request) -> Answer {
-        Answer::from_response(self.authorizer.is_authorized(
-            request,
-            &self.policies,
-            &self.entities,
-        ))
+        self.decide(request, &self.entities, true)
     }
 
     /// Decides a request against `entities` (e.g. from [`Snapshot::with_entities`]).
     pub fn authorize_with(&self, request: &Request, entities: &Entities) -> Answer {
-        Answer::from_response(
-            self.authorizer
-                .is_authorized(request, &self.policies, entities),
-        )
+        let indexed = std::ptr::eq(entities, &self.entities)
+            || self
+                .index
+                .as_ref()
+                .is_some_and(|index| index.valid_for(request, entities));
+        self.decide(request, entities, indexed)
+    }
+
+    /// Decides a request with plain Cedar on the full policy set, bypassing
+    /// the index: the reference the index is tested against.
+    pub fn authorize_unindexed(&self, request: &Request, entities: &Entities) -> Answer {
+        Answer::from_response(self.authorizer.is_authorized(request, &self.policies, entities))
+    }
+
+    fn decide(&self, request: &Request, entities: &Entities, use_index: bool) -> Answer {
+        let selection = match (&self.index, use_index) {
+            (Some(index), true) => index.select(request, &self.policies),
+            _ => Selection::Policies(&self.policies),
+        };
+        match selection {
+            Selection::Nothing => Answer::denied_by_default(),
+            Selection::Policies(policies) => {
+                Answer::from_response(self.authorizer.is_authorized(request, policies, entities))
+            }
+        }
     }
 
     /// The snapshot's entities plus extra ones read from files (YAML or JSON,
