@@ -219,7 +219,68 @@ fn run_batch(args: &Args, loaded: &Loaded, path: &Path) -> ExitStatus {
         }
     };
     let entities = loaded.entities();
-    answer_lines(input, false, |line, number| answer_line(&loaded.snapshot, entities, line, number, args.format))
+    answer_lines_parallel(input, |line, number| answer_line(&loaded.snapshot, entities, line, number, args.format))
+}
+
+/// Lines read and answered per round of [`answer_lines_parallel`].
+const CHUNK_LINES: usize = 4096;
+
+/// Like [`answer_lines`] for files and pipes that need no per-line flush:
+/// reads a chunk of lines, answers it on every core, writes the answers in order.
+fn answer_lines_parallel(
+    input: Box<dyn BufRead>,
+    answer: impl Fn(&str, usize) -> (String, bool) + Sync,
+) -> ExitStatus {
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut status = ExitStatus::Success;
+    let mut lines = input.lines().enumerate();
+    let mut chunk: Vec<(usize, String)> = Vec::with_capacity(CHUNK_LINES);
+    loop {
+        chunk.clear();
+        for (index, line) in lines.by_ref() {
+            match line {
+                Ok(line) if line.trim().is_empty() => {}
+                Ok(line) => chunk.push((index + 1, line)),
+                Err(e) => {
+                    let _ = out.flush();
+                    report(&Problems::from(Problem::new(ProblemKind::Io, format!("cannot read request line {}: {e}", index + 1))));
+                    return ExitStatus::Error;
+                }
+            }
+            if chunk.len() == CHUNK_LINES {
+                break;
+            }
+        }
+        if chunk.is_empty() {
+            break;
+        }
+        let per_thread = chunk.len().div_ceil(threads);
+        let answered: Option<Vec<Vec<(String, bool)>>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = chunk
+                .chunks(per_thread)
+                .map(|part| scope.spawn(|| part.iter().map(|(number, line)| answer(line, *number)).collect::<Vec<_>>()))
+                .collect();
+            workers.into_iter().map(|w| w.join().ok()).collect()
+        });
+        let Some(answered) = answered else {
+            let _ = out.flush();
+            report(&Problems::from(Problem::new(ProblemKind::Io, "internal error: a request worker stopped unexpectedly")));
+            return ExitStatus::Error;
+        };
+        for (text, ok) in answered.into_iter().flatten() {
+            if !ok {
+                status = ExitStatus::Error;
+            }
+            if writeln!(out, "{text}").is_err() {
+                return ExitStatus::Error;
+            }
+        }
+    }
+    if out.flush().is_err() {
+        return ExitStatus::Error;
+    }
+    status
 }
 
 /// `--watch`: serve request lines from a hot-reloaded product, one answer per
