@@ -831,3 +831,145 @@ fn request_errors_in_the_library_are_request_problems() {
         );
     }
 }
+
+// ------------------------------------------------------- smaller findings
+
+#[test]
+#[ignore = "bug: a hierarchy cycle in extra entities (Snapshot::with_entities, `--product P --entities FILE`) is reported as a generic `rolegrid::entity` problem with Cedar's \"transitive closure computation/enforcement error\" and no span, not as `hierarchy-cycle` pointing at the entity (as product and explicit loads do): merge() does not run find_cycle"]
+fn hierarchy_cycle_in_extra_entities_points_at_the_entity() {
+    let snapshot = Store::open(fixture("errors-base"))
+        .unwrap()
+        .load("shop", &LoadOptions::default())
+        .unwrap();
+    let problems = snapshot
+        .with_entities(
+            &[rolegrid::SourceFile::new(
+                "loop.entities.yaml",
+                "# loops\n- uid: {type: Shop::Role, id: loop}\n  parents: [{type: Shop::Role, id: loop}]\n",
+            )],
+            &Limits::default(),
+        )
+        .unwrap_err();
+    let problem = problems.iter().next().unwrap();
+    assert_eq!(problem.kind(), ProblemKind::HierarchyCycle, "{}", problem);
+    assert_eq!(place(problem), ("loop.entities.yaml".to_owned(), 2, 3));
+}
+
+#[test]
+fn a_cycle_through_extra_entities_is_refused() {
+    // whatever the kind, a cycle must not load
+    let snapshot = Store::open(fixture("errors-base"))
+        .unwrap()
+        .load("shop", &LoadOptions::default())
+        .unwrap();
+    let result = snapshot.with_entities(
+        &[rolegrid::SourceFile::new(
+            "loop.entities.yaml",
+            "- uid: {type: Shop::Role, id: a}\n  parents: [{type: Shop::Role, id: b}]\n- uid: {type: Shop::Role, id: b}\n  parents: [{type: Shop::Role, id: a}]\n",
+        )],
+        &Limits::default(),
+    );
+    assert!(result.is_err());
+}
+
+#[test]
+#[ignore = "bug (unclear message): a .cedar file saved with a UTF-8 byte-order mark (common on Windows) fails with `invalid token` at 1:1, pointing at an invisible character; YAML entity files with a BOM load. Strip the BOM, or say the file starts with one"]
+fn a_policy_file_with_a_byte_order_mark() {
+    let store = TempStore::copy_of("errors-base");
+    store.write(
+        "policies/shop/bom.cedar",
+        "\u{feff}@id(\"bom\")\npermit (principal, action == Shop::Action::\"view\", resource);\n",
+    );
+    let run = authorize_temp(&store);
+    let clear = run.code == Some(0)
+        || run.stderr.to_lowercase().contains("byte order mark")
+        || run.stderr.contains("BOM");
+    assert!(clear, "{}", run.snapshot_text(&[]));
+}
+
+#[test]
+fn an_entity_file_with_a_byte_order_mark_loads() {
+    let store = TempStore::copy_of("errors-base");
+    store.write(
+        "policies/shop/bom.entities.yaml",
+        "\u{feff}- uid: {type: Shop::Role, id: bom}\n",
+    );
+    authorize_temp(&store).assert_code(0);
+}
+
+#[test]
+fn an_empty_entity_file_is_an_error_with_help() {
+    let store = TempStore::copy_of("errors-base");
+    store.write("policies/shop/empty.entities.yaml", "\n  \n");
+    assert_run_snapshot!("empty_entity_file", authorize_temp(&store), store);
+}
+
+#[test]
+#[ignore = "bug (inconsistent): an entity file holding only comments loads as no entities, while an empty file is an error asking for `[]` (store/entities.rs parse_yaml_list checks `trim().is_empty()` only)"]
+fn an_entity_file_of_only_comments_is_treated_like_an_empty_one() {
+    let store = TempStore::copy_of("errors-base");
+    store.write(
+        "policies/shop/empty.entities.yaml",
+        "# the entities will go here\n",
+    );
+    authorize_temp(&store).assert_code(2);
+}
+
+#[test]
+fn a_yaml_alias_bomb_is_a_clean_error() {
+    let store = TempStore::copy_of("errors-base");
+    let mut text = String::from("- &a [\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\"]\n");
+    for (name, previous) in [
+        ("b", "a"),
+        ("c", "b"),
+        ("d", "c"),
+        ("e", "d"),
+        ("f", "e"),
+        ("g", "f"),
+        ("h", "g"),
+    ] {
+        let refs = vec![format!("*{previous}"); 9].join(",");
+        text.push_str(&format!("- &{name} [{refs}]\n"));
+    }
+    store.write("policies/shop/bomb.entities.yaml", &text);
+    let run = authorize_temp(&store);
+    run.assert_code(2);
+    assert!(run.stderr.contains("rolegrid::syntax"), "{}", run.stderr);
+    assert!(run.stderr.contains("budget"), "{}", run.stderr);
+}
+
+#[test]
+fn windows_line_endings_keep_locations() {
+    let store = TempStore::copy_of("errors-base");
+    store.write(
+        "policies/shop/crlf.cedar",
+        "@id(\"crlf\")\r\npermit (principal, action, resource)\r\nwhen { resource.nope };\r\n",
+    );
+    let run = authorize_temp(&store);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("[policies/shop/crlf.cedar:3:8]"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn explicit_files_that_do_not_exist() {
+    let run = run(&[
+        "authorize",
+        "--policies",
+        "tests/fixtures/no-such.cedar",
+        "--schema",
+        "tests/fixtures/no-such.cedarschema",
+        "--entities",
+        "tests/fixtures/no-such.entities.json",
+        VIEW[0],
+        VIEW[1],
+        VIEW[2],
+        VIEW[3],
+        VIEW[4],
+        VIEW[5],
+    ]);
+    assert_run_snapshot!("explicit_missing_files", run);
+}
