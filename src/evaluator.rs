@@ -13,9 +13,9 @@
 use crate::answer::Answer;
 use crate::diagnostics::{Problem, Problems};
 use crate::snapshot::Snapshot;
-use crate::store::{LoadOptions, ProductFiles, Store};
+use crate::store::{LoadCache, LoadOptions, ProductFiles, Store};
 use arc_swap::ArcSwap;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
@@ -44,8 +44,9 @@ pub struct Evaluator {
     store: Store,
     options: LoadOptions,
     products: ArcSwap<BTreeMap<String, Arc<Slot>>>,
-    /// Serialises reloads (writers only; readers never take it).
-    reloading: Mutex<()>,
+    /// Serialises reloads (writers only; readers never take it), and holds
+    /// each product's load cache so a reload re-reads only changed files.
+    reloading: Mutex<HashMap<String, LoadCache>>,
     /// Whether products that appear later are served (true for [`Evaluator::open`]).
     adopt_new: bool,
 }
@@ -99,11 +100,19 @@ impl std::fmt::Display for ReloadEvent {
         let ms = self.took.as_secs_f64() * 1000.0;
         match &self.outcome {
             ReloadOutcome::Swapped { generation } => {
-                write!(f, "{}: reloaded (generation {generation}, {ms:.1} ms)", self.product)
+                write!(
+                    f,
+                    "{}: reloaded (generation {generation}, {ms:.1} ms)",
+                    self.product
+                )
             }
             ReloadOutcome::Unchanged => write!(f, "{}: unchanged", self.product),
             ReloadOutcome::Failed(problems) => {
-                write!(f, "{}: reload failed, keeping the last good snapshot:", self.product)?;
+                write!(
+                    f,
+                    "{}: reload failed, keeping the last good snapshot:",
+                    self.product
+                )?;
                 for problem in problems {
                     match problem.location() {
                         Some(location) => write!(f, "\n  {location}: {}", problem.message())?,
@@ -148,11 +157,21 @@ impl Evaluator {
         Self::with_products(Store::open(root)?, products, options)
     }
 
-    fn with_products(store: Store, products: &[String], options: LoadOptions) -> Result<Self, Problems> {
+    fn with_products(
+        store: Store,
+        products: &[String],
+        options: LoadOptions,
+    ) -> Result<Self, Problems> {
         let mut map = BTreeMap::new();
+        let mut caches = HashMap::new();
         let mut problems = Problems::new();
         for product in products {
-            match store.load(product, &options) {
+            let mut cache = LoadCache::default();
+            let loaded = store.read(product, &options).and_then(|(files, sources)| {
+                store.build_cached(product, files, &sources, &options, &mut cache)
+            });
+            caches.insert(product.clone(), cache);
+            match loaded {
                 Ok(mut snapshot) => {
                     snapshot.set_generation(1);
                     map.insert(
@@ -170,7 +189,7 @@ impl Evaluator {
             store,
             options,
             products: ArcSwap::from_pointee(map),
-            reloading: Mutex::new(()),
+            reloading: Mutex::new(caches),
             adopt_new: false,
         })
     }
@@ -193,7 +212,10 @@ impl Evaluator {
 
     /// The current snapshot of a product (hold it to answer several requests from one snapshot).
     pub fn snapshot(&self, product: &str) -> Option<Arc<Snapshot>> {
-        self.products.load().get(product).map(|slot| slot.current.load_full())
+        self.products
+            .load()
+            .get(product)
+            .map(|slot| slot.current.load_full())
     }
 
     /// Runs `f` on the current snapshot without taking a reference count.
@@ -229,7 +251,11 @@ impl Evaluator {
             generation: snapshot.generation(),
             loaded_at: snapshot.loaded_at(),
             files: snapshot.files().cloned(),
-            last_error: slot.last_error.lock().unwrap_or_else(PoisonError::into_inner).clone(),
+            last_error: slot
+                .last_error
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone(),
         })
     }
 
@@ -238,9 +264,13 @@ impl Evaluator {
     /// evaluator does not serve yet is added when it loads.
     pub fn reload(&self, product: &str) -> ReloadEvent {
         let started = Instant::now();
-        let _writer = self.reloading.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut caches = self
+            .reloading
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let slot = self.products.load().get(product).cloned();
-        let outcome = self.reload_slot(product, slot.as_deref());
+        let cache = caches.entry(product.to_owned()).or_default();
+        let outcome = self.reload_slot(product, slot.as_deref(), cache);
         let event = ReloadEvent {
             product: product.to_owned(),
             outcome,
@@ -248,12 +278,20 @@ impl Evaluator {
         };
         match &event.outcome {
             ReloadOutcome::Swapped { generation } => {
-                tracing::info!(product, generation, took_ms = event.took.as_millis() as u64, "reloaded");
+                tracing::info!(
+                    product,
+                    generation,
+                    took_ms = event.took.as_millis() as u64,
+                    "reloaded"
+                );
             }
             ReloadOutcome::Unchanged => tracing::debug!(product, "unchanged"),
             ReloadOutcome::Failed(problems) => {
                 for problem in problems {
-                    let location = problem.location().map(|l| l.to_string()).unwrap_or_default();
+                    let location = problem
+                        .location()
+                        .map(|l| l.to_string())
+                        .unwrap_or_default();
                     tracing::warn!(product, %location, message = problem.message(), "reload failed; keeping the last good snapshot");
                 }
             }
@@ -261,7 +299,12 @@ impl Evaluator {
         event
     }
 
-    fn reload_slot(&self, product: &str, slot: Option<&Slot>) -> ReloadOutcome {
+    fn reload_slot(
+        &self,
+        product: &str,
+        slot: Option<&Slot>,
+        cache: &mut LoadCache,
+    ) -> ReloadOutcome {
         let read = self.store.read(product, &self.options);
         let (files, sources) = match read {
             Ok(read) => read,
@@ -281,23 +324,33 @@ impl Evaluator {
                 }
                 let current = slot.current.load();
                 if current.fingerprint() == fingerprint {
-                    *slot.last_error.lock().unwrap_or_else(PoisonError::into_inner) = None;
+                    *slot
+                        .last_error
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner) = None;
                     return ReloadOutcome::Unchanged;
                 }
                 current.generation()
             }
             None => 0,
         };
-        let mut snapshot = match self.store.build(product, files, &sources, &self.options) {
-            Ok(snapshot) => snapshot,
-            Err(problems) => return self.fail(slot, problems, Some(fingerprint)),
-        };
+        let mut snapshot =
+            match self
+                .store
+                .build_cached(product, files, &sources, &self.options, cache)
+            {
+                Ok(snapshot) => snapshot,
+                Err(problems) => return self.fail(slot, problems, Some(fingerprint)),
+            };
         let generation = current_generation + 1;
         snapshot.set_generation(generation);
         match slot {
             Some(slot) => {
                 slot.current.store(Arc::new(snapshot));
-                *slot.last_error.lock().unwrap_or_else(PoisonError::into_inner) = None;
+                *slot
+                    .last_error
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = None;
             }
             None => {
                 let slot = Arc::new(Slot {
@@ -314,9 +367,17 @@ impl Evaluator {
         ReloadOutcome::Swapped { generation }
     }
 
-    fn fail(&self, slot: Option<&Slot>, problems: Problems, fingerprint: Option<u64>) -> ReloadOutcome {
+    fn fail(
+        &self,
+        slot: Option<&Slot>,
+        problems: Problems,
+        fingerprint: Option<u64>,
+    ) -> ReloadOutcome {
         if let Some(slot) = slot {
-            *slot.last_error.lock().unwrap_or_else(PoisonError::into_inner) = Some(ReloadFailure {
+            *slot
+                .last_error
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(ReloadFailure {
                 at: SystemTime::now(),
                 problems: problems.clone(),
                 fingerprint,

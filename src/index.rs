@@ -46,7 +46,11 @@ pub(crate) enum Selection<'a> {
 
 impl PolicyIndex {
     /// Builds the index, or `None` when the set has templates (the full set is used then).
-    pub fn build(policies: &PolicySet, schema: Option<&Schema>, entities: &Entities) -> Option<Self> {
+    pub fn build(
+        policies: &PolicySet,
+        schema: Option<&Schema>,
+        entities: &Entities,
+    ) -> Option<Self> {
         if policies.templates().next().is_some() {
             return None;
         }
@@ -56,7 +60,12 @@ impl PolicyIndex {
             actions.extend(schema.actions().cloned());
         }
         // without a schema, action entities of the store can still be members of groups
-        actions.extend(entities.iter().map(|e| e.uid()).filter(|uid| uid.type_name().basename() == "Action"));
+        actions.extend(
+            entities
+                .iter()
+                .map(|e| e.uid())
+                .filter(|uid| uid.type_name().basename() == "Action"),
+        );
         for policy in &all {
             match policy.action_constraint() {
                 ActionConstraint::Eq(action) => {
@@ -77,9 +86,10 @@ impl PolicyIndex {
                 .ancestors(action)
                 .map(|a| a.collect())
                 .unwrap_or_default();
-            index
-                .action_ancestors
-                .insert(action.clone(), ancestors.iter().map(|a| (*a).clone()).collect());
+            index.action_ancestors.insert(
+                action.clone(),
+                ancestors.iter().map(|a| (*a).clone()).collect(),
+            );
             let matching: Vec<&Policy> = all
                 .iter()
                 .copied()
@@ -168,7 +178,11 @@ fn set_of(policies: &[&Policy]) -> Option<PolicySet> {
     Some(set)
 }
 
-fn action_matches(constraint: &ActionConstraint, action: &EntityUid, ancestors: &HashSet<&EntityUid>) -> bool {
+fn action_matches(
+    constraint: &ActionConstraint,
+    action: &EntityUid,
+    ancestors: &HashSet<&EntityUid>,
+) -> bool {
     match constraint {
         ActionConstraint::Any => true,
         ActionConstraint::Eq(a) => a == action,

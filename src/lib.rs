@@ -30,26 +30,27 @@ pub mod cli;
 
 mod answer;
 pub mod coverage;
-pub mod expect;
-pub mod report;
 mod diagnostics;
 mod evaluator;
+pub mod expect;
 mod index;
 mod limits;
 pub mod matrix;
 mod reload;
+pub mod report;
 mod request;
 mod snapshot;
 mod store;
+pub mod synth;
 
 pub use answer::{Answer, PolicyError};
-pub use evaluator::{Evaluator, ReloadEvent, ReloadFailure, ReloadOutcome, Status};
-pub use reload::{DEBOUNCE, Watch, product_of};
 pub use diagnostics::{Location, Problem, ProblemKind, Problems, Renderer, SourceFile};
+pub use evaluator::{Evaluator, ReloadEvent, ReloadFailure, ReloadOutcome, Status};
 pub use limits::Limits;
+pub use reload::{DEBOUNCE, Watch, product_of};
 pub use request::{RequestSpec, parse_uid};
 pub use snapshot::Snapshot;
 pub use store::{
-    EntityOrigin, FileKind, LoadOptions, PolicyIds, PolicyOrigin, ProductFiles, Sources, Store,
-    build_snapshot,
+    EntityOrigin, FileKind, LoadCache, LoadOptions, PolicyIds, PolicyOrigin, ProductFiles, Sources,
+    Store, build_snapshot,
 };

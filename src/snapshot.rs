@@ -1,8 +1,8 @@
 //! The validated, immutable state of one product, and the decisions it gives.
 
 use crate::answer::Answer;
-use crate::index::{PolicyIndex, Selection};
 use crate::diagnostics::{Location, Problem, ProblemKind, Problems, SourceFile};
+use crate::index::{PolicyIndex, Selection};
 use crate::limits::Limits;
 use crate::request::RequestSpec;
 use crate::store::{EntityOrigin, ParsedEntities, PolicyOrigin, ProductFiles};
@@ -197,7 +197,10 @@ impl Snapshot {
     /// Decides a request with plain Cedar on the full policy set, bypassing
     /// the index: the reference the index is tested against.
     pub fn authorize_unindexed(&self, request: &Request, entities: &Entities) -> Answer {
-        Answer::from_response(self.authorizer.is_authorized(request, &self.policies, entities))
+        Answer::from_response(
+            self.authorizer
+                .is_authorized(request, &self.policies, entities),
+        )
     }
 
     fn decide(&self, request: &Request, entities: &Entities, use_index: bool) -> Answer {

@@ -41,7 +41,10 @@ fn copy_dir(from: &Path, to: &Path) {
 /// Saves a file as careful editors do: write a hidden temporary file, rename it
 /// over the original. (An in-place rewrite can be seen half-written: see the README.)
 fn save(path: &Path, text: impl AsRef<[u8]>) {
-    let temporary = path.with_file_name(format!(".{}.tmp", path.file_name().unwrap().to_str().unwrap()));
+    let temporary = path.with_file_name(format!(
+        ".{}.tmp",
+        path.file_name().unwrap().to_str().unwrap()
+    ));
     std::fs::write(&temporary, text).unwrap();
     std::fs::rename(&temporary, path).unwrap();
 }
@@ -396,4 +399,96 @@ fn authorize_watch_as_a_child_process_sees_an_edit_without_restarting() {
     drop(stdin);
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
+}
+
+/// Incremental reload reuses unchanged files' results; a schema change must
+/// still re-validate every policy file, even those that did not change.
+#[test]
+fn a_schema_edit_revalidates_unchanged_policy_files() {
+    let dir = store_copy();
+    let evaluator = Evaluator::open_products(
+        dir.path(),
+        &["fireworks".to_owned()],
+        LoadOptions::default(),
+    )
+    .unwrap();
+    let schema = dir.path().join("schemas/fireworks.cedarschema");
+    let text = std::fs::read_to_string(&schema).unwrap();
+    // `serviceAccount` is used by account.cedar, which we do not touch
+    let broken = text.replace("serviceAccount: Bool", "serviceAcct: Bool");
+    assert_ne!(broken, text, "schema layout changed: update this test");
+    save(&schema, &broken);
+    let event = evaluator.reload("fireworks");
+    let ReloadOutcome::Failed(problems) = &event.outcome else {
+        panic!("{event}")
+    };
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.kind() == rolegrid::ProblemKind::PolicyValidation
+                && p.message().contains("serviceAccount")),
+        "{event}"
+    );
+    save(&schema, &text);
+    assert!(matches!(
+        evaluator.reload("fireworks").outcome,
+        ReloadOutcome::Unchanged | ReloadOutcome::Swapped { .. }
+    ));
+}
+
+/// A reload that reuses cached files gives exactly what a fresh load gives.
+#[test]
+fn incremental_reload_equals_a_fresh_load() {
+    let dir = store_copy();
+    let evaluator = Evaluator::open_products(
+        dir.path(),
+        &["fireworks".to_owned()],
+        LoadOptions::default(),
+    )
+    .unwrap();
+    let path = dir.path().join(ACCOUNT_POLICIES);
+    let original = std::fs::read_to_string(&path).unwrap();
+    save(&path, flip_view_users(&original));
+    assert!(matches!(
+        evaluator.reload("fireworks").outcome,
+        ReloadOutcome::Swapped { generation: 2 }
+    ));
+    let reloaded = evaluator.snapshot("fireworks").unwrap();
+    let fresh = rolegrid::Store::open(dir.path())
+        .unwrap()
+        .load("fireworks", &LoadOptions::default())
+        .unwrap();
+    let ids = |s: &rolegrid::Snapshot| {
+        let mut ids: Vec<String> = s
+            .policies()
+            .policies()
+            .map(|p| p.id().to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids(&reloaded), ids(&fresh));
+    assert_eq!(reloaded.entity_count(), fresh.entity_count());
+    for user in [
+        "ivan-inference",
+        "cora-contributor",
+        "uma-user",
+        "ada-admin",
+        "nora-norole",
+    ] {
+        for (action, resource) in [
+            ("viewUsers", r#"Fireworks::Account::"acme""#),
+            ("delete", r#"Fireworks::Model::"model-uma""#),
+        ] {
+            let principal = format!(r#"Fireworks::User::"{user}""#);
+            let action = format!(r#"Fireworks::Action::"{action}""#);
+            let a = reloaded.authorize(
+                &reloaded
+                    .request(&principal, &action, resource, None)
+                    .unwrap(),
+            );
+            let b = fresh.authorize(&fresh.request(&principal, &action, resource, None).unwrap());
+            assert_eq!(a, b, "{user} {action} {resource}");
+        }
+    }
 }

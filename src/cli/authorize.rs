@@ -5,8 +5,8 @@ use super::output::{Format, report};
 use super::source::{Loaded, SourceArgs};
 use crate::answer::Answer;
 use crate::diagnostics::{Problem, ProblemKind, Problems};
-use crate::request::RequestSpec;
 use crate::evaluator::{Evaluator, ReloadOutcome};
+use crate::request::RequestSpec;
 use crate::snapshot::Snapshot;
 use cedar_policy::Entities;
 use std::io::{BufRead, Write};
@@ -144,7 +144,13 @@ fn open_input(path: &Path) -> Result<Box<dyn BufRead>, Problems> {
 
 /// Answers one request line against one snapshot: the output line, and
 /// whether the request was well-formed.
-fn answer_line(snapshot: &Snapshot, entities: &Entities, line: &str, number: usize, format: Format) -> (String, bool) {
+fn answer_line(
+    snapshot: &Snapshot,
+    entities: &Entities,
+    line: &str,
+    number: usize,
+    format: Format,
+) -> (String, bool) {
     match RequestSpec::from_json_line(line).and_then(|spec| spec.build(snapshot.schema())) {
         Ok(request) => {
             let answer = snapshot.authorize_with(&request, entities);
@@ -152,7 +158,10 @@ fn answer_line(snapshot: &Snapshot, entities: &Entities, line: &str, number: usi
                 Format::Json => answer.to_json().to_string(),
                 Format::Human => {
                     let reasons: Vec<&str> = answer.reasons().iter().map(AsRef::as_ref).collect();
-                    let mut text = format!("{number}: {}", if answer.is_allowed() { "ALLOW" } else { "DENY" });
+                    let mut text = format!(
+                        "{number}: {}",
+                        if answer.is_allowed() { "ALLOW" } else { "DENY" }
+                    );
                     if !reasons.is_empty() {
                         text.push_str(&format!(" ({})", reasons.join(", ")));
                     }
@@ -189,7 +198,10 @@ fn answer_lines(
             Ok(line) => line,
             Err(e) => {
                 let _ = out.flush();
-                report(&Problems::from(Problem::new(ProblemKind::Io, format!("cannot read request line {number}: {e}"))));
+                report(&Problems::from(Problem::new(
+                    ProblemKind::Io,
+                    format!("cannot read request line {number}: {e}"),
+                )));
                 return ExitStatus::Error;
             }
         };
@@ -219,7 +231,9 @@ fn run_batch(args: &Args, loaded: &Loaded, path: &Path) -> ExitStatus {
         }
     };
     let entities = loaded.entities();
-    answer_lines_parallel(input, |line, number| answer_line(&loaded.snapshot, entities, line, number, args.format))
+    answer_lines_parallel(input, |line, number| {
+        answer_line(&loaded.snapshot, entities, line, number, args.format)
+    })
 }
 
 /// Lines read and answered per round of [`answer_lines_parallel`].
@@ -244,7 +258,10 @@ fn answer_lines_parallel(
                 Ok(line) => chunk.push((index + 1, line)),
                 Err(e) => {
                     let _ = out.flush();
-                    report(&Problems::from(Problem::new(ProblemKind::Io, format!("cannot read request line {}: {e}", index + 1))));
+                    report(&Problems::from(Problem::new(
+                        ProblemKind::Io,
+                        format!("cannot read request line {}: {e}", index + 1),
+                    )));
                     return ExitStatus::Error;
                 }
             }
@@ -259,13 +276,22 @@ fn answer_lines_parallel(
         let answered: Option<Vec<Vec<(String, bool)>>> = std::thread::scope(|scope| {
             let workers: Vec<_> = chunk
                 .chunks(per_thread)
-                .map(|part| scope.spawn(|| part.iter().map(|(number, line)| answer(line, *number)).collect::<Vec<_>>()))
+                .map(|part| {
+                    scope.spawn(|| {
+                        part.iter()
+                            .map(|(number, line)| answer(line, *number))
+                            .collect::<Vec<_>>()
+                    })
+                })
                 .collect();
             workers.into_iter().map(|w| w.join().ok()).collect()
         });
         let Some(answered) = answered else {
             let _ = out.flush();
-            report(&Problems::from(Problem::new(ProblemKind::Io, "internal error: a request worker stopped unexpectedly")));
+            report(&Problems::from(Problem::new(
+                ProblemKind::Io,
+                "internal error: a request worker stopped unexpectedly",
+            )));
             return ExitStatus::Error;
         };
         for (text, ok) in answered.into_iter().flatten() {
@@ -290,7 +316,11 @@ fn run_watch(args: &Args, path: &Path) -> ExitStatus {
         report(&Problem::new(ProblemKind::Request, "--watch needs --product").into());
         return ExitStatus::Error;
     };
-    let evaluator = match Evaluator::open_products(&args.source.root, std::slice::from_ref(&product), args.source.load_options()) {
+    let evaluator = match Evaluator::open_products(
+        &args.source.root,
+        std::slice::from_ref(&product),
+        args.source.load_options(),
+    ) {
         Ok(evaluator) => Arc::new(evaluator),
         Err(problems) => {
             report(&problems);
@@ -304,14 +334,15 @@ fn run_watch(args: &Args, path: &Path) -> ExitStatus {
             return ExitStatus::Error;
         }
     };
-    let _watch = match evaluator.watch(|event| {
-        match &event.outcome {
-            ReloadOutcome::Failed(problems) => {
-                eprintln!("rolegrid: {}: reload failed; still answering with the last good snapshot", event.product);
-                report(problems);
-            }
-            _ => eprintln!("rolegrid: {event}"),
+    let _watch = match evaluator.watch(|event| match &event.outcome {
+        ReloadOutcome::Failed(problems) => {
+            eprintln!(
+                "rolegrid: {}: reload failed; still answering with the last good snapshot",
+                event.product
+            );
+            report(problems);
         }
+        _ => eprintln!("rolegrid: {event}"),
     }) {
         Ok(watch) => watch,
         Err(problem) => {
@@ -335,18 +366,33 @@ fn run_watch(args: &Args, path: &Path) -> ExitStatus {
                 if extra.is_empty() {
                     return answer_line(snapshot, snapshot.entities(), line, number, args.format);
                 }
-                if merged.as_ref().is_none_or(|(generation, _)| *generation != snapshot.generation()) {
+                if merged
+                    .as_ref()
+                    .is_none_or(|(generation, _)| *generation != snapshot.generation())
+                {
                     match snapshot.with_entities(&extra, &limits) {
                         Ok(entities) => merged = Some((snapshot.generation(), entities)),
                         Err(problems) => {
                             report(&problems);
-                            return (format!("{number}: error: the extra entities do not fit this snapshot"), false);
+                            return (
+                                format!(
+                                    "{number}: error: the extra entities do not fit this snapshot"
+                                ),
+                                false,
+                            );
                         }
                     }
                 }
-                let entities = merged.as_ref().map_or_else(|| snapshot.entities(), |(_, e)| e);
+                let entities = merged
+                    .as_ref()
+                    .map_or_else(|| snapshot.entities(), |(_, e)| e);
                 answer_line(snapshot, entities, line, number, args.format)
             })
-            .unwrap_or_else(|| (format!("{number}: error: product `{product}` is not served"), false))
+            .unwrap_or_else(|| {
+                (
+                    format!("{number}: error: product `{product}` is not served"),
+                    false,
+                )
+            })
     })
 }

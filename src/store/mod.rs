@@ -14,11 +14,13 @@
 
 mod entities;
 mod files;
+mod pipeline;
 mod policies;
 mod schema;
 
 pub use entities::EntityOrigin;
 pub use files::{FileKind, ProductFiles};
+pub use pipeline::LoadCache;
 pub use policies::{PolicyIds, PolicyOrigin};
 
 pub(crate) use entities::{ParsedEntities, error_chain, parse_yaml_list, span_of, yaml_problem};
@@ -210,7 +212,11 @@ impl Store {
     }
 
     /// Reads a product's files (the first half of [`Store::load`]).
-    pub fn read(&self, product: &str, options: &LoadOptions) -> Result<(ProductFiles, Sources), Problems> {
+    pub fn read(
+        &self,
+        product: &str,
+        options: &LoadOptions,
+    ) -> Result<(ProductFiles, Sources), Problems> {
         let files = self.product_files(product, &options.limits)?;
         let sources = Sources::read(&files, &options.limits)?;
         Ok((files, sources))
@@ -224,7 +230,25 @@ impl Store {
         sources: &Sources,
         options: &LoadOptions,
     ) -> Result<Snapshot, Problems> {
-        let mut snapshot = build_snapshot(sources, Some(product), options)?;
+        self.build_cached(product, files, sources, options, &mut LoadCache::default())
+    }
+
+    /// Like [`Store::build`], reusing what `cache` kept from earlier loads of
+    /// this product for the files that did not change, and refreshing it.
+    pub fn build_cached(
+        &self,
+        product: &str,
+        files: ProductFiles,
+        sources: &Sources,
+        options: &LoadOptions,
+        cache: &mut LoadCache,
+    ) -> Result<Snapshot, Problems> {
+        let mut snapshot = if options.policy_ids == PolicyIds::RequireAnnotation {
+            with_large_stack(|| pipeline::build_product(sources, product, options, cache))
+                .map_err(Problems::from)??
+        } else {
+            build_snapshot(sources, Some(product), options)?
+        };
         snapshot.set_origin(self.root.clone(), files, sources.fingerprint());
         Ok(snapshot)
     }
@@ -256,7 +280,12 @@ impl Sources {
     pub fn fingerprint(&self) -> u64 {
         use std::hash::{Hash, Hasher};
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        for file in self.schema.iter().chain(&self.policies).chain(self.entities.iter().map(|(f, _)| f)) {
+        for file in self
+            .schema
+            .iter()
+            .chain(&self.policies)
+            .chain(self.entities.iter().map(|(f, _)| f))
+        {
             file.path().hash(&mut hasher);
             file.text().hash(&mut hasher);
         }
@@ -340,7 +369,7 @@ pub(crate) fn entity_kind_of(path: &Path) -> FileKind {
 }
 
 /// Stack for loading: Cedar's parser and validator recurse on nesting.
-const LOAD_STACK_BYTES: usize = 256 * 1024 * 1024;
+pub(crate) const LOAD_STACK_BYTES: usize = 256 * 1024 * 1024;
 
 /// Runs `f` on a thread with a large stack (address space only; pages are
 /// touched as used), so nested input cannot overflow the caller's stack. A
@@ -408,22 +437,13 @@ fn build_snapshot_inner(
         && options.validate_policies
         && !problems.has_errors()
     {
-        let result = Validator::new(schema.clone()).validate(&policies.set, ValidationMode::Strict);
-        for error in result.validation_errors() {
-            let file = policies.origins.get(error.policy_id()).map(|o| &o.file);
-            problems.push(Problem::from_diagnostic(
-                ProblemKind::PolicyValidation,
-                error,
-                file,
-            ));
-        }
         let mut warnings = Problems::new();
-        for warning in result.validation_warnings() {
-            let file = policies.origins.get(warning.policy_id()).map(|o| &o.file);
-            warnings.push(
-                Problem::from_diagnostic(ProblemKind::ValidationWarning, warning, file)
-                    .as_warning(),
-            );
+        for problem in validate(schema, &policies.set, &policies.origins) {
+            if problem.is_warning() {
+                warnings.push(problem);
+            } else {
+                problems.push(problem);
+            }
         }
         push_warnings(&mut problems, warnings, options.deny_warnings);
     }
@@ -446,8 +466,33 @@ fn build_snapshot_inner(
     ))
 }
 
+/// Validates a policy set in strict mode: errors, then warnings (as warning problems).
+pub(crate) fn validate(
+    schema: &Schema,
+    set: &cedar_policy::PolicySet,
+    origins: &std::collections::HashMap<cedar_policy::PolicyId, PolicyOrigin>,
+) -> Problems {
+    let mut problems = Problems::new();
+    let result = Validator::new(schema.clone()).validate(set, ValidationMode::Strict);
+    for error in result.validation_errors() {
+        let file = origins.get(error.policy_id()).map(|o| &o.file);
+        problems.push(Problem::from_diagnostic(
+            ProblemKind::PolicyValidation,
+            error,
+            file,
+        ));
+    }
+    for warning in result.validation_warnings() {
+        let file = origins.get(warning.policy_id()).map(|o| &o.file);
+        problems.push(
+            Problem::from_diagnostic(ProblemKind::ValidationWarning, warning, file).as_warning(),
+        );
+    }
+    problems
+}
+
 /// Adds warnings: as errors when they are denied, else as warnings.
-fn push_warnings(problems: &mut Problems, warnings: Problems, deny: bool) {
+pub(crate) fn push_warnings(problems: &mut Problems, warnings: Problems, deny: bool) {
     for warning in warnings {
         if deny {
             problems.push(

@@ -1,0 +1,368 @@
+//! Product loading file by file: each file is parsed (and its policies
+//! validated) on its own, in parallel on every core, and the results are
+//! kept in a [`LoadCache`] so a reload re-reads only the files that changed.
+//!
+//! This is exact, not approximate: Cedar validates each policy on its own
+//! (strict validation has no cross-policy rule), and an entity file's
+//! entities are read against the schema alone, so per-file results with the
+//! same file and schema content are the same results. What spans files
+//! (duplicate policy ids and entity uids, the entity hierarchy, the policy
+//! index) is recomputed on every load.
+
+use super::{
+    LoadOptions, ParsedEntities, ParsedPolicies, PolicyIds, Sources, parse_schema, push_warnings,
+    validate,
+};
+use crate::diagnostics::{Problem, ProblemKind, Problems, SourceFile};
+use crate::snapshot::Snapshot;
+use cedar_policy::Schema;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+
+/// What earlier loads of one product computed, reused by the next load for
+/// every file whose content (and schema) did not change.
+///
+/// ```
+/// let mut cache = rolegrid::LoadCache::default();
+/// assert_eq!(cache.len(), 0);
+/// ```
+#[derive(Debug, Default)]
+pub struct LoadCache {
+    schema: Option<(u64, Schema, Problems)>,
+    policies: HashMap<PathBuf, PolicyFile>,
+    entities: HashMap<PathBuf, EntityFile>,
+}
+
+impl LoadCache {
+    /// How many files' results it holds.
+    pub fn len(&self) -> usize {
+        self.policies.len() + self.entities.len() + usize::from(self.schema.is_some())
+    }
+
+    /// Whether it holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[derive(Debug)]
+struct PolicyFile {
+    hash: u64,
+    parsed: ParsedPolicies,
+    problems: Problems,
+    /// (schema hash, validation problems)
+    validation: Option<(u64, Problems)>,
+}
+
+#[derive(Debug)]
+struct EntityFile {
+    hash: u64,
+    schema_hash: u64,
+    parsed: ParsedEntities,
+    problems: Problems,
+}
+
+fn hash_text(file: &SourceFile) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    file.text().hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Runs `f` on every item, on up to `available_parallelism` threads (with
+/// large stacks, as the loader needs), keeping the order.
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(items.len());
+    if threads <= 1 {
+        return items.iter().map(&f).collect();
+    }
+    let per_thread = items.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let mut parts = Vec::new();
+        let mut inline = Vec::new();
+        for part in items.chunks(per_thread) {
+            let spawned = std::thread::Builder::new()
+                .name("rolegrid-load".into())
+                .stack_size(super::LOAD_STACK_BYTES)
+                .spawn_scoped(scope, move || part.iter().map(f).collect::<Vec<R>>());
+            match spawned {
+                Ok(handle) => parts.push(Ok(handle)),
+                Err(_) => parts.push(Err(part)),
+            }
+        }
+        for part in parts {
+            match part {
+                Ok(handle) => match handle.join() {
+                    Ok(results) => inline.extend(results),
+                    Err(payload) => std::panic::resume_unwind(payload),
+                },
+                Err(part) => inline.extend(part.iter().map(f)),
+            }
+        }
+        inline
+    })
+}
+
+/// Builds a product's snapshot file by file, reusing and refreshing `cache`.
+pub(crate) fn build_product(
+    sources: &Sources,
+    product: &str,
+    options: &LoadOptions,
+    cache: &mut LoadCache,
+) -> Result<Snapshot, Problems> {
+    let mut problems = Problems::new();
+    // the schema
+    let (schema, schema_hash) = match &sources.schema {
+        Some(file) => {
+            let hash = hash_text(file);
+            match &cache.schema {
+                Some((cached, schema, warnings)) if *cached == hash => {
+                    push_warnings(&mut problems, warnings.clone(), options.deny_warnings);
+                    (Some(schema.clone()), hash)
+                }
+                _ => match parse_schema(file) {
+                    Ok((schema, warnings)) => {
+                        cache.schema = Some((hash, schema.clone(), warnings.clone()));
+                        push_warnings(&mut problems, warnings, options.deny_warnings);
+                        (Some(schema), hash)
+                    }
+                    Err(errors) => {
+                        cache.schema = None;
+                        problems.extend(errors);
+                        (None, hash)
+                    }
+                },
+            }
+        }
+        None => (None, 0),
+    };
+
+    // policy files: parse the new and changed ones, in parallel
+    let hashes: Vec<u64> = sources.policies.iter().map(hash_text).collect();
+    let stale: Vec<(&SourceFile, u64)> = sources
+        .policies
+        .iter()
+        .zip(&hashes)
+        .filter(|(file, hash)| {
+            cache
+                .policies
+                .get(file.path())
+                .is_none_or(|c| c.hash != **hash)
+        })
+        .map(|(file, hash)| (file, *hash))
+        .collect();
+    let parsed = par_map(&stale, |(file, hash)| {
+        let mut parsed = ParsedPolicies::default();
+        let problems = parsed.add_file(file, PolicyIds::RequireAnnotation, &options.limits);
+        (
+            file.path().to_path_buf(),
+            PolicyFile {
+                hash: *hash,
+                parsed,
+                problems,
+                validation: None,
+            },
+        )
+    });
+    for (path, file) in parsed {
+        cache.policies.insert(path, file);
+    }
+    cache
+        .policies
+        .retain(|path, _| sources.policies.iter().any(|f| f.path() == path.as_path()));
+
+    // merge, in file order, checking ids across files
+    let mut merged = ParsedPolicies::default();
+    for file in sources
+        .policies
+        .iter()
+        .filter_map(|f| cache.policies.get(f.path()))
+    {
+        problems.extend(file.problems.iter().cloned());
+        let mut policies: Vec<_> = file.parsed.set.policies().collect();
+        policies.sort_by_key(|p| file.parsed.origins.get(p.id()).map_or(0, |o| o.span.start));
+        for policy in policies {
+            let Some(origin) = file.parsed.origins.get(policy.id()) else {
+                continue;
+            };
+            if let Some(first) = merged.origins.get(policy.id()) {
+                problems.push(duplicate_id(policy.id().as_ref(), origin, first));
+                continue;
+            }
+            if merged.set.add(policy.clone()).is_ok() {
+                merged.origins.insert(policy.id().clone(), origin.clone());
+            }
+        }
+        for template in file.parsed.set.templates() {
+            let Some(origin) = file.parsed.origins.get(template.id()) else {
+                continue;
+            };
+            if let Some(first) = merged.origins.get(template.id()) {
+                problems.push(duplicate_id(template.id().as_ref(), origin, first));
+                continue;
+            }
+            if merged.set.add_template(template.clone()).is_ok() {
+                merged.origins.insert(template.id().clone(), origin.clone());
+            }
+        }
+    }
+    if sources.schema.is_some() && schema.is_none() {
+        return Err(problems);
+    }
+
+    // validation: per file, cached by file and schema content, in parallel
+    if let Some(schema) = &schema
+        && options.validate_policies
+        && !problems.has_errors()
+    {
+        let stale: Vec<(&PathBuf, &PolicyFile)> = cache
+            .policies
+            .iter()
+            .filter(|(_, f)| f.validation.as_ref().is_none_or(|(h, _)| *h != schema_hash))
+            .collect();
+        let validated = par_map(&stale, |(path, file)| {
+            (
+                (*path).clone(),
+                validate(schema, &file.parsed.set, &file.parsed.origins),
+            )
+        });
+        for (path, result) in validated {
+            if let Some(file) = cache.policies.get_mut(&path) {
+                file.validation = Some((schema_hash, result));
+            }
+        }
+        let mut warnings = Problems::new();
+        for source in &sources.policies {
+            if let Some((_, result)) = cache
+                .policies
+                .get(source.path())
+                .and_then(|f| f.validation.as_ref())
+            {
+                for problem in result {
+                    if problem.is_warning() {
+                        warnings.push(problem.clone());
+                    } else {
+                        problems.push(problem.clone());
+                    }
+                }
+            }
+        }
+        push_warnings(&mut problems, warnings, options.deny_warnings);
+    }
+
+    // entity files: read against the schema, in parallel, cached by file and schema content
+    let stale: Vec<(&SourceFile, super::FileKind, u64)> = sources
+        .entities
+        .iter()
+        .map(|(file, kind)| (file, *kind, hash_text(file)))
+        .filter(|(file, _, hash)| {
+            cache
+                .entities
+                .get(file.path())
+                .is_none_or(|c| c.hash != *hash || c.schema_hash != schema_hash)
+        })
+        .collect();
+    let read = par_map(&stale, |(file, kind, hash)| {
+        let mut parsed = ParsedEntities::default();
+        let problems = parsed.add_file(file, *kind, schema.as_ref(), &options.limits);
+        (
+            file.path().to_path_buf(),
+            EntityFile {
+                hash: *hash,
+                schema_hash,
+                parsed,
+                problems,
+            },
+        )
+    });
+    for (path, file) in read {
+        cache.entities.insert(path, file);
+    }
+    cache.entities.retain(|path, _| {
+        sources
+            .entities
+            .iter()
+            .any(|(f, _)| f.path() == path.as_path())
+    });
+    let mut entities = ParsedEntities::default();
+    for (source, _) in &sources.entities {
+        let Some(file) = cache.entities.get(source.path()) else {
+            continue;
+        };
+        problems.extend(file.problems.iter().cloned());
+        for entity in &file.parsed.entities {
+            let uid = entity.uid();
+            let Some(origin) = file.parsed.origins.get(&uid) else {
+                continue;
+            };
+            if let Some(first) = entities.origins.get(&uid) {
+                problems.push(
+                    Problem::new(
+                        ProblemKind::DuplicateEntity,
+                        format!("entity {uid} is defined twice"),
+                    )
+                    .in_file(&origin.file)
+                    .at(origin.span.clone(), "defined again here")
+                    .with_related(
+                        Problem::new(
+                            ProblemKind::DuplicateEntity,
+                            format!("{uid} first defined here"),
+                        )
+                        .in_file(&first.file)
+                        .at(first.span.clone(), "first defined here"),
+                    ),
+                );
+                continue;
+            }
+            entities.origins.insert(uid, origin.clone());
+            entities.entities.push(entity.clone());
+        }
+    }
+    if entities.entities.len() > options.limits.max_entities {
+        problems.push(Problem::new(
+            ProblemKind::Limit,
+            format!(
+                "more than {} entities (limit `max_entities`)",
+                options.limits.max_entities
+            ),
+        ));
+    }
+    if problems.has_errors() {
+        return Err(problems);
+    }
+    let (built, entity_origins) = entities.build(schema.as_ref())?;
+    Ok(Snapshot::new(
+        Some(product.to_owned()),
+        schema,
+        merged.set,
+        merged.origins,
+        built,
+        entity_origins,
+        problems,
+    ))
+}
+
+fn duplicate_id(id: &str, again: &super::PolicyOrigin, first: &super::PolicyOrigin) -> Problem {
+    let first_line = |o: &super::PolicyOrigin| {
+        let text = o.file.text().get(o.span.clone()).unwrap_or_default();
+        o.span.start..o.span.start + text.find('\n').unwrap_or(text.len())
+    };
+    Problem::new(
+        ProblemKind::DuplicatePolicyId,
+        format!("two policies have the id `{id}`"),
+    )
+    .in_file(&again.file)
+    .at(first_line(again), "defined again here")
+    .with_related(
+        Problem::new(
+            ProblemKind::DuplicatePolicyId,
+            format!("`{id}` first defined here"),
+        )
+        .in_file(&first.file)
+        .at(first_line(first), "first defined here"),
+    )
+    .with_help("policy ids must be unique within a product")
+}
