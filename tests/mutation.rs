@@ -1,10 +1,13 @@
 //! Mutation check of the seed models: deleting any single policy, or flipping
 //! any `permit` to `forbid`, must make at least one expectation fail.
 //!
-//! Mutants are built in memory: the product's sources with one policy's text
-//! (found by `Snapshot::policy_origin`) blanked out or its effect flipped.
-//! The expectations are loaded once against the unmutated snapshot (the
-//! mutants share its schema and entities) and run fail-fast on each mutant.
+//! A mutant is the product's policy set with one policy removed, or replaced
+//! by its text (cut at `Snapshot::policy_origin`) with `permit` turned into
+//! `forbid`; it decides through the runner's `Decider` trait against the
+//! product's entities, as `Snapshot::authorize` does. The expectations are
+//! loaded once (mutants share the schema and entities) and run fail-fast.
+//! Per product, the first permit's two mutants are also rebuilt from mutated
+//! files (`Sources` in memory) to show both ways give the same failures.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -14,10 +17,11 @@
 
 mod common;
 
-use cedar_policy::Effect;
-use rolegrid::expect::{RunOptions, Suite, run};
+use cedar_policy::{Authorizer, Effect, Entities, Policy, PolicyId, PolicySet, Request};
+use rolegrid::expect::{Decider, RunOptions, Suite, run};
 use rolegrid::{
-    FileKind, Limits, LoadOptions, PolicyOrigin, Snapshot, SourceFile, Sources, build_snapshot,
+    Answer, FileKind, Limits, LoadOptions, PolicyOrigin, Snapshot, SourceFile, Sources,
+    build_snapshot,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,19 +105,62 @@ fn expectation_files(snapshot: &Snapshot) -> Vec<(SourceFile, FileKind)> {
         .collect()
 }
 
+/// The mutant's text of a policy: blanked out (`None`) or with its effect flipped.
+fn mutated_text(origin: &PolicyOrigin, mutation: Mutation) -> Option<String> {
+    let policy = &origin.file.text()[origin.span.clone()];
+    match mutation {
+        Mutation::Delete => None,
+        Mutation::Flip => {
+            let at = effect_offset(policy).expect("the policy has an effect keyword");
+            Some(format!("{}forbid{}", &policy[..at], &policy[at + 6..]))
+        }
+    }
+}
+
+/// A mutant decided in memory: the snapshot's policies with one deleted or
+/// replaced, against the snapshot's entities, through the runner's `Decider`.
+struct Mutant<'a> {
+    policies: PolicySet,
+    base: &'a Snapshot,
+    authorizer: Authorizer,
+}
+
+impl<'a> Mutant<'a> {
+    fn new(base: &'a Snapshot, id: &PolicyId, mutation: Mutation) -> Self {
+        let origin = base.policy_origin(id).expect("every policy has an origin");
+        let mut policies: Vec<Policy> = base
+            .policies()
+            .policies()
+            .filter(|p| p.id() != id)
+            .cloned()
+            .collect();
+        if let Some(text) = mutated_text(origin, mutation) {
+            policies
+                .push(Policy::parse(Some(id.clone()), text).expect("the flipped policy parses"));
+        }
+        Self {
+            policies: PolicySet::from_policies(policies).unwrap(),
+            base,
+            authorizer: Authorizer::new(),
+        }
+    }
+}
+
+impl Decider for Mutant<'_> {
+    fn decide(&self, request: &Request, entities: Option<&Entities>) -> Answer {
+        Answer::from_response(self.authorizer.is_authorized(
+            request,
+            &self.policies,
+            entities.unwrap_or_else(|| self.base.entities()),
+        ))
+    }
+}
+
 /// Mutates every policy of one seed product and asserts every mutant fails an expectation.
 fn mutation_check(product: &str) {
     let store = common::store();
     let limits = Limits::default();
     let options = LoadOptions::default();
-    // a deletion or an effect flip cannot make a valid policy set invalid (the
-    // unmutated product validates): mutants skip strict validation, for speed
-    let mutant_options = LoadOptions {
-        validate_policies: false,
-        ..LoadOptions::default()
-    };
-    let files = store.product_files(product, &limits).unwrap();
-    let sources = Sources::read(&files, &limits).unwrap();
     let base = store.load(product, &options).unwrap();
     let suite = Suite::load(&base, &expectation_files(&base)).unwrap_or_else(|p| {
         panic!(
@@ -134,32 +181,68 @@ fn mutation_check(product: &str) {
         .collect();
     policies.sort_by_key(|(id, _)| id.to_string());
     assert!(!policies.is_empty());
+
+    // the in-memory mutants decide as the product rebuilt from mutated files
+    // would: check it on the first permit, both ways
+    let sources = Sources::read(&store.product_files(product, &limits).unwrap(), &limits).unwrap();
+    let (first, _) = policies
+        .iter()
+        .find(|(_, e)| *e == Effect::Permit)
+        .expect("a permit");
+    for mutation in [Mutation::Delete, Mutation::Flip] {
+        let origin = base.policy_origin(first).unwrap();
+        let rebuilt = build_snapshot(&mutate(&sources, origin, mutation), Some(product), &options)
+            .unwrap_or_else(|p| panic!("{product}: {mutation:?} {first}:\n{}", common::render(&p)));
+        assert_eq!(
+            rebuilt.policy_count(),
+            base.policy_count() - usize::from(mutation == Mutation::Delete)
+        );
+        let from_files = run(&suite, &rebuilt, &RunOptions::default());
+        let in_memory = run(
+            &suite,
+            &Mutant::new(&base, first, mutation),
+            &RunOptions::default(),
+        );
+        assert_eq!(
+            from_files.failed(),
+            in_memory.failed(),
+            "{product}: {mutation:?} {first}"
+        );
+        assert!(from_files.failed() > 0);
+    }
+
     let mut mutants = 0;
     let mut survivors = Vec::new();
     for (id, effect) in policies {
-        let origin = base.policy_origin(&id).expect("every policy has an origin");
         let mut mutations = vec![Mutation::Delete];
         if effect == Effect::Permit {
             mutations.push(Mutation::Flip);
         }
+        // the items whose answers the policy decided (or errored in) first:
+        // a mutant that fails does so there, almost always, and fail-fast stops
+        let name = id.to_string();
+        let focused = Suite {
+            items: suite
+                .items
+                .iter()
+                .zip(&baseline.items)
+                .filter(|(_, outcome)| {
+                    outcome.checks.iter().any(|c| {
+                        c.answer.reasons().contains(&id)
+                            || c.answer.errors().iter().any(|e| e.policy == name)
+                    })
+                })
+                .map(|(item, _)| item.clone())
+                .collect(),
+            ..suite.clone()
+        };
         for mutation in mutations {
-            let mutated = mutate(&sources, origin, mutation);
-            let mutant =
-                build_snapshot(&mutated, Some(product), &mutant_options).unwrap_or_else(|p| {
-                    panic!(
-                        "{product}: {mutation:?} {id} does not load:\n{}",
-                        common::render(&p)
-                    )
-                });
-            let expected_count = base.policy_count() - usize::from(mutation == Mutation::Delete);
-            assert_eq!(
-                mutant.policy_count(),
-                expected_count,
-                "{product}: {mutation:?} {id}"
-            );
             mutants += 1;
-            let outcome = run(&suite, &mutant, &RunOptions { fail_fast: true });
-            if outcome.failed() == 0 {
+            let mutant = Mutant::new(&base, &id, mutation);
+            let fast = RunOptions { fail_fast: true };
+            let killed = run(&focused, &mutant, &fast).failed() > 0
+                || run(&suite, &mutant, &fast).failed() > 0;
+            if !killed {
                 survivors.push(format!("{mutation:?} {id}"));
             }
         }

@@ -9,8 +9,8 @@ use crate::diagnostics::{Problem, ProblemKind, Problems, SourceFile};
 use crate::limits::Limits;
 use crate::request::RequestSpec;
 use crate::snapshot::Snapshot;
-use crate::store::{span_of, yaml_problem};
-use cedar_policy::{Decision, Entities, EntityTypeName, EntityUid};
+use crate::store::{error_chain, span_of, yaml_problem};
+use cedar_policy::{Context, Decision, Entities, EntityTypeName, EntityUid, Request};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 use std::collections::HashSet;
@@ -441,6 +441,15 @@ fn expand_row(ctx: &Ctx<'_>, spanned: Spanned<RawRow>) -> Result<Item, Problems>
             .collect(),
     };
 
+    // the row's resources with their tenants, computed once
+    let candidates: Vec<(EntityUid, Vec<EntityUid>)> = match &target {
+        Target::Named(uid) => vec![(uid.clone(), ctx.tenants(entities, uid))],
+        Target::Type(t) => fixture
+            .entities_of_type(t)
+            .iter()
+            .map(|uid| (uid.clone(), ctx.tenants(entities, uid)))
+            .collect(),
+    };
     let mut checks = Vec::new();
     let mut request_problem: Option<Problem> = None;
     for action in &actions {
@@ -448,38 +457,50 @@ fn expand_row(ctx: &Ctx<'_>, spanned: Spanned<RawRow>) -> Result<Item, Problems>
             s.principals_for_action(action)
                 .map(|types| types.cloned().collect())
         });
+        // one context per action, cloned into each request
+        let cedar_context = match Context::from_json_value(
+            context.clone(),
+            schema.map(|s| (s, action)),
+        ) {
+            Ok(c) => c,
+            Err(e) => {
+                request_problem.get_or_insert_with(|| {
+                    ctx.problem(
+                        row.context.as_ref().map_or(at, |c| &c.referenced),
+                        format!(
+                            "invalid context for `{}`: {}",
+                            action.id().unescaped(),
+                            error_chain(&e)
+                        ),
+                        "this context",
+                    )
+                    .with_help("a row's `context:` must fit the context of each of its actions in the schema")
+                });
+                continue;
+            }
+        };
         for w in &who {
             if let Some(types) = &principal_types
                 && !types.contains(w.uid.type_name())
             {
                 continue;
             }
-            let resources: Vec<(EntityUid, Vec<EntityUid>)> = match &target {
-                Target::Named(uid) => {
-                    let tenants = ctx.tenants(entities, uid);
-                    if !w.explicit && ctx.tenant.is_some() && !share(&w.tenants, &tenants) {
-                        continue;
-                    }
-                    vec![(uid.clone(), tenants)]
-                }
-                Target::Type(t) => fixture
-                    .entities_of_type(t)
-                    .iter()
-                    .map(|uid| (uid.clone(), ctx.tenants(entities, uid)))
-                    .filter(|(_, tenants)| ctx.tenant.is_none() || share(&w.tenants, tenants))
-                    .collect(),
-            };
+            let named = matches!(target, Target::Named(_));
+            let resources = candidates.iter().filter(|(_, tenants)| {
+                ctx.tenant.is_none() || (named && w.explicit) || share(&w.tenants, tenants)
+            });
             let allowed = w.roles.iter().any(|r| allow.contains(r));
             for (resource, tenants) in resources {
-                let spec = RequestSpec {
-                    principal: w.uid.clone(),
-                    action: action.clone(),
-                    resource: resource.clone(),
-                    context: Some(context.clone()),
-                };
-                let request = match spec.build(schema) {
+                let built = Request::new(
+                    w.uid.clone(),
+                    action.clone(),
+                    resource.clone(),
+                    cedar_context.clone(),
+                    schema,
+                );
+                let request = match built {
                     Ok(request) => request,
-                    Err(p) => {
+                    Err(e) => {
                         request_problem.get_or_insert_with(|| {
                             ctx.problem(
                                 at,
@@ -487,8 +508,8 @@ fn expand_row(ctx: &Ctx<'_>, spanned: Spanned<RawRow>) -> Result<Item, Problems>
                                     "this row makes an invalid request ({} {} {}): {}",
                                     short_uid(&w.uid, fixture.namespace()),
                                     action.id().unescaped(),
-                                    short_uid(&resource, fixture.namespace()),
-                                    p.message()
+                                    short_uid(resource, fixture.namespace()),
+                                    error_chain(&e)
                                 ),
                                 "this row",
                             )
@@ -497,10 +518,10 @@ fn expand_row(ctx: &Ctx<'_>, spanned: Spanned<RawRow>) -> Result<Item, Problems>
                     }
                 };
                 checks.push(Check {
-                    same_tenant: same_tenant(&w.tenants, &tenants),
+                    same_tenant: same_tenant(&w.tenants, tenants),
                     principal: w.uid.clone(),
                     action: action.clone(),
-                    resource,
+                    resource: resource.clone(),
                     context: context.clone(),
                     roles: w.roles.clone(),
                     role: w.role.clone(),
