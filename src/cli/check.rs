@@ -110,34 +110,46 @@ pub(super) fn check_products(args: &ProductArgs) -> Result<Vec<Checked>, Problem
         deny_warnings: !args.allow_warnings,
         ..LoadOptions::default()
     };
+    // products are independent: check them side by side, report them in order
+    let results: Vec<(Result<Checked, Problems>, Problems)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = products
+            .iter()
+            .map(|product| {
+                let job = || check_one(&store, product, &options);
+                (
+                    std::thread::Builder::new()
+                        .name(format!("check-{product}"))
+                        .spawn_scoped(scope, job),
+                    product,
+                )
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|(handle, product)| match handle {
+                Ok(handle) => handle.join().unwrap_or_else(|_| {
+                    (
+                        Err(Problem::new(
+                            ProblemKind::Io,
+                            format!("internal error: checking `{product}` stopped unexpectedly"),
+                        )
+                        .into()),
+                        Problems::new(),
+                    )
+                }),
+                // no thread to be had: check it here
+                Err(_) => check_one(&store, product, &options),
+            })
+            .collect()
+    });
     let mut problems = Problems::new();
     let mut checked = Vec::new();
-    for product in products {
-        let start = Instant::now();
-        let snapshot = match store.load(&product, &options) {
-            Ok(snapshot) => snapshot,
-            Err(more) => {
-                problems.extend(more);
-                continue;
-            }
-        };
-        problems.extend(snapshot.warnings().iter().cloned());
-        let suite = match Suite::load_product(&snapshot) {
-            Ok(suite) => suite,
-            Err(more) => {
-                problems.extend(more);
-                continue;
-            }
-        };
-        let outcome = run_suite(&suite, &snapshot, &RunOptions::default());
-        let coverage = Coverage::compute(&snapshot, &suite, &outcome);
-        checked.push(Checked {
-            product,
-            suite,
-            outcome,
-            coverage,
-            duration: start.elapsed(),
-        });
+    for (result, warnings) in results {
+        problems.extend(warnings);
+        match result {
+            Ok(one) => checked.push(one),
+            Err(more) => problems.extend(more),
+        }
     }
     if problems.has_errors() {
         return Err(problems);
@@ -147,6 +159,34 @@ pub(super) fn check_products(args: &ProductArgs) -> Result<Vec<Checked>, Problem
         report(&problems);
     }
     Ok(checked)
+}
+
+/// Loads, runs and measures one product; its accepted warnings aside.
+fn check_one(
+    store: &Store,
+    product: &str,
+    options: &LoadOptions,
+) -> (Result<Checked, Problems>, Problems) {
+    let start = Instant::now();
+    let snapshot = match store.load(product, options) {
+        Ok(snapshot) => snapshot,
+        Err(problems) => return (Err(problems), Problems::new()),
+    };
+    let warnings = snapshot.warnings().clone();
+    let suite = match Suite::load_product(&snapshot) {
+        Ok(suite) => suite,
+        Err(problems) => return (Err(problems), warnings),
+    };
+    let outcome = run_suite(&suite, &snapshot, &RunOptions::default());
+    let coverage = Coverage::compute(&snapshot, &suite, &outcome);
+    let checked = Checked {
+        product: product.to_owned(),
+        suite,
+        outcome,
+        coverage,
+        duration: start.elapsed(),
+    };
+    (Ok(checked), warnings)
 }
 
 /// Prints problems of invalid input in the chosen format (miette reports on
