@@ -7,6 +7,9 @@ use super::{CheckReport, Failure, percent_text};
 use crate::diagnostics::{Location, Problems};
 use std::fmt::Write;
 
+/// Failing requests listed per annotation before "and N more".
+const PER_ITEM: usize = 10;
+
 /// Escapes a message (`%`, CR, LF) as GitHub's workflow commands require.
 pub fn escape_data(text: &str) -> String {
     text.replace('%', "%25")
@@ -54,9 +57,17 @@ pub fn check(report: &CheckReport) -> String {
                 outcome.failed(),
                 outcome.checks.len()
             );
-            for (check, o) in item.checks.iter().zip(&outcome.checks) {
-                if o.passed() {
-                    continue;
+            let failing = outcome.failed();
+            for (shown, (check, o)) in item
+                .checks
+                .iter()
+                .zip(&outcome.checks)
+                .filter(|(_, o)| !o.passed())
+                .enumerate()
+            {
+                if shown == PER_ITEM {
+                    let _ = write!(message, "\n… and {} more", failing - shown);
+                    break;
                 }
                 let failure = Failure {
                     item,
