@@ -86,6 +86,9 @@ pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// Longest source line a report shows; longer lines are named by location only.
+const MAX_SNIPPET_LINE: usize = 400;
+
 /// What kind of problem a [`Problem`] is. Stable: JSON output carries it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -217,7 +220,8 @@ impl Problem {
     #[must_use]
     pub fn at(mut self, span: std::ops::Range<usize>, label: impl Into<String>) -> Self {
         let len = span.end.saturating_sub(span.start);
-        self.0.labels
+        self.0
+            .labels
             .push(LabeledSpan::new(Some(label.into()), span.start, len));
         self
     }
@@ -312,6 +316,30 @@ impl Problem {
         })
     }
 
+    /// Whether a labelled line is longer than a report can usefully show.
+    fn has_long_line(&self) -> bool {
+        let Some(file) = &self.0.file else { return false };
+        let text = file.text();
+        self.0.labels.iter().any(|label| {
+            let offset = label.offset().min(text.len());
+            let start = text.get(..offset).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1);
+            let end = text.get(offset..).and_then(|t| t.find('\n')).map_or(text.len(), |i| offset + i);
+            end - start > MAX_SNIPPET_LINE
+        }) || self.0.related.iter().any(Problem::has_long_line)
+    }
+
+    /// The same problem with its location in the message instead of a source snippet.
+    fn without_snippet(&self) -> Problem {
+        let mut problem = self.clone();
+        if let Some(location) = self.location() {
+            problem.0.message = format!("{location}: {}", self.0.message);
+            problem.0.file = None;
+        }
+        problem.0.labels.clear();
+        problem.0.related = self.0.related.iter().map(Problem::without_snippet).collect();
+        problem
+    }
+
     /// The byte spans this problem points at.
     pub fn spans(&self) -> impl Iterator<Item = SourceSpan> + '_ {
         self.0.labels.iter().map(|l| *l.inner())
@@ -339,7 +367,8 @@ impl Diagnostic for Problem {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.0.help
+        self.0
+            .help
             .as_ref()
             .map(|h| Box::new(h) as Box<dyn fmt::Display + 'a>)
     }
@@ -362,7 +391,9 @@ impl Diagnostic for Problem {
         if self.0.related.is_empty() {
             return None;
         }
-        Some(Box::new(self.0.related.iter().map(|p| p as &dyn Diagnostic)))
+        Some(Box::new(
+            self.0.related.iter().map(|p| p as &dyn Diagnostic),
+        ))
     }
 }
 
@@ -548,8 +579,16 @@ impl Renderer {
         }
     }
 
-    /// One problem as a report.
+    /// One problem as a report. Where the offending line is too long to show
+    /// (minified or generated files), the report gives its location instead.
     pub fn render(&self, problem: &Problem) -> String {
+        let shortened;
+        let problem = if problem.has_long_line() {
+            shortened = problem.without_snippet();
+            &shortened
+        } else {
+            problem
+        };
         let named = NamedProblem::new(problem);
         let mut out = String::new();
         if self.handler.render_report(&mut out, &named).is_err() {

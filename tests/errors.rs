@@ -437,7 +437,6 @@ fn nesting_one_parenthesis_per_line_is_a_readable_report() {
 }
 
 #[test]
-#[ignore = "bug: a problem on a very long line prints the whole line: 100,000 nested parentheses on one line give a 200 KB report (miette shows the full source line; the label sits off screen at column 136)"]
 fn nesting_report_on_one_long_line_stays_small() {
     let store = store_with_policy(&nested_parens_policy(100_000));
     let run = authorize_temp(&store);
@@ -517,7 +516,7 @@ fn nesting_100000_brackets_in_entity_files_is_a_clean_error() {
     run.assert_code(2);
     assert!(
         run.stderr
-            .contains("invalid YAML: recursion limit exceeded")
+            .contains("recursion limit exceeded")
     );
     assert!(
         run.stderr

@@ -133,6 +133,19 @@ fn human(answer: &Answer, loaded: &Loaded) -> String {
     text
 }
 
+/// The input's lines without their line ends; a line that is not UTF-8 is
+/// `Err(its text, lossily decoded)`, so it can be answered with an error.
+fn request_lines(input: Box<dyn BufRead>) -> impl Iterator<Item = std::io::Result<Result<String, String>>> {
+    input.split(b'\n').map(|line| {
+        line.map(|mut bytes| {
+            if bytes.last() == Some(&b'\r') {
+                bytes.pop();
+            }
+            String::from_utf8(bytes).map_err(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        })
+    })
+}
+
 fn open_input(path: &Path) -> Result<Box<dyn BufRead>, Problems> {
     if path.as_os_str() == "-" {
         return Ok(Box::new(std::io::stdin().lock()));
@@ -147,11 +160,15 @@ fn open_input(path: &Path) -> Result<Box<dyn BufRead>, Problems> {
 fn answer_line(
     snapshot: &Snapshot,
     entities: &Entities,
-    line: &str,
+    line: &Result<String, String>,
     number: usize,
     format: Format,
 ) -> (String, bool) {
-    match RequestSpec::from_json_line(line).and_then(|spec| spec.build(snapshot.schema())) {
+    let spec = match line {
+        Ok(line) => RequestSpec::from_json_line(line),
+        Err(_) => Err(Problem::new(ProblemKind::Request, "request line is not valid UTF-8")),
+    };
+    match spec.and_then(|spec| spec.build(snapshot.schema())) {
         Ok(request) => {
             let answer = snapshot.authorize_with(&request, entities);
             let text = match format {
@@ -188,11 +205,11 @@ fn answer_line(
 fn answer_lines(
     input: Box<dyn BufRead>,
     flush_each: bool,
-    mut answer: impl FnMut(&str, usize) -> (String, bool),
+    mut answer: impl FnMut(&Result<String, String>, usize) -> (String, bool),
 ) -> ExitStatus {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut status = ExitStatus::Success;
-    for (index, line) in input.lines().enumerate() {
+    for (index, line) in request_lines(input).enumerate() {
         let number = index + 1;
         let line = match line {
             Ok(line) => line,
@@ -205,7 +222,7 @@ fn answer_lines(
                 return ExitStatus::Error;
             }
         };
-        if line.trim().is_empty() {
+        if line.as_ref().is_ok_and(|l| l.trim().is_empty()) {
             continue;
         }
         let (text, ok) = answer(&line, number);
@@ -243,18 +260,18 @@ const CHUNK_LINES: usize = 4096;
 /// reads a chunk of lines, answers it on every core, writes the answers in order.
 fn answer_lines_parallel(
     input: Box<dyn BufRead>,
-    answer: impl Fn(&str, usize) -> (String, bool) + Sync,
+    answer: impl Fn(&Result<String, String>, usize) -> (String, bool) + Sync,
 ) -> ExitStatus {
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let mut status = ExitStatus::Success;
-    let mut lines = input.lines().enumerate();
-    let mut chunk: Vec<(usize, String)> = Vec::with_capacity(CHUNK_LINES);
+    let mut lines = request_lines(input).enumerate();
+    let mut chunk: Vec<(usize, Result<String, String>)> = Vec::with_capacity(CHUNK_LINES);
     loop {
         chunk.clear();
         for (index, line) in lines.by_ref() {
             match line {
-                Ok(line) if line.trim().is_empty() => {}
+                Ok(Ok(line)) if line.trim().is_empty() => {}
                 Ok(line) => chunk.push((index + 1, line)),
                 Err(e) => {
                     let _ = out.flush();
