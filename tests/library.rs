@@ -405,3 +405,159 @@ fn answers_equal_plain_cedar_for_every_fixture_request() {
         }
     }
 }
+
+/// The policy index (only policies whose scope can match are evaluated) must
+/// give Cedar's answer on the full set for every scope shape: `==`, `is`,
+/// `is … in`, `in`, action groups, policies that error, and extra entities.
+#[test]
+fn policy_index_answers_like_plain_cedar_for_every_scope_shape() {
+    let schema = r#"
+entity Group;
+entity User in [Group] { level: Long };
+entity Bot;
+entity Folder;
+entity Doc in [Folder] { public: Bool };
+action read;
+action view in [read] appliesTo { principal: [User, Bot], resource: [Doc, Folder], context: { flag: Bool } };
+action list in [read] appliesTo { principal: [User, Bot], resource: [Folder], context: { flag: Bool } };
+action edit appliesTo { principal: [User], resource: [Doc], context: { flag: Bool } };
+"#;
+    let principals = [
+        "principal",
+        "principal == User::\"u\"",
+        "principal == Bot::\"b\"",
+        "principal is User",
+        "principal is Bot",
+        "principal is User in Group::\"g\"",
+        "principal in Group::\"g\"",
+    ];
+    let actions = [
+        "action",
+        "action == Action::\"view\"",
+        "action == Action::\"edit\"",
+        "action in Action::\"read\"",
+        "action in [Action::\"edit\", Action::\"list\"]",
+    ];
+    let resources = [
+        "resource",
+        "resource is Doc",
+        "resource == Folder::\"f\"",
+        "resource in Folder::\"f\"",
+        "resource is Doc in Folder::\"f\"",
+    ];
+    // conditions: none, one that holds sometimes, one that errors for bots and folders
+    let conditions = [
+        "",
+        " when { context.flag }",
+        " when { principal.level > 1 && resource.public }",
+    ];
+    let mut text = String::new();
+    let mut n = 0usize;
+    for p in principals {
+        for a in actions {
+            for r in resources {
+                let effect = if n % 5 == 4 { "forbid" } else { "permit" };
+                let condition = conditions[n % conditions.len()];
+                text.push_str(&format!("{effect} ({p}, {a}, {r}){condition};\n"));
+                n += 1;
+            }
+        }
+    }
+    let entities = r#"[
+  {"uid": {"type": "Group", "id": "g"}, "attrs": {}, "parents": []},
+  {"uid": {"type": "User", "id": "u"}, "attrs": {"level": 2}, "parents": [{"type": "Group", "id": "g"}]},
+  {"uid": {"type": "User", "id": "v"}, "attrs": {"level": 0}, "parents": []},
+  {"uid": {"type": "Bot", "id": "b"}, "attrs": {}, "parents": []},
+  {"uid": {"type": "Folder", "id": "f"}, "attrs": {}, "parents": []},
+  {"uid": {"type": "Doc", "id": "d"}, "attrs": {"public": true}, "parents": [{"type": "Folder", "id": "f"}]},
+  {"uid": {"type": "Doc", "id": "e"}, "attrs": {"public": false}, "parents": []}
+]"#;
+    let sources = Sources {
+        schema: Some(SourceFile::new("s.cedarschema", schema)),
+        policies: vec![SourceFile::new("p.cedar", text.clone())],
+        entities: vec![(SourceFile::new("e.json", entities), FileKind::EntitiesJson)],
+    };
+    let options = LoadOptions {
+        deny_warnings: false,
+        validate_policies: false,
+        policy_ids: PolicyIds::Positional,
+        ..LoadOptions::default()
+    };
+    let snapshot = build_snapshot(&sources, None, &options).unwrap();
+    assert_eq!(snapshot.policy_count(), n);
+    // plain Cedar beside it
+    let (cedar_schema, _) = cedar_policy::Schema::from_cedarschema_str(schema).unwrap();
+    let cedar_policies: cedar_policy::PolicySet = text.parse().unwrap();
+    let cedar_entities =
+        cedar_policy::Entities::from_json_str(entities, Some(&cedar_schema)).unwrap();
+    // extra entities: a new user in the group, a new doc in the folder
+    let extra = snapshot
+        .with_entities(
+            &[SourceFile::new(
+                "x.entities.yaml",
+                "- uid: {type: User, id: w}\n  attrs: {level: 5}\n  parents: [{type: Group, id: g}]\n- uid: {type: Doc, id: x}\n  attrs: {public: true}\n  parents: [{type: Folder, id: f}]\n",
+            )],
+            &Limits::default(),
+        )
+        .unwrap();
+    let authorizer = cedar_policy::Authorizer::new();
+    let mut compared = 0;
+    let (mut allowed, mut with_errors, mut forbidden) = (0, 0, 0);
+    for principal in [
+        r#"User::"u""#,
+        r#"User::"v""#,
+        r#"User::"w""#,
+        r#"Bot::"b""#,
+    ] {
+        for action in ["view", "list", "edit"] {
+            for resource in [
+                r#"Doc::"d""#,
+                r#"Doc::"e""#,
+                r#"Doc::"x""#,
+                r#"Folder::"f""#,
+            ] {
+                for flag in [true, false] {
+                    let Ok(request) = snapshot.request(
+                        principal,
+                        &format!("Action::\"{action}\""),
+                        resource,
+                        Some(serde_json::json!({"flag": flag})),
+                    ) else {
+                        continue; // not a request the schema allows
+                    };
+                    let plain = Answer::from_response(authorizer.is_authorized(
+                        &request,
+                        &cedar_policies,
+                        &cedar_entities,
+                    ));
+                    assert_eq!(snapshot.authorize(&request), plain, "{request}");
+                    allowed += usize::from(plain.is_allowed());
+                    with_errors += usize::from(!plain.errors().is_empty());
+                    forbidden += usize::from(!plain.is_allowed() && !plain.reasons().is_empty());
+                    assert_eq!(
+                        snapshot.authorize_with(&request, snapshot.entities()),
+                        plain,
+                        "{request}"
+                    );
+                    let plain_extra = Answer::from_response(authorizer.is_authorized(
+                        &request,
+                        &cedar_policies,
+                        &extra,
+                    ));
+                    assert_eq!(
+                        snapshot.authorize_with(&request, &extra),
+                        plain_extra,
+                        "{request} with extra entities"
+                    );
+                    compared += 1;
+                }
+            }
+        }
+    }
+    assert!(compared > 50, "{compared}");
+    // the cases are not all alike
+    assert!(
+        allowed > 0 && with_errors > 0 && forbidden > 0,
+        "{allowed} {with_errors} {forbidden}"
+    );
+}
