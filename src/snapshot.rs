@@ -241,7 +241,55 @@ impl Snapshot {
         if !problems.is_empty() {
             return Err(problems);
         }
-        self.merge(parsed.entities, files.first())
+        self.merge(parsed.entities, &parsed.origins, files.first())
+    }
+
+    /// A cycle in the hierarchy made by adding `extra` to the snapshot's
+    /// entities (which have none): one must pass through an extra entity.
+    fn cycle_through(
+        &self,
+        extra: &[cedar_policy::Entity],
+        origins: &HashMap<EntityUid, EntityOrigin>,
+    ) -> Option<Problem> {
+        let parents: HashMap<EntityUid, Vec<EntityUid>> = extra
+            .iter()
+            .map(|e| {
+                let (uid, _, parents) = e.clone().into_inner();
+                (uid, parents.into_iter().collect())
+            })
+            .collect();
+        // in file order, so the report is the same every time
+        for start in extra.iter().map(cedar_policy::Entity::uid) {
+            let start = &start;
+            let mut seen: std::collections::HashSet<EntityUid> = std::collections::HashSet::new();
+            let mut stack: Vec<EntityUid> = parents.get(start).cloned().unwrap_or_default();
+            while let Some(uid) = stack.pop() {
+                if &uid == start {
+                    let mut problem = Problem::new(
+                        ProblemKind::HierarchyCycle,
+                        format!("the entity hierarchy has a cycle through {start}"),
+                    );
+                    if let Some(origin) = origins.get(start) {
+                        problem = problem
+                            .in_file(&origin.file)
+                            .at(origin.span.clone(), "this entity is its own ancestor");
+                    }
+                    return Some(problem);
+                }
+                if !seen.insert(uid.clone()) {
+                    continue;
+                }
+                match parents.get(&uid) {
+                    Some(next) => stack.extend(next.iter().cloned()),
+                    None => {
+                        if let Some(ancestors) = self.entities.ancestors(&uid) {
+                            stack.extend(ancestors.cloned());
+                        }
+                    }
+                }
+            }
+        }
+        None
     }
 
     /// Like [`Snapshot::with_entities`], from Cedar JSON entity values placed in `file`.
@@ -260,16 +308,20 @@ impl Snapshot {
         if !problems.is_empty() {
             return Err(problems);
         }
-        self.merge(parsed.entities, Some(file))
+        self.merge(parsed.entities, &parsed.origins, Some(file))
     }
 
     fn merge(
         &self,
         extra: Vec<cedar_policy::Entity>,
+        origins: &HashMap<EntityUid, EntityOrigin>,
         file: Option<&SourceFile>,
     ) -> Result<Entities, Problems> {
         if extra.is_empty() {
             return Ok(self.entities.clone());
+        }
+        if let Some(problem) = self.cycle_through(&extra, origins) {
+            return Err(problem.into());
         }
         self.entities
             .clone()

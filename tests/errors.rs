@@ -834,7 +834,6 @@ fn request_errors_in_the_library_are_request_problems() {
 // ------------------------------------------------------- smaller findings
 
 #[test]
-#[ignore = "bug: a hierarchy cycle in extra entities (Snapshot::with_entities, `--product P --entities FILE`) is reported as a generic `rolegrid::entity` problem with Cedar's \"transitive closure computation/enforcement error\" and no span, not as `hierarchy-cycle` pointing at the entity (as product and explicit loads do): merge() does not run find_cycle"]
 fn hierarchy_cycle_in_extra_entities_points_at_the_entity() {
     let snapshot = Store::open(fixture("errors-base"))
         .unwrap()
