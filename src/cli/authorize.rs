@@ -133,6 +133,50 @@ fn human(answer: &Answer, loaded: &Loaded) -> String {
     text
 }
 
+/// Parsed uids by their text, so a batch parses each distinct uid once
+/// (Cedar's uid parser is the costliest step of reading a request line).
+#[derive(Default)]
+pub(crate) struct UidCache(std::collections::HashMap<String, cedar_policy::EntityUid>);
+
+/// Most uids a cache keeps before it starts afresh.
+const UID_CACHE_LIMIT: usize = 100_000;
+
+impl UidCache {
+    /// Reads a request line as [`RequestSpec::from_json_line`] does, with the
+    /// same answers and errors, parsing each distinct uid text only once.
+    fn spec(&mut self, line: &str) -> Result<RequestSpec, Problem> {
+        let value: serde_json::Value = match serde_json::from_str(line) {
+            Ok(value) => value,
+            Err(_) => return RequestSpec::from_json_line(line),
+        };
+        let fast = value.as_object().and_then(|object| {
+            if !object.keys().all(|k| matches!(k.as_str(), "principal" | "action" | "resource" | "context")) {
+                return None;
+            }
+            let mut uid = |key: &str| -> Option<cedar_policy::EntityUid> {
+                let text = object.get(key)?.as_str()?;
+                if let Some(uid) = self.0.get(text) {
+                    return Some(uid.clone());
+                }
+                let uid = <cedar_policy::EntityUid as std::str::FromStr>::from_str(text).ok()?;
+                if self.0.len() >= UID_CACHE_LIMIT {
+                    self.0.clear();
+                }
+                self.0.insert(text.to_owned(), uid.clone());
+                Some(uid)
+            };
+            Some(RequestSpec {
+                principal: uid("principal")?,
+                action: uid("action")?,
+                resource: uid("resource")?,
+                context: object.get("context").cloned(),
+            })
+        });
+        // anything unusual (object uids, errors) takes the one reference path
+        fast.map_or_else(|| RequestSpec::from_json(&value), Ok)
+    }
+}
+
 /// The input's lines without their line ends; a line that is not UTF-8 is
 /// `Err(its text, lossily decoded)`, so it can be answered with an error.
 fn request_lines(input: Box<dyn BufRead>) -> impl Iterator<Item = std::io::Result<Result<String, String>>> {
@@ -158,6 +202,7 @@ fn open_input(path: &Path) -> Result<Box<dyn BufRead>, Problems> {
 /// Answers one request line against one snapshot: the output line, and
 /// whether the request was well-formed.
 fn answer_line(
+    cache: &mut UidCache,
     snapshot: &Snapshot,
     entities: &Entities,
     line: &Result<String, String>,
@@ -165,7 +210,7 @@ fn answer_line(
     format: Format,
 ) -> (String, bool) {
     let spec = match line {
-        Ok(line) => RequestSpec::from_json_line(line),
+        Ok(line) => cache.spec(line),
         Err(_) => Err(Problem::new(ProblemKind::Request, "request line is not valid UTF-8")),
     };
     match spec.and_then(|spec| spec.build(snapshot.schema())) {
@@ -248,8 +293,8 @@ fn run_batch(args: &Args, loaded: &Loaded, path: &Path) -> ExitStatus {
         }
     };
     let entities = loaded.entities();
-    answer_lines_parallel(input, |line, number| {
-        answer_line(&loaded.snapshot, entities, line, number, args.format)
+    answer_lines_parallel(input, |cache, line, number| {
+        answer_line(cache, &loaded.snapshot, entities, line, number, args.format)
     })
 }
 
@@ -260,12 +305,14 @@ const CHUNK_LINES: usize = 4096;
 /// reads a chunk of lines, answers it on every core, writes the answers in order.
 fn answer_lines_parallel(
     input: Box<dyn BufRead>,
-    answer: impl Fn(&Result<String, String>, usize) -> (String, bool) + Sync,
+    answer: impl Fn(&mut UidCache, &Result<String, String>, usize) -> (String, bool) + Sync,
 ) -> ExitStatus {
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let mut status = ExitStatus::Success;
     let mut lines = request_lines(input).enumerate();
+    // one uid cache per worker, kept across chunks
+    let mut caches: Vec<UidCache> = (0..threads).map(|_| UidCache::default()).collect();
     let mut chunk: Vec<(usize, Result<String, String>)> = Vec::with_capacity(CHUNK_LINES);
     loop {
         chunk.clear();
@@ -291,12 +338,14 @@ fn answer_lines_parallel(
         }
         let per_thread = chunk.len().div_ceil(threads);
         let answered: Option<Vec<Vec<(String, bool)>>> = std::thread::scope(|scope| {
+            let answer = &answer;
             let workers: Vec<_> = chunk
                 .chunks(per_thread)
-                .map(|part| {
-                    scope.spawn(|| {
+                .zip(caches.iter_mut())
+                .map(|(part, cache)| {
+                    scope.spawn(move || {
                         part.iter()
-                            .map(|(number, line)| answer(line, *number))
+                            .map(|(number, line)| answer(cache, line, *number))
                             .collect::<Vec<_>>()
                     })
                 })
@@ -377,11 +426,12 @@ fn run_watch(args: &Args, path: &Path) -> ExitStatus {
     let limits = args.source.load_options().limits;
     // extra entities are merged into each generation once, not per request
     let mut merged: Option<(u64, Entities)> = None;
+    let mut cache = UidCache::default();
     answer_lines(input, true, |line, number| {
         evaluator
             .with_snapshot(&product, |snapshot| {
                 if extra.is_empty() {
-                    return answer_line(snapshot, snapshot.entities(), line, number, args.format);
+                    return answer_line(&mut cache, snapshot, snapshot.entities(), line, number, args.format);
                 }
                 if merged
                     .as_ref()
@@ -403,7 +453,7 @@ fn run_watch(args: &Args, path: &Path) -> ExitStatus {
                 let entities = merged
                     .as_ref()
                     .map_or_else(|| snapshot.entities(), |(_, e)| e);
-                answer_line(snapshot, entities, line, number, args.format)
+                answer_line(&mut cache, snapshot, entities, line, number, args.format)
             })
             .unwrap_or_else(|| {
                 (
