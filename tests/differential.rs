@@ -45,7 +45,7 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
 use rolegrid::{FileKind, Limits, LoadOptions, PolicyIds, SourceFile, Sources, build_snapshot};
 use std::cell::Cell;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::str::FromStr;
 use std::time::Instant;
@@ -392,6 +392,9 @@ struct RequestSpec {
     s: Option<usize>,
     /// with a schema, take principal and resource types the action applies to
     fit: bool,
+    /// aim at a policy: take its scopes' entities (or members of them) and
+    /// actions, so scopes match often
+    aim: Option<(Index, Index)>,
 }
 
 fn request_spec() -> impl Strategy<Value = RequestSpec> {
@@ -402,15 +405,19 @@ fn request_spec() -> impl Strategy<Value = RequestSpec> {
         long_lit(),
         prop::option::of(0..STRINGS.len()),
         prop::bool::weighted(0.9),
+        prop::option::weighted(0.5, (any::<Index>(), any::<Index>())),
     )
-        .prop_map(|(principal, action, resource, n, s, fit)| RequestSpec {
-            principal,
-            action,
-            resource,
-            n,
-            s,
-            fit,
-        })
+        .prop_map(
+            |(principal, action, resource, n, s, fit, aim)| RequestSpec {
+                principal,
+                action,
+                resource,
+                n,
+                s,
+                fit,
+                aim,
+            },
+        )
 }
 
 #[derive(Debug, Clone)]
@@ -444,9 +451,9 @@ fn case(max_requests: usize) -> impl Strategy<Value = Case> {
         prop::bool::weighted(0.25),
     );
     let entities = (
+        prop::collection::vec(entity_spec(), 0..10),
         prop::collection::vec(entity_spec(), 0..8),
         prop::collection::vec(entity_spec(), 0..7),
-        prop::collection::vec(entity_spec(), 0..5),
         prop::collection::vec(entity_spec(), 0..6),
         prop::collection::vec(entity_spec(), 0..7),
     );
@@ -911,13 +918,112 @@ entity Doc in [Folder] { owner: User, level: Long, name: String, secret?: Bool }
     }
 
     /// The request's principal, action and resource uids and its context.
-    fn request(&self, r: &RequestSpec) -> (String, String, String, serde_json::Value) {
+    /// Every entity's and action's members (itself, its children, their
+    /// children...), from the generated parents.
+    fn members(&self) -> HashMap<String, Vec<String>> {
+        let mut children: HashMap<String, Vec<String>> = HashMap::new();
+        let mut edge =
+            |child: String, parent: String| children.entry(parent).or_default().push(child);
+        for e in self.entities_json() {
+            let uid = |v: &serde_json::Value| EntityUid::from_json(v.clone()).unwrap().to_string();
+            for p in e["parents"].as_array().unwrap() {
+                edge(uid(&e["uid"]), uid(p));
+            }
+        }
+        let action = |id: &str| format!("{}Action::\"{id}\"", self.ns());
+        for (i, parents) in self.action_groups.iter().enumerate() {
+            for p in self.group_parent_ids(i, parents) {
+                edge(action(&format!("ag{i}")), action(&p));
+            }
+        }
+        for (i, a) in self.actions.iter().enumerate() {
+            for p in self.action_parent_ids(&a.groups) {
+                edge(action(&format!("a{i}")), action(&p));
+            }
+        }
+        let mut members = HashMap::new();
+        for root in children.keys() {
+            let mut seen = vec![root.clone()];
+            let mut next = 0;
+            while let Some(current) = seen.get(next).cloned() {
+                next += 1;
+                for child in children.get(&current).into_iter().flatten() {
+                    if !seen.contains(child) {
+                        seen.push(child.clone());
+                    }
+                }
+            }
+            members.insert(root.clone(), seen);
+        }
+        members
+    }
+
+    /// A member of `group` (maybe itself), picked by `pick`.
+    fn member_of(group: String, pick: &Index, members: &HashMap<String, Vec<String>>) -> String {
+        match members.get(&group) {
+            Some(list) => list[pick.index(list.len())].clone(),
+            None => group,
+        }
+    }
+
+    /// A principal or resource aimed at a scope (`None`: not aimed).
+    fn aimed(
+        &self,
+        scope: &Scope,
+        pick: &Index,
+        members: &HashMap<String, Vec<String>>,
+    ) -> Option<String> {
+        match scope {
+            Scope::Any => None,
+            Scope::Eq(e) => Some(self.ent(e)),
+            Scope::In(e) => Some(Self::member_of(self.ent(e), pick, members)),
+            Scope::IsIn(k, e) => {
+                // a member of the right type if there is one
+                let group = self.ent(e);
+                let prefix = format!("{}::", self.type_name(*k));
+                let list = members
+                    .get(&group)
+                    .cloned()
+                    .unwrap_or_else(|| vec![group.clone()]);
+                let typed: Vec<&String> = list.iter().filter(|m| m.starts_with(&prefix)).collect();
+                Some(if typed.is_empty() {
+                    list[pick.index(list.len())].clone()
+                } else {
+                    typed[pick.index(typed.len())].clone()
+                })
+            }
+            Scope::Is(k) => Some(self.uid_of(*k, pick, false)),
+        }
+    }
+
+    fn request(
+        &self,
+        r: &RequestSpec,
+        members: &HashMap<String, Vec<String>>,
+    ) -> (String, String, String, serde_json::Value) {
         let mut principal = r.principal.clone();
         let mut resource = r.resource.clone();
         let action_index = r
             .action
             .index
             .index(self.actions.len() + self.action_groups.len());
+        let mut aimed = (None, None, None);
+        if let Some((policy, pick)) = &r.aim {
+            let p = &self.policies[policy.index(self.policies.len())];
+            aimed.0 = self.aimed(&p.principal, pick, members);
+            aimed.2 = self.aimed(&p.resource, pick, members);
+            aimed.1 = match &p.action {
+                ActionScope::Any => None,
+                ActionScope::Eq(a) => Some(self.action(a)),
+                ActionScope::In(a) => Some(Self::member_of(self.action(a), pick, members)),
+                ActionScope::InList(list) if list.is_empty() => None,
+                ActionScope::InList(list) => Some(Self::member_of(
+                    self.action(&list[pick.index(list.len())]),
+                    pick,
+                    members,
+                )),
+            };
+        }
         if self.schema
             && r.fit
             && !r.action.unknown
@@ -941,9 +1047,9 @@ entity Doc in [Folder] { owner: User, level: Long, name: String, secret?: Bool }
             context["s"] = STRINGS[s].into();
         }
         (
-            self.ent(&principal),
-            self.action(&r.action),
-            self.ent(&resource),
+            aimed.0.unwrap_or_else(|| self.ent(&principal)),
+            aimed.1.unwrap_or_else(|| self.action(&r.action)),
+            aimed.2.unwrap_or_else(|| self.ent(&resource)),
             context,
         )
     }
@@ -1002,6 +1108,8 @@ struct Counts {
     allowed: usize,
     with_errors: usize,
     forbid_reasons: usize,
+    /// answers determined by a policy with a principal or resource scope
+    scoped_reasons: usize,
     not_validated: usize,
 }
 
@@ -1013,6 +1121,7 @@ impl Counts {
         self.allowed += o.allowed;
         self.with_errors += o.with_errors;
         self.forbid_reasons += o.forbid_reasons;
+        self.scoped_reasons += o.scoped_reasons;
         self.not_validated += o.not_validated;
     }
 }
@@ -1223,9 +1332,10 @@ fn check_case_under(case: &Case, under: Under) -> Result<Counts, TestCaseError> 
             )
         })
         .collect();
+    let members = case.members();
     let authorizer = Authorizer::new();
     for r in &case.requests {
-        let (principal, action, resource, context) = case.request(r);
+        let (principal, action, resource, context) = case.request(r, &members);
         counts.requests += 1;
         let ours = snapshot.request(&principal, &action, &resource, Some(context.clone()));
         let theirs = (|| {
@@ -1289,6 +1399,10 @@ fn check_case_under(case: &Case, under: Under) -> Result<Counts, TestCaseError> 
         counts.allowed += usize::from(want.allow);
         counts.with_errors += usize::from(!want.errors.is_empty());
         counts.forbid_reasons += usize::from(!want.allow && !want.reasons.is_empty());
+        counts.scoped_reasons += usize::from(want.reasons.iter().any(|id| {
+            let p = &case.policies[id.strip_prefix("policy").unwrap().parse::<usize>().unwrap()];
+            !matches!((&p.principal, &p.resource), (Scope::Any, Scope::Any))
+        }));
     }
     Ok(counts)
 }
@@ -1356,13 +1470,14 @@ fn run_worker_under(
 
 fn report(name: &str, seed: u64, counts: Counts, elapsed: std::time::Duration) {
     println!(
-        "{name} (seed {seed}): {} stores, {} requests ({} refused by both, {} allowed, {} with errors, {} denied by a forbid; {} stores failed validation and were compared unvalidated) in {elapsed:.2?}",
+        "{name} (seed {seed}): {} stores, {} requests ({} refused by both, {} allowed, {} with errors, {} denied by a forbid, {} decided by a scoped policy; {} stores failed validation and were compared unvalidated) in {elapsed:.2?}",
         counts.cases,
         counts.requests,
         counts.refused,
         counts.allowed,
         counts.with_errors,
         counts.forbid_reasons,
+        counts.scoped_reasons,
         counts.not_validated,
     );
 }
@@ -1377,6 +1492,7 @@ fn random_stores_agree() {
     assert!(counts.allowed > counts.requests / 20, "{counts:?}");
     assert!(counts.with_errors > counts.requests / 50, "{counts:?}");
     assert!(counts.forbid_reasons > counts.requests / 100, "{counts:?}");
+    assert!(counts.scoped_reasons > counts.requests / 20, "{counts:?}");
     assert!(counts.refused < counts.requests / 2, "{counts:?}");
 }
 

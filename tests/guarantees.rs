@@ -100,6 +100,9 @@ struct Tally {
     managed_by: BTreeMap<String, BTreeSet<String>>,
 }
 
+/// An entity's parents as Cedar gives them back (`Entity::into_inner`: its
+/// parents and their ancestors; for users, whose parents are roles and
+/// tenants, the same when those have no parents of their own).
 fn parents(snapshot: &Snapshot, uid: &EntityUid) -> Vec<EntityUid> {
     let entity = snapshot.entities().get(uid).unwrap();
     let (_, _, parents) = entity.clone().into_inner();
