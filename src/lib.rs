@@ -46,7 +46,7 @@ pub mod synth;
 pub use answer::{Answer, PolicyError};
 pub use diagnostics::{Location, Problem, ProblemKind, Problems, Renderer, SourceFile};
 pub use evaluator::{Evaluator, ReloadEvent, ReloadFailure, ReloadOutcome, Status};
-pub use limits::Limits;
+pub use limits::{LimitArgs, Limits};
 pub use reload::{DEBOUNCE, Watch, product_of};
 pub use request::{RequestSpec, parse_uid};
 pub use snapshot::Snapshot;

@@ -1,7 +1,7 @@
 //! Requests in Cedar's JSON shape, one per line for batches.
 
 use crate::diagnostics::{Problem, ProblemKind};
-use crate::store::error_chain;
+use crate::store::{bad_number, bad_number_reason, error_chain, shorten};
 use cedar_policy::{Context, EntityUid, Request, Schema};
 use std::str::FromStr;
 
@@ -26,8 +26,9 @@ pub struct RequestSpec {
     pub context: Option<serde_json::Value>,
 }
 
+/// A request problem; messages that quote a huge input are shortened.
 fn request_problem(message: impl Into<String>) -> Problem {
-    Problem::new(ProblemKind::Request, message)
+    Problem::new(ProblemKind::Request, shorten(message.into()))
 }
 
 /// Parses an entity uid given as Cedar text (`NS::User::"alice"`) or as a
@@ -118,6 +119,19 @@ impl RequestSpec {
                 self.action
             ))
             .with_help("the schema's actions are listed in its `action` declarations"));
+        }
+        if let Some(context) = &self.context
+            && let Some((path, text, whole)) = bad_number(context, "")
+        {
+            return Err(request_problem(format!(
+                "invalid context: attribute `{path}`: {}",
+                bad_number_reason(&text, whole)
+            ))
+            .with_help(if whole {
+                "a Long is a 64-bit signed integer"
+            } else {
+                r#"write fractions as decimals: {"__extn": {"fn": "decimal", "arg": "0.5"}}"#
+            }));
         }
         let context = match self.context {
             None | Some(serde_json::Value::Null) => match schema {

@@ -25,30 +25,73 @@ pub(crate) struct ParsedEntities {
     pub origins: HashMap<EntityUid, EntityOrigin>,
 }
 
-/// YAML options: duplicate keys are errors, only `true`/`false` are booleans,
-/// the default budget guards against alias bombs and deep nesting.
-fn yaml_options() -> serde_saphyr::Options {
+/// YAML options: duplicate keys are errors, only `true`/`false` are
+/// booleans, at most `max_yaml_nodes` nodes (each use
+/// of an alias counts its whole content again) and `max_nesting` levels.
+fn yaml_options_with(limits: &Limits) -> serde_saphyr::Options {
     let mut options = serde_saphyr::Options::default();
     options.strict_booleans = true;
     options.with_snippet = false;
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_nodes = limits.max_yaml_nodes;
+    // every node is one event, every list and map one more at its end
+    budget.max_events = limits
+        .max_yaml_nodes
+        .saturating_mul(2)
+        .saturating_add(1_000);
+    budget.max_depth = limits.nesting();
+    // an anchor is copied at each use: legitimate files share small values
+    budget.max_recorded_anchor_events = (limits.max_yaml_nodes / 10).max(1_000);
+    budget.flow_nesting_limit = limits.nesting().saturating_add(1);
+    options.budget = Some(budget);
     options
 }
 
-/// Parses a YAML (or JSON, which is YAML) list, keeping where each item starts.
+/// Parses a YAML (or JSON, which is YAML) list, keeping where each item
+/// starts, within the default limits.
 pub(crate) fn parse_yaml_list(
     file: &SourceFile,
     what: &str,
 ) -> Result<Vec<(serde_json::Value, Range<usize>)>, Problem> {
-    if file.text().trim().is_empty() {
+    parse_yaml_list_with(file, what, &Limits::default())
+}
+
+/// Parses a YAML (or JSON, which is YAML) list, keeping where each item
+/// starts; a file over the YAML limits is a `limit` problem.
+pub(crate) fn parse_yaml_list_with(
+    file: &SourceFile,
+    what: &str,
+    limits: &Limits,
+) -> Result<Vec<(serde_json::Value, Range<usize>)>, Problem> {
+    let blank = |line: &str| {
+        let line = line.trim();
+        line.is_empty() || line.starts_with('#')
+    };
+    if file.text().lines().all(blank) {
+        let what_is_there = if file.text().trim().is_empty() {
+            "is empty"
+        } else {
+            "holds only comments"
+        };
         return Err(Problem::new(
             ProblemKind::Syntax,
-            format!("{} is empty", file.path().display()),
+            format!("{} {what_is_there}", file.path().display()),
         )
         .with_help(format!("write `[]` for a file with no {what}")));
     }
     let items: Vec<Spanned<serde_json::Value>> =
-        serde_saphyr::from_str_with_options(file.text(), yaml_options())
-            .map_err(|e| yaml_problem(file, &e))?;
+        serde_saphyr::from_str_with_options(file.text(), yaml_options_with(limits)).map_err(|e| {
+            yaml_limit_problem(file, &e, limits).unwrap_or_else(|| {
+                let problem = yaml_problem(file, &e);
+                if problem.message().contains("expected sequence start") {
+                    problem.with_help(format!(
+                        "the file must be a list, one item per `- ` line (write `[]` for a file with no {what})"
+                    ))
+                } else {
+                    problem
+                }
+            })
+        })?;
     Ok(items
         .into_iter()
         .map(|item| {
@@ -71,6 +114,83 @@ pub(crate) fn yaml_problem(file: &SourceFile, error: &serde_saphyr::Error) -> Pr
         }
         None => problem,
     }
+}
+
+/// A `limit` problem for a YAML budget breach, in words users know.
+fn yaml_limit_problem(
+    file: &SourceFile,
+    error: &serde_saphyr::Error,
+    limits: &Limits,
+) -> Option<Problem> {
+    use serde_saphyr::budget::BudgetBreach;
+    let mut inner = error;
+    while let serde_saphyr::Error::AliasError { error, .. }
+    | serde_saphyr::Error::WithSnippet { error, .. } = inner
+    {
+        inner = error;
+    }
+    let serde_saphyr::Error::Budget { breach, .. } = inner else {
+        // the parser's own bracket limit, which the budget sets to `max_nesting`
+        let text = inner.to_string();
+        if !text.contains("recursion limit exceeded") {
+            return None;
+        }
+        let problem = yaml_problem(file, error);
+        return Some(
+            Problem::new(
+                ProblemKind::Limit,
+                format!(
+                    "{}: the YAML nests deeper than {} levels (limit `max_nesting`)",
+                    problem.message(),
+                    limits.nesting()
+                ),
+            )
+            .in_file(file)
+            .with_labels(problem_labels(&problem))
+            .with_help("flatten the data"),
+        );
+    };
+    let (message, help) = match breach {
+        BudgetBreach::Nodes { .. } | BudgetBreach::Events { .. } => (
+            format!(
+                "the YAML holds more than {} nodes, counting the content of an alias at each use (limit `max_yaml_nodes`)",
+                limits.max_yaml_nodes
+            ),
+            "a few aliases of aliases can stand for billions of values (an \"alias bomb\"); \
+             if the file is simply large, split it, write it as Cedar JSON (`*.entities.json`), \
+             or raise the limit (--max-yaml-nodes)",
+        ),
+        BudgetBreach::Depth { .. } => (
+            format!(
+                "the YAML nests deeper than {} levels (limit `max_nesting`)",
+                limits.nesting()
+            ),
+            "flatten the data",
+        ),
+        BudgetBreach::RecordedAnchorEvents { .. }
+        | BudgetBreach::RecordedAnchorBytes { .. }
+        | BudgetBreach::Aliases { .. }
+        | BudgetBreach::Anchors { .. }
+        | BudgetBreach::AliasAnchorRatio { .. } => (
+            format!(
+                "the YAML's aliases copy their anchors more than {} times in all (a tenth of the limit `max_yaml_nodes`)",
+                (limits.max_yaml_nodes / 10).max(1_000)
+            ),
+            "a few aliases of aliases can stand for billions of values (an \"alias bomb\"); \
+             write the values out, or raise the limit (--max-yaml-nodes)",
+        ),
+        other => (
+            format!("the YAML is larger than rolegrid reads ({other:?})"),
+            "split the file, or write it as Cedar JSON (`*.entities.json`)",
+        ),
+    };
+    let problem = Problem::new(ProblemKind::Limit, message)
+        .in_file(file)
+        .with_help(help);
+    Some(match error.location() {
+        Some(location) => problem.at(span_of(file, &location), "here"),
+        None => problem,
+    })
 }
 
 /// Byte range for a saphyr location: its span if known, else its line and column.
@@ -101,21 +221,66 @@ pub(crate) fn span_of(file: &SourceFile, location: &serde_saphyr::Location) -> R
 fn parse_json_list(file: &SourceFile) -> Result<Vec<(serde_json::Value, Range<usize>)>, Problem> {
     let values: Vec<serde_json::Value> = serde_json::from_str(file.text()).map_err(|e| {
         let offset = file.offset_of(e.line(), e.column());
-        Problem::new(ProblemKind::Syntax, format!("invalid JSON: {e}"))
-            .in_file(file)
-            .at(offset..offset + 1, "here")
+        let problem = if e.to_string().starts_with("recursion limit exceeded") {
+            Problem::new(
+                ProblemKind::Limit,
+                format!("invalid JSON: {e}: the JSON nests deeper than 128 levels, the most rolegrid reads"),
+            )
+            .with_help("flatten the data")
+        } else {
+            Problem::new(ProblemKind::Syntax, format!("invalid JSON: {e}"))
+        };
+        problem.in_file(file).at(offset..offset + 1, "here")
     })?;
-    // serde_json keeps no spans; where the file is also valid YAML, take each item's place from there.
-    let spans: Vec<Range<usize>> = serde_saphyr::from_str_with_options::<
-        Vec<Spanned<serde::de::IgnoredAny>>,
-    >(file.text(), yaml_options())
-    .map(|items| items.iter().map(|i| span_of(file, &i.referenced)).collect())
-    .unwrap_or_default();
+    // serde_json keeps no spans: find where each item of the list starts
+    let spans: Vec<Range<usize>> = json_item_starts(file.text())
+        .into_iter()
+        .map(|start| start..start + 1)
+        .collect();
     Ok(values
         .into_iter()
         .enumerate()
         .map(|(i, v)| (v, spans.get(i).cloned().unwrap_or(0..1)))
         .collect())
+}
+
+/// Where each item of a JSON list starts (the text is valid JSON: serde_json
+/// read it), in one pass over the bytes.
+fn json_item_starts(text: &str) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    let mut starts = Vec::new();
+    let mut depth = 0usize;
+    let mut expect_item = false;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if depth == 1 && expect_item && !b.is_ascii_whitespace() && b != b']' {
+            starts.push(i);
+            expect_item = false;
+        }
+        match b {
+            b'"' => {
+                i += 1;
+                while let Some(&c) = bytes.get(i) {
+                    match c {
+                        b'\\' => i += 2,
+                        b'"' => break,
+                        _ => i += 1,
+                    }
+                }
+            }
+            b'[' | b'{' => {
+                depth += 1;
+                if depth == 1 {
+                    expect_item = true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b',' if depth == 1 => expect_item = true,
+            _ => {}
+        }
+        i += 1;
+    }
+    starts
 }
 
 impl ParsedEntities {
@@ -129,7 +294,7 @@ impl ParsedEntities {
     ) -> Problems {
         let items = match kind {
             FileKind::EntitiesJson => parse_json_list(file),
-            _ => parse_yaml_list(file, "entities"),
+            _ => parse_yaml_list_with(file, "entities", limits),
         };
         let items = match items {
             Ok(items) => items,
@@ -172,13 +337,17 @@ impl ParsedEntities {
                     .entry("parents")
                     .or_insert_with(|| serde_json::Value::Array(Vec::new()));
             }
+            if let Some(problem) = check_numbers(file, &value, &span) {
+                problems.push(problem);
+                continue;
+            }
             let entity = match Entity::from_json_value(value, schema) {
                 Ok(entity) => entity,
                 Err(e) => {
                     problems.push(
                         Problem::new(
                             ProblemKind::Entity,
-                            format!("invalid entity: {}", error_chain(&e)),
+                            format!("invalid entity: {}", shorten(error_chain(&e))),
                         )
                         .in_file(file)
                         .at(span, "this entity"),
@@ -219,12 +388,28 @@ impl ParsedEntities {
     }
 
     /// Joins the entities into Cedar's [`Entities`] (adding the schema's action
-    /// entities), after checking the hierarchy has no cycle.
+    /// entities), after checking the hierarchy has no cycle and is within the
+    /// default limits; see [`ParsedEntities::build_with`].
     pub fn build(
         self,
         schema: Option<&Schema>,
     ) -> Result<(Entities, HashMap<EntityUid, EntityOrigin>), Problems> {
+        self.build_with(schema, &Limits::default())
+    }
+
+    /// Joins the entities into Cedar's [`Entities`] (adding the schema's action
+    /// entities), after checking the hierarchy has no cycle, no chain of
+    /// parents longer than `max_hierarchy_depth` and no more ancestor links
+    /// than `max_ancestor_links` (Cedar's transitive closure grows with both).
+    pub fn build_with(
+        self,
+        schema: Option<&Schema>,
+        limits: &Limits,
+    ) -> Result<(Entities, HashMap<EntityUid, EntityOrigin>), Problems> {
         if let Some(problem) = find_cycle(&self.entities, &self.origins) {
+            return Err(problem.into());
+        }
+        if let Some(problem) = check_entity_hierarchy(&self.entities, &self.origins, limits) {
             return Err(problem.into());
         }
         match Entities::from_entities(self.entities, schema) {
@@ -260,7 +445,12 @@ fn find_cycle(entities: &[Entity], origins: &HashMap<EntityUid, EntityOrigin>) -
     let parents: HashMap<EntityUid, Vec<EntityUid>> =
         entities.iter().map(|e| (e.uid(), parents_of(e))).collect();
     let mut marks: HashMap<&EntityUid, Mark> = HashMap::new();
-    for start in parents.keys() {
+    // start from the entities in file order, so the same files always report the same cycle
+    let starts: Vec<&EntityUid> = entities
+        .iter()
+        .filter_map(|e| parents.get_key_value(&e.uid()).map(|(k, _)| k))
+        .collect();
+    for start in starts {
         if marks.contains_key(start) {
             continue;
         }
@@ -313,4 +503,375 @@ fn find_cycle(entities: &[Entity], origins: &HashMap<EntityUid, EntityOrigin>) -
 fn parents_of(entity: &Entity) -> Vec<EntityUid> {
     let (_, _, parents) = entity.clone().into_inner();
     parents.into_iter().collect()
+}
+
+/// Why a hierarchy is over a limit (see [`check_hierarchy`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum HierarchyExcess {
+    /// A chain of parents longer than `max_hierarchy_depth`, from the node
+    /// where it was found up to the top.
+    Depth(Vec<usize>),
+    /// More ancestor links than `max_ancestor_links`: the node where the
+    /// count went over, its own ancestors, and the count so far.
+    Links {
+        node: usize,
+        own: usize,
+        total: usize,
+    },
+}
+
+/// Checks the depth and the transitive closure's size of a hierarchy given
+/// as each node's parents (indices into `parents`; cycles are ignored here,
+/// they are reported elsewhere). Linear in the nodes and links for depth;
+/// for links, the work stops soon after the limit is passed.
+pub(crate) fn check_hierarchy(
+    parents: &[Vec<usize>],
+    limits: &Limits,
+) -> Result<(), HierarchyExcess> {
+    use std::collections::HashSet;
+    let order = parents_first(parents);
+    let count_links = limits.max_ancestor_links != usize::MAX;
+    let mut depth: Vec<usize> = vec![0; parents.len()];
+    let mut deepest_parent: Vec<Option<usize>> = vec![None; parents.len()];
+    let mut ancestors: Vec<HashSet<usize>> =
+        vec![HashSet::new(); if count_links { parents.len() } else { 0 }];
+    let mut total = 0usize;
+    // work guards against many parents that share ancestors (the union is
+    // then much more work than its size): Cedar's closure does the same work
+    let mut work = 0usize;
+    let work_limit = limits.max_ancestor_links.saturating_mul(8);
+    for &node in &order {
+        let Some(node_parents) = parents.get(node) else {
+            continue;
+        };
+        let mut best: Option<(usize, usize)> = None;
+        for &parent in node_parents {
+            let d = depth.get(parent).copied().unwrap_or(0) + 1;
+            if best.is_none_or(|(b, _)| d > b) {
+                best = Some((d, parent));
+            }
+        }
+        if let Some((d, parent)) = best {
+            if let Some(slot) = depth.get_mut(node) {
+                *slot = d;
+            }
+            if let Some(slot) = deepest_parent.get_mut(node) {
+                *slot = Some(parent);
+            }
+            if d > limits.max_hierarchy_depth {
+                let mut chain = vec![node];
+                let mut at = node;
+                while let Some(Some(up)) = deepest_parent.get(at) {
+                    chain.push(*up);
+                    at = *up;
+                }
+                return Err(HierarchyExcess::Depth(chain));
+            }
+        }
+        if !count_links || node_parents.is_empty() {
+            continue;
+        }
+        let mut own: HashSet<usize> = HashSet::new();
+        for &parent in node_parents {
+            own.insert(parent);
+            work += 1;
+            if let Some(above) = ancestors.get(parent) {
+                work += above.len();
+                own.extend(above.iter().copied());
+            }
+            if total + own.len() > limits.max_ancestor_links || work > work_limit {
+                return Err(HierarchyExcess::Links {
+                    node,
+                    own: own.len(),
+                    total: total + own.len(),
+                });
+            }
+        }
+        total += own.len();
+        if let Some(slot) = ancestors.get_mut(node) {
+            *slot = own;
+        }
+    }
+    Ok(())
+}
+
+/// The nodes in an order where every node comes after its parents
+/// (iterative depth-first search; edges that close a cycle are skipped).
+pub(crate) fn parents_first(parents: &[Vec<usize>]) -> Vec<usize> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Open,
+        Done,
+    }
+    let mut marks = vec![Mark::New; parents.len()];
+    let mut order = Vec::with_capacity(parents.len());
+    for start in 0..parents.len() {
+        if marks.get(start) != Some(&Mark::New) {
+            continue;
+        }
+        let mut path: Vec<(usize, usize)> = vec![(start, 0)];
+        if let Some(mark) = marks.get_mut(start) {
+            *mark = Mark::Open;
+        }
+        while let Some((node, next)) = path.last_mut() {
+            let node = *node;
+            match parents.get(node).and_then(|p| p.get(*next)) {
+                Some(&parent) => {
+                    *next += 1;
+                    if marks.get(parent) == Some(&Mark::New) {
+                        if let Some(mark) = marks.get_mut(parent) {
+                            *mark = Mark::Open;
+                        }
+                        path.push((parent, 0));
+                    }
+                }
+                None => {
+                    if let Some(mark) = marks.get_mut(node) {
+                        *mark = Mark::Done;
+                    }
+                    order.push(node);
+                    path.pop();
+                }
+            }
+        }
+    }
+    order
+}
+
+/// Names of a chain for a message: the first three and the last two.
+pub(crate) fn chain_text(names: &[String]) -> String {
+    if names.len() <= 6 {
+        return names.join(" → ");
+    }
+    let head = names
+        .iter()
+        .take(3)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" → ");
+    let tail = names
+        .iter()
+        .skip(names.len() - 2)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" → ");
+    format!("{head} → … ({} more) … → {tail}", names.len() - 5)
+}
+
+/// Checks the entity hierarchy against `max_hierarchy_depth` and
+/// `max_ancestor_links`, reporting at the entity where a limit was passed.
+fn check_entity_hierarchy(
+    entities: &[Entity],
+    origins: &HashMap<EntityUid, EntityOrigin>,
+    limits: &Limits,
+) -> Option<Problem> {
+    let mut index: HashMap<EntityUid, usize> = HashMap::with_capacity(entities.len());
+    let mut uids: Vec<EntityUid> = Vec::with_capacity(entities.len());
+    for entity in entities {
+        let uid = entity.uid();
+        index.entry(uid.clone()).or_insert_with(|| {
+            uids.push(uid);
+            uids.len() - 1
+        });
+    }
+    let mut parents: Vec<Vec<usize>> = vec![Vec::new(); uids.len()];
+    for entity in entities {
+        let Some(&child) = index.get(&entity.uid()) else {
+            continue;
+        };
+        let mut list = Vec::new();
+        for parent in parents_of(entity) {
+            let next = uids.len();
+            let at = *index.entry(parent.clone()).or_insert_with(|| {
+                uids.push(parent);
+                next
+            });
+            list.push(at);
+        }
+        if parents.len() < uids.len() {
+            parents.resize(uids.len(), Vec::new());
+        }
+        if let Some(slot) = parents.get_mut(child) {
+            *slot = list;
+        }
+    }
+    let name = |i: &usize| uids.get(*i).map(ToString::to_string).unwrap_or_default();
+    let (node, mut problem) = match check_hierarchy(&parents, limits).err()? {
+        HierarchyExcess::Depth(chain) => {
+            let names: Vec<String> = chain.iter().map(name).collect();
+            (
+                chain.first().copied().unwrap_or(0),
+                Problem::new(
+                    ProblemKind::Limit,
+                    format!(
+                        "the entity hierarchy is deeper than {} levels (limit `max_hierarchy_depth`): {}",
+                        limits.max_hierarchy_depth,
+                        chain_text(&names)
+                    ),
+                )
+                .with_help(
+                    "Cedar stores every ancestor of every entity, so long chains cost time and memory \
+                     quadratically; raise the limit (--max-hierarchy-depth) if the store really needs it",
+                ),
+            )
+        }
+        HierarchyExcess::Links { node, own, total } => (
+            node,
+            Problem::new(
+                ProblemKind::Limit,
+                format!(
+                    "the entity hierarchy has more than {} ancestor links once closed (limit `max_ancestor_links`): \
+                     {} reaches {own} ancestors, {total} links so far",
+                    limits.max_ancestor_links,
+                    name(&node)
+                ),
+            )
+            .with_help(
+                "Cedar stores every ancestor of every entity: an entity with many parents passes them all \
+                 to every entity below it; raise the limit (--max-ancestor-links) if the store really needs it",
+            ),
+        ),
+    };
+    if let Some(origin) = uids.get(node).and_then(|uid| origins.get(uid)) {
+        problem = problem
+            .in_file(&origin.file)
+            .at(origin.span.clone(), "here");
+    }
+    Some(problem)
+}
+
+fn problem_labels(problem: &Problem) -> Vec<miette::LabeledSpan> {
+    problem
+        .spans()
+        .map(|span| miette::LabeledSpan::new(Some("here".to_owned()), span.offset(), span.len()))
+        .collect()
+}
+
+/// A number Cedar cannot hold: the path to it, its text, and whether it is
+/// a whole number (too large) rather than a fraction.
+struct BadNumber {
+    path: String,
+    text: String,
+    whole: bool,
+}
+
+/// Finds the first number in `value` that is not a 64-bit integer. Cedar's
+/// own error for one is "data did not match any variant of untagged enum".
+pub(crate) fn bad_number(value: &serde_json::Value, path: &str) -> Option<(String, String, bool)> {
+    find_bad_number(value, path).map(|b| (b.path, b.text, b.whole))
+}
+
+fn find_bad_number(value: &serde_json::Value, path: &str) -> Option<BadNumber> {
+    match value {
+        serde_json::Value::Number(n) if n.as_i64().is_none() => {
+            let whole = n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0);
+            Some(BadNumber {
+                path: path.to_owned(),
+                text: n.to_string(),
+                whole,
+            })
+        }
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| find_bad_number(item, &format!("{path}[{i}]"))),
+        serde_json::Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            let path = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            find_bad_number(item, &path)
+        }),
+        _ => None,
+    }
+}
+
+/// Why a number is not a Long, for messages.
+pub(crate) fn bad_number_reason(text: &str, whole: bool) -> String {
+    if whole {
+        format!(
+            "{text} is out of range for a Long ({} to {})",
+            i64::MIN,
+            i64::MAX
+        )
+    } else {
+        format!("{text} is not a whole number, and Cedar's numbers (Long) are")
+    }
+}
+
+/// An entity attribute that holds a number Cedar cannot: a problem pointing
+/// at the number where it can be found, else at the entity.
+fn check_numbers(
+    file: &SourceFile,
+    value: &serde_json::Value,
+    span: &Range<usize>,
+) -> Option<Problem> {
+    let attrs = value.get("attrs")?;
+    let bad = find_bad_number(attrs, "")?;
+    let uid = value
+        .get("uid")
+        .and_then(|uid| {
+            let uid = uid.get("__entity").unwrap_or(uid);
+            Some(format!(
+                "{}::{:?}",
+                uid.get("type")?.as_str()?,
+                uid.get("id")?.as_str()?
+            ))
+        })
+        .unwrap_or_else(|| "this entity".to_owned());
+    let help = if bad.whole {
+        "a Long is a 64-bit signed integer"
+    } else {
+        r#"write fractions as decimals: {"__extn": {"fn": "decimal", "arg": "0.5"}}"#
+    };
+    let problem = Problem::new(
+        ProblemKind::Entity,
+        format!(
+            "invalid entity: attribute `{}` of {uid}: {}",
+            bad.path,
+            bad_number_reason(&bad.text, bad.whole)
+        ),
+    )
+    .in_file(file)
+    .with_help(help);
+    // the number as written, after the entity's start and before the next item
+    let text = file.text();
+    let window_end = text.len().min(span.start.saturating_add(1 << 16));
+    let found = text
+        .get(span.start..window_end)
+        .and_then(|window| {
+            window.match_indices(bad.text.as_str()).find(|(at, _)| {
+                let before = window.as_bytes().get(at.wrapping_sub(1)).copied();
+                let after = window.as_bytes().get(at + bad.text.len()).copied();
+                !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == b'.' || c == b'-')
+                    && !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == b'.')
+            })
+        })
+        .map(|(at, _)| span.start + at);
+    Some(match found {
+        Some(at) => problem.at(at..at + bad.text.len(), "this number"),
+        None => problem.at(span.clone(), "this entity"),
+    })
+}
+
+/// Longest message rolegrid builds from an error that may quote the input.
+const MAX_MESSAGE: usize = 1_000;
+
+/// Cuts a message that quotes a huge piece of input (a 1 MB string, say)
+/// down to [`MAX_MESSAGE`] bytes, saying how much was left out.
+pub(crate) fn shorten(message: String) -> String {
+    if message.len() <= MAX_MESSAGE {
+        return message;
+    }
+    let mut cut = MAX_MESSAGE;
+    while !message.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let left = message.len() - cut;
+    format!(
+        "{}… [{left} more bytes]",
+        message.get(..cut).unwrap_or_default()
+    )
 }

@@ -79,19 +79,19 @@ pub struct ProductFiles {
 pub(crate) fn walk(dir: &Path, limits: &Limits) -> Result<Vec<PathBuf>, Problems> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
+    let mut folders = 0usize;
     let mut problems = Problems::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(current) = stack.pop() {
-        match std::fs::canonicalize(&current) {
-            Ok(real) => {
-                if !seen.insert(real) {
-                    continue;
-                }
-            }
+        let real = match std::fs::canonicalize(&current) {
+            Ok(real) => real,
             Err(e) => {
                 problems.push(io_problem(&current, &e));
                 continue;
             }
+        };
+        if !seen.insert(real.clone()) {
+            continue;
         }
         let entries = match std::fs::read_dir(&current) {
             Ok(entries) => entries,
@@ -109,15 +109,41 @@ pub(crate) fn walk(dir: &Path, limits: &Limits) -> Result<Vec<PathBuf>, Problems
                 }
             };
             match std::fs::metadata(&path) {
-                Ok(meta) if meta.is_dir() => stack.push(path),
+                Ok(meta) if meta.is_dir() => {
+                    let link = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_symlink());
+                    let target = if link {
+                        std::fs::canonicalize(&path).ok()
+                    } else {
+                        None
+                    };
+                    match target {
+                        // a link to a folder that contains it: reading it would never end
+                        Some(target) if real.starts_with(&target) => problems.push(
+                            Problem::new(
+                                ProblemKind::Io,
+                                format!(
+                                    "cannot read {}: it links to `{}`, a folder that contains it (a loop)",
+                                    path.display(),
+                                    std::fs::read_link(&path)
+                                        .map_or_else(|_| target.display().to_string(), |t| t.display().to_string())
+                                ),
+                            )
+                            .with_help("remove the link, or point it at a folder outside this one"),
+                        ),
+                        _ => {
+                            folders += 1;
+                            stack.push(path);
+                        }
+                    }
+                }
                 Ok(_) => out.push(path),
                 Err(e) => problems.push(io_problem(&path, &e)),
             }
-            if out.len() > limits.max_files {
+            if out.len() + folders > limits.max_files {
                 problems.push(Problem::new(
                     ProblemKind::Limit,
                     format!(
-                        "{} holds more than {} files (limit `max_files`)",
+                        "{} holds more than {} files and folders (limit `max_files`)",
                         dir.display(),
                         limits.max_files
                     ),
@@ -131,34 +157,137 @@ pub(crate) fn walk(dir: &Path, limits: &Limits) -> Result<Vec<PathBuf>, Problems
 }
 
 /// Reads a whole file as UTF-8 text within the size limit.
+///
+/// Only regular files are read (a FIFO would block, a device never end); the
+/// size is checked before reading and again while reading (files in `/proc`
+/// report size 0, and files grow). A leading byte-order mark is dropped.
+/// Text that is not UTF-8, or that holds control characters no text format
+/// here allows (a sign of a binary file), is a `syntax` problem pointing at
+/// the first bad byte, shown with control characters made visible.
 pub(crate) fn read_source(path: &Path, limits: &Limits) -> Result<SourceFile, Problem> {
+    use std::io::Read;
     let meta = std::fs::metadata(path).map_err(|e| io_problem(path, &e))?;
-    if meta.len() > limits.max_file_bytes {
+    if !meta.is_file() {
         return Err(Problem::new(
+            ProblemKind::Io,
+            format!(
+                "cannot read {}: not a regular file ({})",
+                path.display(),
+                file_type_name(&meta)
+            ),
+        )
+        .with_help("policy, schema and entity files must be regular files (or links to them)"));
+    }
+    let too_large = |size: String| {
+        Problem::new(
             ProblemKind::Limit,
             format!(
-                "{} is {} bytes, more than the limit of {} (`max_file_bytes`)",
+                "{} is {size} bytes, more than the limit of {} (`max_file_bytes`)",
                 path.display(),
-                meta.len(),
                 limits.max_file_bytes
             ),
-        ));
+        )
+        .with_help("split the file, or raise the limit (`--max-file-size`)")
+    };
+    if meta.len() > limits.max_file_bytes {
+        return Err(too_large(meta.len().to_string()));
     }
-    let bytes = std::fs::read(path).map_err(|e| io_problem(path, &e))?;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| {
+            file.take(limits.max_file_bytes.saturating_add(1))
+                .read_to_end(&mut bytes)
+        })
+        .map_err(|e| io_problem(path, &e))?;
+    if u64::try_from(bytes.len()).map_or(true, |n| n > limits.max_file_bytes) {
+        return Err(too_large("more than that".to_owned()));
+    }
+    if bytes.starts_with(BOM) {
+        bytes.drain(..BOM.len());
+    }
+    let bad_control = bytes.iter().position(|&b| is_bad_control(b));
     match String::from_utf8(bytes) {
-        Ok(text) => Ok(SourceFile::new(path, text)),
+        Ok(text) => match bad_control {
+            None => Ok(SourceFile::new(path, text)),
+            Some(offset) => Err(binary_problem(path, text.as_bytes(), offset)),
+        },
         Err(e) => {
             let offset = e.utf8_error().valid_up_to();
-            let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
-            let file = SourceFile::new(path, lossy);
-            // the lossy text has the same prefix, so the offset still points at the bad byte
-            Err(
-                Problem::new(ProblemKind::Syntax, "file is not valid UTF-8 text")
-                    .in_file(&file)
-                    .at(offset..offset + 1, "invalid UTF-8 here"),
-            )
+            let bytes = e.into_bytes();
+            let first = bad_control.map_or(offset, |c| c.min(offset));
+            Err(binary_problem(path, &bytes, first))
         }
     }
+}
+
+const BOM: &[u8] = b"\xef\xbb\xbf";
+
+/// C0 control characters, which no text format rolegrid reads needs raw
+/// (JSON and YAML forbid them, Cedar has `\u{…}` escapes): a sign of a
+/// binary file, and a way to garble a terminal through error reports. Tab,
+/// line feed, carriage return and form feed are fine; so is DEL (U+007F),
+/// which Cedar and JSON allow raw in strings.
+fn is_bad_control(byte: u8) -> bool {
+    byte < 0x20 && !matches!(byte, b'\t' | b'\n' | b'\r' | 0x0c)
+}
+
+fn file_type_name(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let kind = meta.file_type();
+        if kind.is_fifo() {
+            return "a named pipe";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+    }
+    if meta.is_dir() {
+        "a folder"
+    } else {
+        "not a file"
+    }
+}
+
+/// The problem for a file that is not text: it points at the first bad byte
+/// of a copy whose control characters and invalid bytes are shown as visible
+/// symbols, so the report cannot garble a terminal.
+fn binary_problem(path: &Path, bytes: &[u8], offset: usize) -> Problem {
+    let before = visible(bytes.get(..offset).unwrap_or_default());
+    let at = before.len();
+    let text = before + &visible(bytes.get(offset..).unwrap_or_default());
+    let (what, label) = match bytes.get(offset) {
+        Some(&b) if is_bad_control(b) => (
+            format!("file holds the control character U+{b:04X}: is it a binary file?"),
+            "control character here",
+        ),
+        _ => (
+            "file is not valid UTF-8 text".to_owned(),
+            "invalid UTF-8 here",
+        ),
+    };
+    let file = SourceFile::new(path, text);
+    Problem::new(ProblemKind::Syntax, what)
+        .in_file(&file)
+        .at(at..at + 1, label)
+}
+
+/// Bytes as text with invalid UTF-8 as U+FFFD and control characters other
+/// than tab and line feed as their visible Unicode symbols (U+2400...).
+fn visible(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .chars()
+        .map(|c| match c {
+            '\t' | '\n' => c,
+            c if u32::from(c) < 0x20 => char::from_u32(0x2400 + u32::from(c)).unwrap_or('\u{fffd}'),
+            '\u{7f}' => '\u{2421}',
+            c => c,
+        })
+        .collect()
 }
 
 /// An I/O problem naming the path.

@@ -23,10 +23,13 @@ pub use files::{FileKind, ProductFiles};
 pub use pipeline::LoadCache;
 pub use policies::{PolicyIds, PolicyOrigin};
 
-pub(crate) use entities::{ParsedEntities, error_chain, parse_yaml_list, span_of, yaml_problem};
+pub(crate) use entities::{
+    ParsedEntities, bad_number, bad_number_reason, error_chain, parse_yaml_list, shorten, span_of,
+    yaml_problem,
+};
 pub(crate) use files::{io_problem, read_source, walk};
 pub(crate) use policies::ParsedPolicies;
-pub(crate) use schema::parse_schema;
+pub(crate) use schema::{parse_schema, parse_schema_with};
 
 use crate::diagnostics::{Problem, ProblemKind, Problems, SourceFile};
 use crate::limits::Limits;
@@ -413,7 +416,7 @@ fn build_snapshot_inner(
 ) -> Result<Snapshot, Problems> {
     let mut problems = Problems::new();
     let schema: Option<Schema> = match &sources.schema {
-        Some(file) => match parse_schema(file) {
+        Some(file) => match parse_schema_with(file, &options.limits) {
             Ok((schema, warnings)) => {
                 push_warnings(&mut problems, warnings, options.deny_warnings);
                 Some(schema)
@@ -454,7 +457,7 @@ fn build_snapshot_inner(
     if problems.has_errors() {
         return Err(problems);
     }
-    let (entities, entity_origins) = entities.build(schema.as_ref())?;
+    let (entities, entity_origins) = entities.build_with(schema.as_ref(), &options.limits)?;
     Ok(Snapshot::new(
         product.map(str::to_owned),
         schema,

@@ -48,7 +48,7 @@ impl ParsedPolicies {
     /// Parses one file and adds its policies, reporting every problem found.
     pub fn add_file(&mut self, file: &SourceFile, ids: PolicyIds, limits: &Limits) -> Problems {
         let mut problems = Problems::new();
-        if let Some(problem) = check_nesting(file, limits.max_nesting) {
+        if let Some(problem) = check_depth(file, Grammar::Policy, limits) {
             problems.push(problem);
             return problems;
         }
@@ -180,13 +180,133 @@ fn first_line_len(text: &str) -> usize {
     text.find('\n').unwrap_or(text.len())
 }
 
-/// Rejects bracket nesting deeper than `max`, which would overflow the stack
-/// of Cedar's recursive parser. Strings and comments are skipped.
-pub(crate) fn check_nesting(file: &SourceFile, max: usize) -> Option<Problem> {
+/// What a file is, for [`check_depth`]: the brackets and operators differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Grammar {
+    /// Cedar policies: brackets `(`, `[`, `{`; expressions with operators.
+    Policy,
+    /// A Cedar schema: brackets `(`, `[`, `{` and `<` (as in `Set<Long>`).
+    Schema,
+}
+
+/// Operator tiers, loosest first: `||`, `&&` (and `when`/`unless` clauses,
+/// which Cedar joins with `&&`), relations, `+ -`, `*`, `!`, `.`.
+const TIERS: usize = 7;
+const TIER_OR: usize = 0;
+const TIER_AND: usize = 1;
+const TIER_RELATION: usize = 2;
+const TIER_ADD: usize = 3;
+const TIER_MULTIPLY: usize = 4;
+const TIER_UNARY: usize = 5;
+const TIER_MEMBER: usize = 6;
+
+/// One bracket level of an expression being scanned: a running upper bound
+/// of the depth of the tree Cedar will build for it.
+///
+/// Cedar's binary operators are left-associative, so a chain of `n`
+/// operators of one tier is `n` deep above its deepest operand; tighter
+/// operators nest below looser ones. Per tier, `count` is the operators of
+/// the current operand chain and `below` the deepest finished operand.
+#[derive(Debug, Default, Clone)]
+struct Level {
+    count: [usize; TIERS],
+    below: [usize; TIERS],
+    /// `if`, `then`, `else` seen in this operand chain.
+    conditionals: usize,
+    /// The deepest chain already finished at this level (before a `,` or `;`).
+    finished: usize,
+}
+
+impl Level {
+    /// An operator of `tier`: the tighter chains before it are finished operands.
+    fn operator(&mut self, tier: usize) {
+        for upper in (tier + 1..TIERS).rev() {
+            self.fold(upper);
+        }
+        if let Some(count) = self.count.get_mut(tier) {
+            *count += 1;
+        }
+    }
+
+    /// Ends the chain of `tier`, making it an operand of the next looser tier.
+    fn fold(&mut self, tier: usize) {
+        let value =
+            self.count.get(tier).copied().unwrap_or(0) + self.below.get(tier).copied().unwrap_or(0);
+        if let Some(below) = tier
+            .checked_sub(1)
+            .and_then(|lower| self.below.get_mut(lower))
+        {
+            *below = (*below).max(value);
+        }
+        if let Some(count) = self.count.get_mut(tier) {
+            *count = 0;
+        }
+        if let Some(below) = self.below.get_mut(tier) {
+            *below = 0;
+        }
+    }
+
+    /// A finished bracketed operand (or literal) of depth `depth`.
+    fn operand(&mut self, depth: usize) {
+        if let Some(below) = self.below.get_mut(TIER_MEMBER) {
+            *below = (*below).max(depth);
+        }
+    }
+
+    /// Ends the current chain (at `,`, `;` or the closing bracket).
+    fn end_chain(&mut self) {
+        let value = self.current();
+        *self = Level {
+            finished: self.finished.max(value),
+            ..Level::default()
+        };
+    }
+
+    /// The exact bound of the current chain.
+    fn current(&self) -> usize {
+        let mut level = self.clone();
+        for tier in (1..TIERS).rev() {
+            level.fold(tier);
+        }
+        level.count.first().copied().unwrap_or(0)
+            + level.below.first().copied().unwrap_or(0)
+            + level.conditionals
+    }
+
+    /// A cheap bound, never below [`Level::current`] or `finished`: checked as the scan goes.
+    fn bound(&self) -> usize {
+        let chain = self.count.iter().sum::<usize>()
+            + self.below.iter().copied().max().unwrap_or(0)
+            + self.conditionals;
+        chain.max(self.finished)
+    }
+
+    /// The level's depth once closed.
+    fn value(&self) -> usize {
+        self.current().max(self.finished)
+    }
+}
+
+/// Rejects bracket nesting deeper than [`Limits::nesting`] and (for
+/// policies) expressions deeper than [`Limits::expression_depth`], before
+/// Cedar's recursive parser sees them. Strings and comments are skipped.
+///
+/// Expression depth is estimated from the text: brackets, plus the
+/// operators of chains written without brackets, with Cedar's precedence
+/// (so `a.b == 1 && c.d == 2 && …` counts about one level per `&&`). The
+/// estimate is never below the depth of the tree Cedar builds.
+pub(crate) fn check_depth(file: &SourceFile, grammar: Grammar, limits: &Limits) -> Option<Problem> {
+    let max_nesting = limits.nesting();
+    let max_depth = limits.expression_depth();
     let bytes = file.text().as_bytes();
-    let mut depth = 0usize;
+    // one level per open bracket; `outer` holds, per open bracket, the bound of the levels around it
+    let mut levels: Vec<Level> = vec![Level::default()];
+    let mut outer: Vec<usize> = vec![0];
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
+        let next = bytes.get(i + 1).copied();
+        let mut step = 1;
+        let mut tier = None;
         match b {
             b'"' => {
                 i += 1;
@@ -197,8 +317,11 @@ pub(crate) fn check_nesting(file: &SourceFile, max: usize) -> Option<Problem> {
                         _ => i += 1,
                     }
                 }
+                if let Some(level) = levels.last_mut() {
+                    level.operand(0);
+                }
             }
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+            b'/' if next == Some(b'/') => {
                 while let Some(&c) = bytes.get(i) {
                     if c == b'\n' {
                         break;
@@ -207,23 +330,130 @@ pub(crate) fn check_nesting(file: &SourceFile, max: usize) -> Option<Problem> {
                 }
             }
             b'(' | b'[' | b'{' => {
-                depth += 1;
-                if depth > max {
-                    return Some(
-                        Problem::new(
-                            ProblemKind::Limit,
-                            format!("brackets nest deeper than {max} levels"),
-                        )
-                        .in_file(file)
-                        .at(i..i + 1, format!("nesting level {depth} here"))
-                        .with_help("split the expression, or raise the `max_nesting` limit"),
-                    );
+                let depth = levels.len();
+                if depth > max_nesting {
+                    return Some(nesting_problem(file, grammar, i, depth, max_nesting));
+                }
+                let around =
+                    outer.last().copied().unwrap_or(0) + levels.last().map_or(0, Level::bound) + 1;
+                outer.push(around);
+                levels.push(Level::default());
+                if grammar == Grammar::Policy && around > max_depth {
+                    return Some(depth_problem(file, i, around, max_depth));
                 }
             }
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b'<' if grammar == Grammar::Schema => {
+                let depth = levels.len();
+                if depth > max_nesting {
+                    return Some(nesting_problem(file, grammar, i, depth, max_nesting));
+                }
+                outer.push(0);
+                levels.push(Level::default());
+            }
+            b')' | b']' | b'}' if levels.len() > 1 => {
+                let value = levels.pop().map_or(0, |l| l.value());
+                outer.pop();
+                if let Some(level) = levels.last_mut() {
+                    level.operand(value + 1);
+                }
+            }
+            b'>' if grammar == Grammar::Schema && levels.len() > 1 => {
+                levels.pop();
+                outer.pop();
+            }
+            b',' | b';' => {
+                if let Some(level) = levels.last_mut() {
+                    level.end_chain();
+                }
+            }
+            _ if grammar == Grammar::Schema => {}
+            b'|' if next == Some(b'|') => (tier, step) = (Some(TIER_OR), 2),
+            b'&' if next == Some(b'&') => (tier, step) = (Some(TIER_AND), 2),
+            b'=' | b'!' | b'<' | b'>' if next == Some(b'=') => {
+                (tier, step) = (Some(TIER_RELATION), 2)
+            }
+            b'<' | b'>' => tier = Some(TIER_RELATION),
+            b'+' | b'-' => tier = Some(TIER_ADD),
+            b'*' => tier = Some(TIER_MULTIPLY),
+            b'!' => tier = Some(TIER_UNARY),
+            b'.' => tier = Some(TIER_MEMBER),
+            b':' if next == Some(b':') => step = 2,
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                let end = bytes
+                    .get(i..)
+                    .and_then(|rest| {
+                        rest.iter()
+                            .position(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
+                    })
+                    .map_or(bytes.len(), |n| i + n);
+                step = end - i;
+                match bytes.get(i..end).unwrap_or_default() {
+                    b"if" | b"then" | b"else" => {
+                        if let Some(level) = levels.last_mut() {
+                            level.conditionals += 1;
+                        }
+                    }
+                    b"in" | b"has" | b"like" | b"is" => tier = Some(TIER_RELATION),
+                    b"when" | b"unless" => tier = Some(TIER_AND),
+                    _ => {}
+                }
+            }
             _ => {}
         }
-        i += 1;
+        if let Some(tier) = tier
+            && let Some(level) = levels.last_mut()
+        {
+            level.operator(tier);
+        }
+        if grammar == Grammar::Policy {
+            let depth = outer.last().copied().unwrap_or(0) + levels.last().map_or(0, Level::bound);
+            if depth > max_depth {
+                return Some(depth_problem(file, i, depth, max_depth));
+            }
+        }
+        i += step;
     }
     None
+}
+
+fn nesting_problem(
+    file: &SourceFile,
+    grammar: Grammar,
+    at: usize,
+    depth: usize,
+    max: usize,
+) -> Problem {
+    let split = match grammar {
+        Grammar::Policy => "split the expression",
+        Grammar::Schema => "flatten the type",
+    };
+    Problem::new(
+        ProblemKind::Limit,
+        format!("brackets nest deeper than {max} levels"),
+    )
+    .in_file(file)
+    .at(at..at + 1, format!("nesting level {depth} here"))
+    .with_help(if max >= Limits::NESTING_CEILING {
+        format!("{split}: {max} levels is the most rolegrid accepts")
+    } else {
+        format!("{split}, or raise the `max_nesting` limit")
+    })
+}
+
+fn depth_problem(file: &SourceFile, at: usize, depth: usize, max: usize) -> Problem {
+    let raise = if max >= Limits::EXPRESSION_DEPTH_CEILING {
+        format!("{max} levels is the most rolegrid accepts")
+    } else {
+        "or raise the `max_expression_depth` limit (--max-expression-depth)".to_owned()
+    };
+    Problem::new(
+        ProblemKind::Limit,
+        format!("expression nests deeper than {max} levels"),
+    )
+    .in_file(file)
+    .at(at..at + 1, format!("level {depth} here"))
+    .with_help(format!(
+        "a chain of operators (`a || b || …`, `1 + 1 + …`, `if … else if …`) is as deep as its length: \
+         split the policy, or test a set instead (`principal in [...]`, `[...].contains(x)`); {raise}"
+    ))
 }
