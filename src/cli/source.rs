@@ -55,7 +55,9 @@ impl Loaded {
 
 impl SourceArgs {
     /// Reads the `--entities` files.
-    pub(crate) fn read_entity_files(&self) -> Result<Vec<crate::diagnostics::SourceFile>, Problems> {
+    pub(crate) fn read_entity_files(
+        &self,
+    ) -> Result<Vec<crate::diagnostics::SourceFile>, Problems> {
         let limits = self.load_options().limits;
         let mut files = Vec::new();
         let mut problems = Problems::new();

@@ -25,7 +25,13 @@ pub fn run(args: &check::Args) -> ExitStatus {
     for folder in ["schemas", "policies"] {
         let path = root.join(folder);
         if let Err(e) = debouncer.watch(&path, RecursiveMode::Recursive) {
-            report(&Problem::new(ProblemKind::Io, format!("cannot watch {}: {e}", path.display())).into());
+            report(
+                &Problem::new(
+                    ProblemKind::Io,
+                    format!("cannot watch {}: {e}", path.display()),
+                )
+                .into(),
+            );
             return ExitStatus::Error;
         }
     }
@@ -43,7 +49,11 @@ pub fn run(args: &check::Args) -> ExitStatus {
                 ExitStatus::Failure => "FAIL",
                 ExitStatus::Error => "invalid input",
             },
-            if root.as_os_str() == "." { "the store".to_owned() } else { root.display().to_string() }
+            if root.as_os_str() == "." {
+                "the store".to_owned()
+            } else {
+                root.display().to_string()
+            }
         );
         let _ = std::io::stdout().flush();
         // wait for a batch of real changes; errors of the watcher are reported and waited through

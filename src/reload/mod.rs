@@ -26,7 +26,9 @@ pub struct Watch {
 
 impl std::fmt::Debug for Watch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Watch").field("running", &self.debouncer.is_some()).finish()
+        f.debug_struct("Watch")
+            .field("running", &self.debouncer.is_some())
+            .finish()
     }
 }
 
@@ -113,10 +115,17 @@ pub fn changes_content(event: &notify::Event) -> bool {
 }
 
 fn canonical_root(root: &Path) -> Result<PathBuf, Problem> {
-    let root = if root.as_os_str().is_empty() { Path::new(".") } else { root };
+    let root = if root.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        root
+    };
     std::fs::canonicalize(root).map_err(|e| crate::store::io_problem(root, &e))
 }
 
 fn watch_problem(path: &Path, error: &notify::Error) -> Problem {
-    Problem::new(ProblemKind::Io, format!("cannot watch {}: {error}", path.display()))
+    Problem::new(
+        ProblemKind::Io,
+        format!("cannot watch {}: {error}", path.display()),
+    )
 }

@@ -479,11 +479,14 @@ pub(crate) fn validate(
     let result = Validator::new(schema.clone()).validate(set, ValidationMode::Strict);
     for error in result.validation_errors() {
         let file = origins.get(error.policy_id()).map(|o| &o.file);
-        problems.push(Problem::from_diagnostic(
-            ProblemKind::PolicyValidation,
-            error,
-            file,
-        ));
+        let mut problem = Problem::from_diagnostic(ProblemKind::PolicyValidation, error, file);
+        if let cedar_policy::ValidationError::UnrecognizedActionId(_) = error
+            && let Some(suggestion) = closest_action(schema, &error.to_string())
+        {
+            // Cedar picks among equally close actions in hash order: choose one the same way every time
+            problem = problem.with_help(format!("did you mean `{suggestion}`?"));
+        }
+        problems.push(problem);
     }
     for warning in result.validation_warnings() {
         let file = origins.get(warning.policy_id()).map(|o| &o.file);
@@ -491,7 +494,29 @@ pub(crate) fn validate(
             Problem::from_diagnostic(ProblemKind::ValidationWarning, warning, file).as_warning(),
         );
     }
+    // Cedar gives them in hash order: report in file order, the same every time
+    let mut sorted: Vec<Problem> = problems.into_iter().collect();
+    sorted.sort_by_cached_key(|p| {
+        let at = p.location().map(|l| (l.file, l.line, l.column));
+        (p.is_warning(), at, p.message().to_owned())
+    });
+    let mut problems = Problems::new();
+    problems.extend(sorted);
     problems
+}
+
+/// The schema action closest (by edit distance, then by name) to the one an
+/// `unrecognized action `...`` message names.
+fn closest_action(schema: &Schema, message: &str) -> Option<String> {
+    let unknown = message.split("unrecognized action `").nth(1)?.rsplit_once('`')?.0;
+    schema
+        .actions()
+        .map(|a| a.to_string())
+        .min_by(|a, b| {
+            strsim::levenshtein(a, unknown)
+                .cmp(&strsim::levenshtein(b, unknown))
+                .then_with(|| a.cmp(b))
+        })
 }
 
 /// Adds warnings: as errors when they are denied, else as warnings.
