@@ -50,16 +50,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // the edited file: the policy file holding the first permit, flipped to forbid and back
     let snapshot = evaluator.snapshot(&product).ok_or("no snapshot")?;
-    let mut policies: Vec<_> = snapshot.policies().policies().filter(|p| p.effect() == cedar_policy::Effect::Permit).collect();
+    let mut policies: Vec<_> = snapshot
+        .policies()
+        .policies()
+        .filter(|p| p.effect() == cedar_policy::Effect::Permit)
+        .collect();
     policies.sort_by_key(|p| p.id().to_string());
     let policy = policies.first().ok_or("no permit policy")?;
     let origin = snapshot.policy_origin(policy.id()).ok_or("no origin")?;
     let path = origin.file.path().to_path_buf();
     let original = origin.file.text().to_owned();
-    let start = origin.span.start + original.get(origin.span.clone()).and_then(|t| t.find("permit")).ok_or("no permit keyword")?;
-    let flipped = format!("{}forbid{}", original.get(..start).unwrap_or_default(), original.get(start + "permit".len()..).unwrap_or_default());
+    let start = origin.span.start
+        + original
+            .get(origin.span.clone())
+            .and_then(|t| t.find("permit"))
+            .ok_or("no permit keyword")?;
+    let flipped = format!(
+        "{}forbid{}",
+        original.get(..start).unwrap_or_default(),
+        original.get(start + "permit".len()..).unwrap_or_default()
+    );
     let policy_id = policy.id().clone();
-    println!("{product}: {} policies; editing {} (policy {policy_id}), {edits} edits", snapshot.policy_count(), path.display());
+    println!(
+        "{product}: {} policies; editing {} (policy {policy_id}), {edits} edits",
+        snapshot.policy_count(),
+        path.display()
+    );
     drop(snapshot);
 
     let mut latencies = Vec::with_capacity(edits);
@@ -80,9 +96,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         // served: the new snapshot has the edited effect
         let effect = evaluator
-            .with_snapshot(&product, |s| s.policies().policy(&policy_id).map(cedar_policy::Policy::effect))
+            .with_snapshot(&product, |s| {
+                s.policies()
+                    .policy(&policy_id)
+                    .map(cedar_policy::Policy::effect)
+            })
             .flatten();
-        let want = if i % 2 == 0 { cedar_policy::Effect::Forbid } else { cedar_policy::Effect::Permit };
+        let want = if i % 2 == 0 {
+            cedar_policy::Effect::Forbid
+        } else {
+            cedar_policy::Effect::Permit
+        };
         if effect != Some(want) {
             return Err("the served snapshot does not have the edit".into());
         }
@@ -90,10 +114,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     latencies.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let median = latencies.get(latencies.len() / 2).copied().unwrap_or_default();
+    let median = latencies
+        .get(latencies.len() / 2)
+        .copied()
+        .unwrap_or_default();
     let worst = latencies.last().copied().unwrap_or_default();
     let best = latencies.first().copied().unwrap_or_default();
-    println!("write -> new decision served: median {:.1} ms, best {:.1} ms, worst {:.1} ms over {edits} edits", ms(median), ms(best), ms(worst));
+    println!(
+        "write -> new decision served: median {:.1} ms, best {:.1} ms, worst {:.1} ms over {edits} edits",
+        ms(median),
+        ms(best),
+        ms(worst)
+    );
 
     // throughput: one reader thread per core for 2 s idle, then 2 s while a writer edits every 50 ms
     let requests: Vec<cedar_policy::Request> = evaluator
@@ -105,8 +137,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .filter_map(|u| {
                     let action = s.schema()?.actions().next()?.clone();
                     let resource = s.schema()?.resources_for_action(&action)?.next()?.clone();
-                    let resource = s.entities().iter().find(|e| e.uid().type_name() == &resource)?.uid();
-                    s.request(&u.uid().to_string(), &action.to_string(), &resource.to_string(), None).ok()
+                    let resource = s
+                        .entities()
+                        .iter()
+                        .find(|e| e.uid().type_name() == &resource)?
+                        .uid();
+                    s.request(
+                        &u.uid().to_string(),
+                        &action.to_string(),
+                        &resource.to_string(),
+                        None,
+                    )
+                    .ok()
                 })
                 .collect()
         })

@@ -318,12 +318,20 @@ impl Problem {
 
     /// Whether a labelled line is longer than a report can usefully show.
     fn has_long_line(&self) -> bool {
-        let Some(file) = &self.0.file else { return false };
+        let Some(file) = &self.0.file else {
+            return false;
+        };
         let text = file.text();
         self.0.labels.iter().any(|label| {
             let offset = label.offset().min(text.len());
-            let start = text.get(..offset).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1);
-            let end = text.get(offset..).and_then(|t| t.find('\n')).map_or(text.len(), |i| offset + i);
+            let start = text
+                .get(..offset)
+                .and_then(|t| t.rfind('\n'))
+                .map_or(0, |i| i + 1);
+            let end = text
+                .get(offset..)
+                .and_then(|t| t.find('\n'))
+                .map_or(text.len(), |i| offset + i);
             end - start > MAX_SNIPPET_LINE
         }) || self.0.related.iter().any(Problem::has_long_line)
     }
@@ -336,7 +344,12 @@ impl Problem {
             problem.0.file = None;
         }
         problem.0.labels.clear();
-        problem.0.related = self.0.related.iter().map(Problem::without_snippet).collect();
+        problem.0.related = self
+            .0
+            .related
+            .iter()
+            .map(Problem::without_snippet)
+            .collect();
         problem
     }
 

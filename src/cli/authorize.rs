@@ -150,7 +150,10 @@ impl UidCache {
             Err(_) => return RequestSpec::from_json_line(line),
         };
         let fast = value.as_object().and_then(|object| {
-            if !object.keys().all(|k| matches!(k.as_str(), "principal" | "action" | "resource" | "context")) {
+            if !object
+                .keys()
+                .all(|k| matches!(k.as_str(), "principal" | "action" | "resource" | "context"))
+            {
                 return None;
             }
             let mut uid = |key: &str| -> Option<cedar_policy::EntityUid> {
@@ -179,7 +182,9 @@ impl UidCache {
 
 /// The input's lines without their line ends; a line that is not UTF-8 is
 /// `Err(its text, lossily decoded)`, so it can be answered with an error.
-fn request_lines(input: Box<dyn BufRead>) -> impl Iterator<Item = std::io::Result<Result<String, String>>> {
+fn request_lines(
+    input: Box<dyn BufRead>,
+) -> impl Iterator<Item = std::io::Result<Result<String, String>>> {
     input.split(b'\n').map(|line| {
         line.map(|mut bytes| {
             if bytes.last() == Some(&b'\r') {
@@ -211,7 +216,10 @@ fn answer_line(
 ) -> (String, bool) {
     let spec = match line {
         Ok(line) => cache.spec(line),
-        Err(_) => Err(Problem::new(ProblemKind::Request, "request line is not valid UTF-8")),
+        Err(_) => Err(Problem::new(
+            ProblemKind::Request,
+            "request line is not valid UTF-8",
+        )),
     };
     match spec.and_then(|spec| spec.build(snapshot.schema())) {
         Ok(request) => {
@@ -431,7 +439,14 @@ fn run_watch(args: &Args, path: &Path) -> ExitStatus {
         evaluator
             .with_snapshot(&product, |snapshot| {
                 if extra.is_empty() {
-                    return answer_line(&mut cache, snapshot, snapshot.entities(), line, number, args.format);
+                    return answer_line(
+                        &mut cache,
+                        snapshot,
+                        snapshot.entities(),
+                        line,
+                        number,
+                        args.format,
+                    );
                 }
                 if merged
                     .as_ref()

@@ -508,15 +508,16 @@ pub(crate) fn validate(
 /// The schema action closest (by edit distance, then by name) to the one an
 /// `unrecognized action `...`` message names.
 fn closest_action(schema: &Schema, message: &str) -> Option<String> {
-    let unknown = message.split("unrecognized action `").nth(1)?.rsplit_once('`')?.0;
-    schema
-        .actions()
-        .map(|a| a.to_string())
-        .min_by(|a, b| {
-            strsim::levenshtein(a, unknown)
-                .cmp(&strsim::levenshtein(b, unknown))
-                .then_with(|| a.cmp(b))
-        })
+    let unknown = message
+        .split("unrecognized action `")
+        .nth(1)?
+        .rsplit_once('`')?
+        .0;
+    schema.actions().map(|a| a.to_string()).min_by(|a, b| {
+        strsim::levenshtein(a, unknown)
+            .cmp(&strsim::levenshtein(b, unknown))
+            .then_with(|| a.cmp(b))
+    })
 }
 
 /// Adds warnings: as errors when they are denied, else as warnings.
