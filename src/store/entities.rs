@@ -314,6 +314,7 @@ impl ParsedEntities {
         limits: &Limits,
     ) -> Problems {
         let mut problems = Problems::new();
+        let first_new = self.entities.len();
         for (mut value, span) in items {
             if self.entities.len() >= limits.max_entities {
                 problems.push(
@@ -383,6 +384,17 @@ impl ParsedEntities {
                 },
             );
             self.entities.push(entity);
+        }
+        // the file's own hierarchy, before anything hands it to Cedar: entities
+        // added to a snapshot's (`--entities`, expectation files) are merged by
+        // Cedar's `add_entities`, whose closure takes minutes on a long chain
+        if problems.is_empty() {
+            let added = self.entities.get(first_new..).unwrap_or_default();
+            if let Some(problem) = find_cycle(added, &self.origins)
+                .or_else(|| check_entity_hierarchy(added, &self.origins, limits))
+            {
+                problems.push(problem);
+            }
         }
         problems
     }
