@@ -1140,7 +1140,6 @@ fn load_product_with(
 }
 
 #[test]
-#[ignore = "bug: Store::load ignores the configured schema and hierarchy limits (max_schema_bytes, max_hierarchy_depth, max_ancestor_links, max_nesting for schemas): src/store/pipeline.rs calls parse_schema(file) and entities.build(schema), which use the defaults; it should call parse_schema_with(file, &options.limits) and entities.build_with(schema, &options.limits)"]
 fn configured_limits_reach_the_product_path() {
     let chain = vec![("policies/shop/chain.entities.yaml", role_chain(300))];
     let raised = Limits {

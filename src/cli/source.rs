@@ -1,7 +1,6 @@
 //! Arguments that say where policies come from: a product of a store, or explicit files.
 
 use crate::diagnostics::{Problem, ProblemKind, Problems};
-use crate::limits::Limits;
 use crate::snapshot::Snapshot;
 use crate::store::{LoadOptions, PolicyIds, Sources, Store, build_snapshot, read_source};
 use cedar_policy::Entities;
@@ -33,6 +32,9 @@ pub struct SourceArgs {
     /// Accept validator and schema warnings instead of failing.
     #[arg(long)]
     pub allow_warnings: bool,
+    /// Limits on what the store may hold.
+    #[command(flatten)]
+    pub limits: crate::limits::LimitArgs,
     /// Explicit mode: do not validate policies against the schema (the schema
     /// still types entities, context and requests), as plain Cedar evaluates.
     #[arg(long, requires = "schema")]
@@ -81,7 +83,7 @@ impl SourceArgs {
             } else {
                 PolicyIds::RequireAnnotation
             },
-            limits: Limits::default(),
+            limits: self.limits.limits(),
         }
     }
 

@@ -400,16 +400,6 @@ impl ParsedEntities {
     }
 
     /// Joins the entities into Cedar's [`Entities`] (adding the schema's action
-    /// entities), after checking the hierarchy has no cycle and is within the
-    /// default limits; see [`ParsedEntities::build_with`].
-    pub fn build(
-        self,
-        schema: Option<&Schema>,
-    ) -> Result<(Entities, HashMap<EntityUid, EntityOrigin>), Problems> {
-        self.build_with(schema, &Limits::default())
-    }
-
-    /// Joins the entities into Cedar's [`Entities`] (adding the schema's action
     /// entities), after checking the hierarchy has no cycle, no chain of
     /// parents longer than `max_hierarchy_depth` and no more ancestor links
     /// than `max_ancestor_links` (Cedar's transitive closure grows with both).

@@ -29,7 +29,7 @@ pub(crate) use entities::{
 };
 pub(crate) use files::{io_problem, read_source, walk};
 pub(crate) use policies::ParsedPolicies;
-pub(crate) use schema::{parse_schema, parse_schema_with};
+pub(crate) use schema::parse_schema_with;
 
 use crate::diagnostics::{Problem, ProblemKind, Problems, SourceFile};
 use crate::limits::Limits;

@@ -10,7 +10,7 @@
 //! index) is recomputed on every load.
 
 use super::{
-    LoadOptions, ParsedEntities, ParsedPolicies, PolicyIds, Sources, parse_schema, push_warnings,
+    LoadOptions, ParsedEntities, ParsedPolicies, PolicyIds, Sources, parse_schema_with, push_warnings,
     validate,
 };
 use crate::diagnostics::{Problem, ProblemKind, Problems, SourceFile};
@@ -123,7 +123,7 @@ pub(crate) fn build_product(
                     push_warnings(&mut problems, warnings.clone(), options.deny_warnings);
                     (Some(schema.clone()), hash)
                 }
-                _ => match parse_schema(file) {
+                _ => match parse_schema_with(file, &options.limits) {
                     Ok((schema, warnings)) => {
                         cache.schema = Some((hash, schema.clone(), warnings.clone()));
                         push_warnings(&mut problems, warnings, options.deny_warnings);
@@ -333,7 +333,7 @@ pub(crate) fn build_product(
     if problems.has_errors() {
         return Err(problems);
     }
-    let (built, entity_origins) = entities.build(schema.as_ref())?;
+    let (built, entity_origins) = entities.build_with(schema.as_ref(), &options.limits)?;
     Ok(Snapshot::new(
         Some(product.to_owned()),
         schema,

@@ -10,12 +10,6 @@ use cedar_policy::{Schema, SchemaFragment};
 use serde_json::Value;
 use std::collections::HashMap;
 
-/// Parses a schema in Cedar's human format with the default limits;
-/// warnings come back as warning problems. See [`parse_schema_with`].
-pub(crate) fn parse_schema(file: &SourceFile) -> Result<(Schema, Problems), Problems> {
-    parse_schema_with(file, &Limits::default())
-}
-
 /// Parses a schema in Cedar's human format; warnings come back as warning
 /// problems. Before Cedar builds the schema, checks that brackets nest no
 /// deeper than `max_nesting`, that no type nests deeper than that once common
