@@ -1178,10 +1178,6 @@ fn mutant_index(
     rolegrid::Answer::from_response(Authorizer::new().is_authorized(request, &set, entities))
 }
 
-fn check_case(case: &Case) -> Result<Counts, TestCaseError> {
-    check_case_under(case, Under::Rolegrid)
-}
-
 fn check_case_under(case: &Case, under: Under) -> Result<Counts, TestCaseError> {
     let mut counts = Counts {
         cases: 1,

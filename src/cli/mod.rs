@@ -46,7 +46,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Decide requests: one from flags, or many from JSON Lines.
-    Authorize(authorize::Args),
+    Authorize(Box<authorize::Args>),
     /// Re-run `check` on every change to the store (for policy authors).
     Watch(check::Args),
     /// Run every expectation of the store's products (CI): exit 0 all hold, 1 failed, 2 invalid.

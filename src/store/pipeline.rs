@@ -10,8 +10,8 @@
 //! index) is recomputed on every load.
 
 use super::{
-    LoadOptions, ParsedEntities, ParsedPolicies, PolicyIds, Sources, parse_schema_with, push_warnings,
-    validate,
+    LoadOptions, ParsedEntities, ParsedPolicies, PolicyIds, Sources, parse_schema_with,
+    push_warnings, validate,
 };
 use crate::diagnostics::{Problem, ProblemKind, Problems, SourceFile};
 use crate::snapshot::Snapshot;
