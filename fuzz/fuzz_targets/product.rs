@@ -7,9 +7,9 @@
 //! Parts, in order: `schemas/p.cedarschema`, `policies/p/a.cedar`,
 //! `policies/p/fixture.entities.yaml`, `policies/p/b.cedar`,
 //! `policies/p/more.entities.json`, `policies/p/matrix.test.yaml`; a missing
-//! part is a missing file. The first byte of the policy part picks the
-//! load options when it is `!` (positional ids, warnings allowed, no
-//! validation).
+//! part is a missing file. A policy part starting with `!` (dropped from
+//! the file) asks for permissive options (positional ids, warnings allowed,
+//! no validation).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -41,7 +41,12 @@ fn store_dir() -> &'static PathBuf {
 
 fuzz_target!(|data: &[u8]| {
     let dir = store_dir();
-    let parts = split_parts(data, FILES.len());
+    let mut parts = split_parts(data, FILES.len());
+    // a policy part starting with `!` asks for the permissive options
+    let permissive = parts.get(1).is_some_and(|p| p.first() == Some(&b'!'));
+    if permissive && let Some(part) = parts.get_mut(1) {
+        part.remove(0);
+    }
     for (i, name) in FILES.iter().enumerate() {
         let path = dir.join(name);
         match parts.get(i) {
@@ -51,7 +56,6 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
-    let permissive = parts.get(1).is_some_and(|p| p.first() == Some(&b'!'));
     let options = if permissive {
         LoadOptions {
             deny_warnings: false,
