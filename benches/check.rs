@@ -23,13 +23,14 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-/// `rolegrid check --root DIR`, `rounds` times: wall seconds and peak RSS.
-fn check_cli(root: &Path, rounds: usize) -> serde_json::Value {
+/// `rolegrid check --root DIR [extra]`, `rounds` times (once when a run
+/// takes over a minute): wall seconds and peak RSS.
+fn check_cli(root: &Path, rounds: usize, extra: &[&str]) -> serde_json::Value {
     let mut walls = Vec::new();
     let mut rss = Vec::new();
     for _ in 0..rounds {
         let mut command = Command::new(env!("CARGO_BIN_EXE_rolegrid"));
-        command.arg("check").arg("--root").arg(root);
+        command.arg("check").arg("--root").arg(root).args(extra);
         let usage = timed(&command, Stdio::null(), Stdio::null(), Stdio::null());
         assert_eq!(
             usage.exit,
@@ -39,6 +40,9 @@ fn check_cli(root: &Path, rounds: usize) -> serde_json::Value {
         );
         walls.push(usage.wall.as_secs_f64());
         rss.push(usage.max_rss as f64 / (1024.0 * 1024.0));
+        if usage.wall.as_secs() > 60 {
+            break;
+        }
     }
     let wall = Stats::of(&walls);
     let mem = Stats::of(&rss);
@@ -128,7 +132,7 @@ fn main() {
         "check: the shipped store ({} seed products)",
         common::SEEDS.len()
     );
-    let mut shipped = check_cli(&common::root(), if quick { 2 } else { 5 });
+    let mut shipped = check_cli(&common::root(), if quick { 2 } else { 5 }, &[]);
     let shipped_phases: Vec<_> = common::SEEDS
         .iter()
         .map(|p| phases(&common::root(), p, usize::MAX))
@@ -140,11 +144,39 @@ fn main() {
     println!(
         "check: generated store, {policies} policies, {entities} entities, {expectations} expectations"
     );
-    let mut generated = check_cli(&store, if quick { 1 } else { 3 });
+    let mut generated = check_cli(&store, if quick { 1 } else { 3 }, &[]);
     generated["phases"] = phases(&store, "synth", if quick { 100 } else { 200 });
     generated["policies"] = policies.into();
     generated["entities"] = entities.into();
     generated["expectations"] = expectations.into();
     results.insert("generated".into(), generated);
+
+    if !quick {
+        // growth along each axis from 1,000 policies, 10,000 entities, 1,000
+        // expectations (--allow-untested where there are fewer expectations than policies)
+        let mut growth = Vec::new();
+        let grid = [
+            ("base", 1_000, 10_000, 1_000),
+            ("policies", 3_000, 10_000, 1_000),
+            ("policies", 10_000, 10_000, 1_000),
+            ("entities", 1_000, 30_000, 1_000),
+            ("entities", 1_000, 100_000, 1_000),
+            ("expectations", 1_000, 10_000, 3_000),
+            ("expectations", 1_000, 10_000, 10_000),
+        ];
+        for (axis, policies, entities, expectations) in grid {
+            let (store, _) = synth_store(policies, entities, expectations);
+            println!(
+                "check: {axis} axis: {policies} policies, {entities} entities, {expectations} expectations"
+            );
+            let mut run = check_cli(&store, 1, &["--allow-untested"]);
+            run["axis"] = axis.into();
+            run["policies"] = policies.into();
+            run["entities"] = entities.into();
+            run["expectations"] = expectations.into();
+            growth.push(run);
+        }
+        results.insert("growth".into(), serde_json::Value::Array(growth));
+    }
     save("check", serde_json::Value::Object(results));
 }
