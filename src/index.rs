@@ -10,11 +10,22 @@
 //! - principal and resource: `== E` needs the type of `E`, `is T` and
 //!   `is T in E` need `T`; `in E` and no constraint keep every type.
 //!
-//! Cedar evaluates a policy's scope before its conditions and stops at the
-//! first false conjunct, and scope tests never error, so a policy left out
-//! here could neither be satisfied nor raise an error for that request:
-//! decisions, reasons and errors are exactly those of the full policy set.
-//! A key with no policy is denied by default without calling Cedar. Requests
+//! Within a key, a policy may also have a *principal guard*: entities one of
+//! which the principal must be, or descend from, for the policy to be
+//! satisfied (see [`guard`]): the `E` of `principal == E`, `principal in E`
+//! or `principal is T in E`, or the entities of a first `when` clause that
+//! starts with `principal in [E1, E2]`, `principal in E` or `principal == E`
+//! (the roles of a role model). At request time the principal's ancestors
+//! (one lookup in the entities the request is decided against) pick the
+//! guarded policies that stay; the subset of each combination is built once,
+//! on first use.
+//!
+//! Cedar evaluates a policy's scope, then its first condition, left to right
+//! and stops at the first false conjunct; scope tests, and `in`/`==` between
+//! `principal` and entity literals, never error. So a policy left out here
+//! could neither be satisfied nor raise an error for that request: decisions,
+//! reasons and errors are exactly those of the full policy set. A request
+//! with no policy left is denied by default without calling Cedar. Requests
 //! whose key is unknown (no schema, or types the schema does not have) use
 //! the per-action slice, or the full set.
 
@@ -23,11 +34,16 @@ use cedar_policy::{
     Request, ResourceConstraint, Schema,
 };
 use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
+/// At most this many guard entities get a bit per key (the subsets are
+/// `2^GUARD_BITS`); policies guarded by others are always evaluated.
+const GUARD_BITS: usize = 6;
 
 /// Policies per (action, principal type, resource type), and per action.
 #[derive(Debug, Default)]
 pub(crate) struct PolicyIndex {
-    by_key: HashMap<EntityUid, HashMap<EntityTypeName, HashMap<EntityTypeName, PolicySet>>>,
+    by_key: HashMap<EntityUid, HashMap<EntityTypeName, HashMap<EntityTypeName, Slice>>>,
     by_action: HashMap<EntityUid, PolicySet>,
     /// Policies whose action constraint matches any action.
     any_action: PolicySet,
@@ -44,8 +60,99 @@ pub(crate) enum Selection<'a> {
     Nothing,
 }
 
+/// The policies of one key, and their subsets by principal guard.
+#[derive(Debug)]
+struct Slice {
+    /// Every policy of the key.
+    all: PolicySet,
+    /// The guard entities that have a bit, with it.
+    bits: HashMap<EntityUid, u64>,
+    /// Each policy with the bits of its guard (0: always evaluated).
+    members: Vec<(Policy, u64)>,
+    /// The subset for each combination of bits, built on first use
+    /// (`None` inside: building failed, use `all`).
+    subsets: Box<[OnceLock<Option<PolicySet>>]>,
+}
+
+impl Slice {
+    fn new(policies: &[(&Policy, Option<&[EntityUid]>)]) -> Option<Self> {
+        let all = set_of(policies.iter().map(|(p, _)| *p))?;
+        // the guard entities guarding the most policies get the bits
+        let mut counts: Vec<(&EntityUid, usize)> = Vec::new();
+        for uid in policies.iter().filter_map(|(_, g)| *g).flatten() {
+            match counts.iter_mut().find(|(u, _)| *u == uid) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((uid, 1)),
+            }
+        }
+        counts.sort_by(|a, b| b.1.cmp(&a.1));
+        let bits: HashMap<EntityUid, u64> = counts
+            .iter()
+            .take(GUARD_BITS)
+            .enumerate()
+            .map(|(i, (uid, _))| ((*uid).clone(), 1u64 << i))
+            .collect();
+        let members: Vec<(Policy, u64)> = policies
+            .iter()
+            .map(|(policy, guard)| {
+                let mask = guard
+                    .and_then(|uids| {
+                        uids.iter()
+                            .try_fold(0u64, |mask, uid| bits.get(uid).map(|bit| mask | bit))
+                    })
+                    .unwrap_or(0);
+                ((*policy).clone(), mask)
+            })
+            .collect();
+        let guarded = members.iter().any(|(_, mask)| *mask != 0);
+        let subsets = if guarded {
+            (0..1usize << bits.len()).map(|_| OnceLock::new()).collect()
+        } else {
+            Box::default()
+        };
+        Some(Self {
+            all,
+            bits,
+            members,
+            subsets,
+        })
+    }
+
+    /// The policies that can apply to a request by `principal`.
+    fn select(&self, principal: Option<&EntityUid>, entities: &Entities) -> &PolicySet {
+        let Some(principal) = principal.filter(|_| !self.subsets.is_empty()) else {
+            return &self.all;
+        };
+        let mut held = self.bits.get(principal).copied().unwrap_or(0);
+        if let Some(ancestors) = entities.ancestors(principal) {
+            for ancestor in ancestors {
+                held |= self.bits.get(ancestor).copied().unwrap_or(0);
+            }
+        }
+        let Ok(at) = usize::try_from(held) else {
+            return &self.all;
+        };
+        let Some(cell) = self.subsets.get(at) else {
+            return &self.all;
+        };
+        cell.get_or_init(|| {
+            set_of(
+                self.members
+                    .iter()
+                    .filter(|(_, mask)| *mask == 0 || mask & held != 0)
+                    .map(|(p, _)| p),
+            )
+        })
+        .as_ref()
+        .unwrap_or(&self.all)
+    }
+}
+
 impl PolicyIndex {
     /// Builds the index, or `None` when the set has templates (the full set is used then).
+    ///
+    /// Linear in the policies and the actions: each policy's constraints are
+    /// read once and the policy is added to the actions it can match.
     pub fn build(
         policies: &PolicySet,
         schema: Option<&Schema>,
@@ -54,67 +161,107 @@ impl PolicyIndex {
         if policies.templates().next().is_some() {
             return None;
         }
-        let all: Vec<&Policy> = policies.policies().collect();
-        let mut actions: HashSet<EntityUid> = HashSet::new();
+        let all: Vec<Entry<'_>> = policies.policies().map(Entry::new).collect();
+        let mut actions: Vec<EntityUid> = Vec::new();
+        let mut known: HashSet<EntityUid> = HashSet::new();
+        let mut add_action = |uid: &EntityUid, actions: &mut Vec<EntityUid>| {
+            if known.insert(uid.clone()) {
+                actions.push(uid.clone());
+            }
+        };
         if let Some(schema) = schema {
-            actions.extend(schema.actions().cloned());
+            for action in schema.actions() {
+                add_action(action, &mut actions);
+            }
         }
         // without a schema, action entities of the store can still be members of groups
-        actions.extend(
-            entities
-                .iter()
-                .map(|e| e.uid())
-                .filter(|uid| uid.type_name().basename() == "Action"),
-        );
-        for policy in &all {
-            match policy.action_constraint() {
-                ActionConstraint::Eq(action) => {
-                    actions.insert(action);
+        for entity in entities.iter() {
+            let uid = entity.uid();
+            if uid.type_name().basename() == "Action" {
+                add_action(&uid, &mut actions);
+            }
+        }
+        for entry in &all {
+            match &entry.action {
+                ActionConstraint::Eq(action) => add_action(action, &mut actions),
+                ActionConstraint::In(list) => {
+                    for action in list {
+                        add_action(action, &mut actions);
+                    }
                 }
-                ActionConstraint::In(list) => actions.extend(list),
                 ActionConstraint::Any => {}
             }
         }
+
         let mut index = Self::default();
-        for policy in &all {
-            if matches!(policy.action_constraint(), ActionConstraint::Any) {
-                index.any_action.add((*policy).clone()).ok()?;
+        // each action's ancestors, and each group's members (the reverse)
+        let mut position: HashMap<&EntityUid, usize> = HashMap::new();
+        let mut members: HashMap<EntityUid, Vec<usize>> = HashMap::new();
+        for (at, action) in actions.iter().enumerate() {
+            position.insert(action, at);
+            let ancestors: HashSet<EntityUid> = entities
+                .ancestors(action)
+                .map(|a| a.cloned().collect())
+                .unwrap_or_default();
+            for ancestor in &ancestors {
+                members.entry(ancestor.clone()).or_default().push(at);
+            }
+            index.action_ancestors.insert(action.clone(), ancestors);
+        }
+
+        // the policies of each action, in the set's order
+        let mut matching: Vec<Vec<usize>> = vec![Vec::new(); actions.len()];
+        let mut any: Vec<usize> = Vec::new();
+        for (p, entry) in all.iter().enumerate() {
+            let mut targets: Vec<usize> = Vec::new();
+            match &entry.action {
+                ActionConstraint::Any => any.push(p),
+                ActionConstraint::Eq(action) => targets.extend(position.get(action)),
+                ActionConstraint::In(list) => {
+                    for action in list {
+                        targets.extend(position.get(action));
+                        targets.extend(members.get(action).into_iter().flatten());
+                    }
+                }
+            }
+            targets.sort_unstable();
+            targets.dedup();
+            for target in targets {
+                if let Some(list) = matching.get_mut(target) {
+                    list.push(p);
+                }
             }
         }
-        for action in &actions {
-            let ancestors: HashSet<&EntityUid> = entities
-                .ancestors(action)
-                .map(|a| a.collect())
-                .unwrap_or_default();
-            index.action_ancestors.insert(
-                action.clone(),
-                ancestors.iter().map(|a| (*a).clone()).collect(),
-            );
-            let matching: Vec<&Policy> = all
-                .iter()
-                .copied()
-                .filter(|p| action_matches(&p.action_constraint(), action, &ancestors))
-                .collect();
-            index.by_action.insert(action.clone(), set_of(&matching)?);
-            if let Some(schema) = schema {
-                let principals = schema.principals_for_action(action);
-                let resources = schema.resources_for_action(action);
-                let (Some(principals), Some(resources)) = (principals, resources) else {
-                    continue;
-                };
-                let resources: Vec<&EntityTypeName> = resources.collect();
-                let by_principal = index.by_key.entry(action.clone()).or_default();
-                for principal in principals {
-                    let by_resource = by_principal.entry(principal.clone()).or_default();
-                    for resource in &resources {
-                        let slice: Vec<&Policy> = matching
-                            .iter()
-                            .copied()
-                            .filter(|p| principal_may(&p.principal_constraint(), principal))
-                            .filter(|p| resource_may(&p.resource_constraint(), resource))
-                            .collect();
-                        by_resource.insert((*resource).clone(), set_of(&slice)?);
-                    }
+        index.any_action = set_of(any.iter().filter_map(|p| all.get(*p)).map(|e| e.policy))?;
+
+        for (action, specific) in actions.iter().zip(&matching) {
+            let mut chosen: Vec<usize> = specific.iter().chain(&any).copied().collect();
+            chosen.sort_unstable();
+            let entries: Vec<&Entry<'_>> = chosen.iter().filter_map(|p| all.get(*p)).collect();
+            index
+                .by_action
+                .insert(action.clone(), set_of(entries.iter().map(|e| e.policy))?);
+            let Some(schema) = schema else {
+                continue;
+            };
+            let (Some(principals), Some(resources)) = (
+                schema.principals_for_action(action),
+                schema.resources_for_action(action),
+            ) else {
+                continue;
+            };
+            let resources: Vec<&EntityTypeName> = resources.collect();
+            let by_principal = index.by_key.entry(action.clone()).or_default();
+            for principal in principals {
+                let by_resource = by_principal.entry(principal.clone()).or_default();
+                for resource in &resources {
+                    let slice: Vec<(&Policy, Option<&[EntityUid]>)> = entries
+                        .iter()
+                        .filter(|e| principal_may(&e.principal, principal))
+                        .filter(|e| resource_may(&e.resource, resource))
+                        .map(|e| (e.policy, e.guard.as_deref()))
+                        .collect();
+                    by_resource.insert((*resource).clone(), Slice::new(&slice)?);
                 }
             }
         }
@@ -147,8 +294,14 @@ impl PolicyIndex {
         }
     }
 
-    /// The policies to evaluate for a request, given the full set as fallback.
-    pub fn select<'a>(&'a self, request: &Request, full: &'a PolicySet) -> Selection<'a> {
+    /// The policies to evaluate for a request decided against `entities`,
+    /// given the full set as fallback.
+    pub fn select<'a>(
+        &'a self,
+        request: &Request,
+        entities: &Entities,
+        full: &'a PolicySet,
+    ) -> Selection<'a> {
         let Some(action) = request.action() else {
             return Selection::Policies(full);
         };
@@ -160,7 +313,10 @@ impl PolicyIndex {
                 .and_then(|m| m.get(resource.type_name())),
             _ => None,
         };
-        let set = keyed.or_else(|| self.by_action.get(action));
+        let set = match keyed {
+            Some(slice) => Some(slice.select(request.principal(), entities)),
+            None => self.by_action.get(action),
+        };
         match set {
             Some(set) if set.is_empty() => Selection::Nothing,
             Some(set) => Selection::Policies(set),
@@ -170,24 +326,100 @@ impl PolicyIndex {
     }
 }
 
-fn set_of(policies: &[&Policy]) -> Option<PolicySet> {
-    let mut set = PolicySet::new();
-    for policy in policies {
-        set.add((*policy).clone()).ok()?;
-    }
-    Some(set)
+/// One policy's scope, read once, and its principal guard.
+struct Entry<'a> {
+    policy: &'a Policy,
+    action: ActionConstraint,
+    principal: PrincipalConstraint,
+    resource: ResourceConstraint,
+    guard: Option<Vec<EntityUid>>,
 }
 
-fn action_matches(
-    constraint: &ActionConstraint,
-    action: &EntityUid,
-    ancestors: &HashSet<&EntityUid>,
-) -> bool {
-    match constraint {
-        ActionConstraint::Any => true,
-        ActionConstraint::Eq(a) => a == action,
-        ActionConstraint::In(list) => list.iter().any(|a| a == action || ancestors.contains(a)),
+impl<'a> Entry<'a> {
+    fn new(policy: &'a Policy) -> Self {
+        let principal = policy.principal_constraint();
+        Self {
+            guard: guard(policy, &principal),
+            policy,
+            action: policy.action_constraint(),
+            resource: policy.resource_constraint(),
+            principal,
+        }
     }
+}
+
+/// The principal guard of a policy: entities such that the policy can be
+/// satisfied, or raise an error, only for a principal that is one of them or
+/// descends from one. `None`: no such set is known (any principal).
+///
+/// From the scope (`principal == E`, `principal in E`, `principal is T in E`)
+/// or, failing that, from the policy's first condition when it is a `when`
+/// whose leftmost conjunct is `principal in E`, `principal in [E1, ...]` or
+/// `principal == E`, or a disjunction of those. Both are evaluated before
+/// anything else that could fail, and cannot fail themselves.
+fn guard(policy: &Policy, principal: &PrincipalConstraint) -> Option<Vec<EntityUid>> {
+    match principal {
+        PrincipalConstraint::Eq(uid)
+        | PrincipalConstraint::In(uid)
+        | PrincipalConstraint::IsIn(_, uid) => return Some(vec![uid.clone()]),
+        PrincipalConstraint::Any | PrincipalConstraint::Is(_) => {}
+    }
+    if !policy.has_non_scope_constraint() {
+        return None;
+    }
+    let est = policy.to_json().ok()?;
+    let first = est.get("conditions")?.as_array()?.first()?;
+    if first.get("kind")?.as_str()? != "when" {
+        return None;
+    }
+    condition_guard(first.get("body")?)
+}
+
+/// The guard of a condition in Cedar's JSON policy format (EST).
+fn condition_guard(expr: &serde_json::Value) -> Option<Vec<EntityUid>> {
+    let object = expr.as_object()?;
+    if object.len() != 1 {
+        return None;
+    }
+    let (op, operands) = object.iter().next()?;
+    let left = operands.get("left")?;
+    let right = operands.get("right")?;
+    match op.as_str() {
+        "&&" => condition_guard(left),
+        "||" => {
+            let mut uids = condition_guard(left)?;
+            uids.extend(condition_guard(right)?);
+            Some(uids)
+        }
+        "in" | "==" if left.get("Var").and_then(serde_json::Value::as_str) == Some("principal") => {
+            if let Some(value) = right.get("Value") {
+                return entity_literal(value).map(|uid| vec![uid]);
+            }
+            if op == "in" {
+                return right
+                    .get("Set")?
+                    .as_array()?
+                    .iter()
+                    .map(|item| item.get("Value").and_then(entity_literal))
+                    .collect();
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn entity_literal(value: &serde_json::Value) -> Option<EntityUid> {
+    value.get("__entity")?;
+    EntityUid::from_json(value.clone()).ok()
+}
+
+fn set_of<'p>(policies: impl IntoIterator<Item = &'p Policy>) -> Option<PolicySet> {
+    let mut set = PolicySet::new();
+    for policy in policies {
+        set.add(policy.clone()).ok()?;
+    }
+    Some(set)
 }
 
 fn principal_may(constraint: &PrincipalConstraint, ty: &EntityTypeName) -> bool {
@@ -203,5 +435,133 @@ fn resource_may(constraint: &ResourceConstraint, ty: &EntityTypeName) -> bool {
         ResourceConstraint::Any | ResourceConstraint::In(_) => true,
         ResourceConstraint::Eq(uid) => uid.type_name() == ty,
         ResourceConstraint::Is(t) | ResourceConstraint::IsIn(t, _) => t == ty,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn guard_of(text: &str) -> Option<Vec<String>> {
+        let policy: Policy = text.parse().unwrap();
+        guard(&policy, &policy.principal_constraint())
+            .map(|uids| uids.iter().map(ToString::to_string).collect())
+    }
+
+    #[test]
+    fn guards_come_from_the_scope_or_the_first_when_clause() {
+        let some = |uids: &[&str]| Some(uids.iter().map(|u| (*u).to_owned()).collect());
+        let cases = [
+            (
+                r#"permit(principal in R::"a", action, resource);"#,
+                some(&[r#"R::"a""#]),
+            ),
+            (
+                r#"permit(principal == U::"u", action, resource) when { resource.x };"#,
+                some(&[r#"U::"u""#]),
+            ),
+            (
+                r#"permit(principal is U in R::"a", action, resource);"#,
+                some(&[r#"R::"a""#]),
+            ),
+            (
+                r#"permit(principal, action, resource) when { principal in [R::"a", R::"b"] && resource.x };"#,
+                some(&[r#"R::"a""#, r#"R::"b""#]),
+            ),
+            (
+                r#"permit(principal, action, resource) when { principal in R::"a" || principal == U::"u" };"#,
+                some(&[r#"R::"a""#, r#"U::"u""#]),
+            ),
+            (
+                r#"permit(principal, action, resource) when { principal in [] };"#,
+                some(&[]),
+            ),
+            // not evaluated first, or not only entity literals: no guard
+            (
+                r#"permit(principal, action, resource) when { resource.x && principal in R::"a" };"#,
+                None,
+            ),
+            (
+                r#"permit(principal, action, resource) unless { resource.x } when { principal in R::"a" };"#,
+                None,
+            ),
+            (
+                r#"permit(principal, action, resource) when { principal in R::"a" || resource.x };"#,
+                None,
+            ),
+            (
+                r#"permit(principal, action, resource) when { principal in resource.owners };"#,
+                None,
+            ),
+            (
+                r#"permit(principal, action, resource) when { principal in [R::"a", resource] };"#,
+                None,
+            ),
+            (
+                r#"permit(principal, action, resource) when { R::"a" == principal };"#,
+                None,
+            ),
+            (
+                r#"permit(principal, action, resource) when { !(principal in R::"a") };"#,
+                None,
+            ),
+            (r#"permit(principal is U, action, resource);"#, None),
+            (r#"permit(principal, action, resource);"#, None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(guard_of(text), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_principal_without_the_role_skips_the_guarded_policies() {
+        let policies: PolicySet = r#"
+            permit(principal in R::"a", action == Action::"v", resource);
+            permit(principal, action == Action::"v", resource) when { principal in [R::"b"] };
+            forbid(principal, action == Action::"v", resource) when { resource.locked };
+        "#
+        .parse()
+        .unwrap();
+        let schema: Schema = r#"
+            entity R; entity U in [R]; entity F { locked: Bool };
+            action v appliesTo { principal: U, resource: F };
+        "#
+        .parse()
+        .unwrap();
+        let entities = Entities::from_json_value(
+            serde_json::json!([
+                {"uid": {"type": "U", "id": "ab"}, "attrs": {}, "parents": [{"type": "R", "id": "a"}, {"type": "R", "id": "b"}]},
+                {"uid": {"type": "U", "id": "none"}, "attrs": {}, "parents": []},
+                {"uid": {"type": "F", "id": "f"}, "attrs": {"locked": false}, "parents": []},
+            ]),
+            Some(&schema),
+        )
+        .unwrap();
+        let index = PolicyIndex::build(&policies, Some(&schema), &entities).unwrap();
+        let selected = |user: &str| {
+            let request = Request::new(
+                format!(r#"U::"{user}""#).parse().unwrap(),
+                r#"Action::"v""#.parse().unwrap(),
+                r#"F::"f""#.parse().unwrap(),
+                cedar_policy::Context::empty(),
+                Some(&schema),
+            )
+            .unwrap();
+            match index.select(&request, &entities, &policies) {
+                Selection::Nothing => Vec::new(),
+                Selection::Policies(set) => {
+                    let mut ids: Vec<String> = set.policies().map(|p| p.id().to_string()).collect();
+                    ids.sort();
+                    ids
+                }
+            }
+        };
+        // positional ids: policy0 is "a", policy1 "b", policy2 the forbid of all
+        assert_eq!(selected("ab"), ["policy0", "policy1", "policy2"]);
+        assert_eq!(selected("none"), ["policy2"]);
+        // twice: the subset built on first use is reused
+        assert_eq!(selected("none"), ["policy2"]);
+        // an unknown principal holds no role
+        assert_eq!(selected("ghost"), ["policy2"]);
     }
 }

@@ -205,7 +205,7 @@ impl Snapshot {
 
     fn decide(&self, request: &Request, entities: &Entities, use_index: bool) -> Answer {
         let selection = match (&self.index, use_index) {
-            (Some(index), true) => index.select(request, &self.policies),
+            (Some(index), true) => index.select(request, entities, &self.policies),
             _ => Selection::Policies(&self.policies),
         };
         match selection {

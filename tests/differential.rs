@@ -300,17 +300,46 @@ fn policy() -> impl Strategy<Value = PolicySpec> {
             1 => Just(2usize),
         ]
         .prop_flat_map(|n| prop::collection::vec((prop::bool::weighted(0.7), bool_e()), n)),
+        prop::option::weighted(0.35, principal_guard()),
     )
         .prop_map(
-            |(id_annotation, permit, principal, action, resource, conditions)| PolicySpec {
-                id_annotation,
-                permit,
-                principal,
-                action,
-                resource,
-                conditions,
+            |(id_annotation, permit, principal, action, resource, mut conditions, guard)| {
+                // a role model's shape: `when { principal in [roles] && rest }` first
+                if let Some(guard) = guard {
+                    let first = match conditions.first() {
+                        Some((true, rest)) => BoolE::And(Box::new(guard), Box::new(rest.clone())),
+                        _ => guard,
+                    };
+                    match conditions.first_mut() {
+                        Some(slot @ (true, _)) => slot.1 = first,
+                        _ => conditions.insert(0, (true, first)),
+                    }
+                }
+                PolicySpec {
+                    id_annotation,
+                    permit,
+                    principal,
+                    action,
+                    resource,
+                    conditions,
+                }
             },
         )
+}
+
+/// A first condition that only some principals can pass (the index's
+/// principal guard): `principal in E`, `principal in [..]`, `principal == E`,
+/// or a disjunction of two of those.
+fn principal_guard() -> impl Strategy<Value = BoolE> {
+    let leaf = prop_oneof![
+        3 => ent_ref().prop_map(|e| BoolE::In(Var::Principal, e)),
+        3 => prop::collection::vec(ent_ref(), 0..4).prop_map(|e| BoolE::InSet(Var::Principal, e)),
+        1 => ent_ref().prop_map(|e| BoolE::EqEnt(Var::Principal, e)),
+    ];
+    prop_oneof![
+        4 => leaf.clone(),
+        1 => (leaf.clone(), leaf).prop_map(|(a, b)| BoolE::Or(Box::new(a), Box::new(b))),
+    ]
 }
 
 /// Parents among earlier entities of the same kind (`chain`: always the one
