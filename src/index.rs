@@ -30,21 +30,37 @@
 //! the per-action slice, or the full set.
 
 use cedar_policy::{
-    ActionConstraint, Entities, EntityTypeName, EntityUid, Policy, PolicySet, PrincipalConstraint,
-    Request, ResourceConstraint, Schema,
+    ActionConstraint, Entities, EntityTypeName, EntityUid, Policy, PolicyId, PolicySet,
+    PrincipalConstraint, Request, ResourceConstraint, Schema,
 };
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
+
+/// The index's maps are read on every request: a fast hasher (the keys are
+/// the store's own entity uids and type names).
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// At most this many guard entities get a bit per key (the subsets are
 /// `2^GUARD_BITS`); policies guarded by others are always evaluated.
 const GUARD_BITS: usize = 6;
 
+/// Each policy's principal guard (see [`guard`]), computed once per policy
+/// file and kept with it, so a reload does not recompute the unchanged ones.
+pub(crate) type Guards = HashMap<PolicyId, Option<Vec<EntityUid>>>;
+
+/// The principal guards of a set's static policies.
+pub(crate) fn guards_of(policies: &PolicySet) -> Guards {
+    policies
+        .policies()
+        .map(|p| (p.id().clone(), guard(p, &p.principal_constraint())))
+        .collect()
+}
+
 /// Policies per (action, principal type, resource type), and per action.
 #[derive(Debug, Default)]
 pub(crate) struct PolicyIndex {
-    by_key: HashMap<EntityUid, HashMap<EntityTypeName, HashMap<EntityTypeName, Slice>>>,
-    by_action: HashMap<EntityUid, PolicySet>,
+    by_key: FastMap<EntityUid, FastMap<EntityTypeName, FastMap<EntityTypeName, Slice>>>,
+    by_action: FastMap<EntityUid, PolicySet>,
     /// Policies whose action constraint matches any action.
     any_action: PolicySet,
     /// Each indexed action's ancestors when the index was built: the index is
@@ -66,7 +82,7 @@ struct Slice {
     /// Every policy of the key.
     all: PolicySet,
     /// The guard entities that have a bit, with it.
-    bits: HashMap<EntityUid, u64>,
+    bits: FastMap<EntityUid, u64>,
     /// Each policy with the bits of its guard (0: always evaluated).
     members: Vec<(Policy, u64)>,
     /// The subset for each combination of bits, built on first use
@@ -85,8 +101,8 @@ impl Slice {
                 None => counts.push((uid, 1)),
             }
         }
-        counts.sort_by(|a, b| b.1.cmp(&a.1));
-        let bits: HashMap<EntityUid, u64> = counts
+        counts.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+        let bits: FastMap<EntityUid, u64> = counts
             .iter()
             .take(GUARD_BITS)
             .enumerate()
@@ -150,6 +166,8 @@ impl Slice {
 
 impl PolicyIndex {
     /// Builds the index, or `None` when the set has templates (the full set is used then).
+    /// `guards` holds the policies' principal guards where already known
+    /// (the others are computed).
     ///
     /// Linear in the policies and the actions: each policy's constraints are
     /// read once and the policy is added to the actions it can match.
@@ -157,11 +175,15 @@ impl PolicyIndex {
         policies: &PolicySet,
         schema: Option<&Schema>,
         entities: &Entities,
+        guards: &Guards,
     ) -> Option<Self> {
         if policies.templates().next().is_some() {
             return None;
         }
-        let all: Vec<Entry<'_>> = policies.policies().map(Entry::new).collect();
+        let all: Vec<Entry<'_>> = policies
+            .policies()
+            .map(|p| Entry::new(p, guards.get(p.id())))
+            .collect();
         let mut actions: Vec<EntityUid> = Vec::new();
         let mut known: HashSet<EntityUid> = HashSet::new();
         let mut add_action = |uid: &EntityUid, actions: &mut Vec<EntityUid>| {
@@ -336,10 +358,13 @@ struct Entry<'a> {
 }
 
 impl<'a> Entry<'a> {
-    fn new(policy: &'a Policy) -> Self {
+    fn new(policy: &'a Policy, known: Option<&Option<Vec<EntityUid>>>) -> Self {
         let principal = policy.principal_constraint();
         Self {
-            guard: guard(policy, &principal),
+            guard: match known {
+                Some(known) => known.clone(),
+                None => guard(policy, &principal),
+            },
             policy,
             action: policy.action_constraint(),
             resource: policy.resource_constraint(),
@@ -537,7 +562,8 @@ mod tests {
             Some(&schema),
         )
         .unwrap();
-        let index = PolicyIndex::build(&policies, Some(&schema), &entities).unwrap();
+        let index =
+            PolicyIndex::build(&policies, Some(&schema), &entities, &Guards::default()).unwrap();
         let selected = |user: &str| {
             let request = Request::new(
                 format!(r#"U::"{user}""#).parse().unwrap(),

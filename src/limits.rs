@@ -16,7 +16,7 @@
 /// assert_eq!(limits.max_nesting, 128);
 /// assert_eq!(limits.max_hierarchy_depth, 100);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Limits {
     /// Largest file rolegrid reads, in bytes (default 16 MiB).
     pub max_file_bytes: u64,

@@ -2,7 +2,7 @@
 
 use crate::answer::Answer;
 use crate::diagnostics::{Location, Problem, ProblemKind, Problems, SourceFile};
-use crate::index::{PolicyIndex, Selection};
+use crate::index::{Guards, PolicyIndex, Selection};
 use crate::limits::Limits;
 use crate::request::RequestSpec;
 use crate::store::{EntityOrigin, ParsedEntities, PolicyOrigin, ProductFiles};
@@ -44,6 +44,10 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the crate's two loaders hand over what they built, once"
+    )]
     pub(crate) fn new(
         product: Option<String>,
         schema: Option<Schema>,
@@ -52,8 +56,9 @@ impl Snapshot {
         entities: Entities,
         entity_origins: HashMap<EntityUid, EntityOrigin>,
         warnings: Problems,
+        guards: &Guards,
     ) -> Self {
-        let index = PolicyIndex::build(&policies, schema.as_ref(), &entities);
+        let index = PolicyIndex::build(&policies, schema.as_ref(), &entities, guards);
         Self {
             index,
             product,

@@ -492,3 +492,68 @@ fn incremental_reload_equals_a_fresh_load() {
         }
     }
 }
+
+/// The built entities are reused while the entity files and schema stay the
+/// same, and rebuilt when an entity file changes, also after a policy edit.
+#[test]
+fn entity_edits_are_seen_and_policy_edits_reuse_the_entities() {
+    let dir = store_copy();
+    let evaluator = Evaluator::open_products(
+        dir.path(),
+        &["fireworks".to_owned()],
+        LoadOptions::default(),
+    )
+    .unwrap();
+    let decide = |principal: &str| {
+        let snapshot = evaluator.snapshot("fireworks").unwrap();
+        let request = snapshot
+            .request(
+                &format!(r#"Fireworks::User::"{principal}""#),
+                r#"Fireworks::Action::"addUser""#,
+                r#"Fireworks::Account::"acme""#,
+                None,
+            )
+            .unwrap();
+        snapshot.authorize(&request).is_allowed()
+    };
+    assert!(decide("ada-admin"));
+
+    // ada loses the admin role: a new decision
+    let entities = dir.path().join("policies/fireworks/fixture.entities.yaml");
+    let original = std::fs::read_to_string(&entities).unwrap();
+    let demoted = original.replace(
+        "  parents: [{type: Fireworks::Role, id: admin}, {type: Fireworks::Account, id: acme}]",
+        "  parents: [{type: Fireworks::Account, id: acme}]",
+    );
+    assert_ne!(demoted, original);
+    save(&entities, &demoted);
+    assert!(matches!(
+        evaluator.reload("fireworks").outcome,
+        ReloadOutcome::Swapped { generation: 2 }
+    ));
+    assert!(!decide("ada-admin"));
+
+    // a policy edit keeps the entities of the last load, not older ones
+    let policies = dir.path().join(ACCOUNT_POLICIES);
+    let text = std::fs::read_to_string(&policies).unwrap();
+    save(&policies, format!("{text}\n// an edit\n"));
+    assert!(matches!(
+        evaluator.reload("fireworks").outcome,
+        ReloadOutcome::Swapped { generation: 3 }
+    ));
+    assert!(!decide("ada-admin"));
+
+    // a broken entity file keeps the last good snapshot; restoring it restores ada
+    save(&entities, "- uid: {type: Fireworks::User");
+    assert!(!matches!(
+        evaluator.reload("fireworks").outcome,
+        ReloadOutcome::Swapped { .. }
+    ));
+    assert!(!decide("ada-admin"));
+    save(&entities, &original);
+    assert!(matches!(
+        evaluator.reload("fireworks").outcome,
+        ReloadOutcome::Swapped { generation: 4 }
+    ));
+    assert!(decide("ada-admin"));
+}

@@ -14,6 +14,7 @@ use super::{
     push_warnings, validate,
 };
 use crate::diagnostics::{Problem, ProblemKind, Problems, SourceFile};
+use crate::index::{Guards, guards_of};
 use crate::snapshot::Snapshot;
 use cedar_policy::Schema;
 use std::collections::HashMap;
@@ -32,6 +33,16 @@ pub struct LoadCache {
     schema: Option<(u64, Schema, Problems)>,
     policies: HashMap<PathBuf, PolicyFile>,
     entities: HashMap<PathBuf, EntityFile>,
+    /// The entities of the last successful load, with the key of the entity
+    /// files and schema they were built from.
+    built: Option<BuiltEntities>,
+}
+
+#[derive(Debug)]
+struct BuiltEntities {
+    key: u64,
+    entities: cedar_policy::Entities,
+    origins: HashMap<cedar_policy::EntityUid, super::EntityOrigin>,
 }
 
 impl LoadCache {
@@ -51,6 +62,8 @@ struct PolicyFile {
     hash: u64,
     parsed: ParsedPolicies,
     problems: Problems,
+    /// The policies' principal guards, for the policy index.
+    guards: Guards,
     /// (schema hash, validation problems)
     validation: Option<(u64, Problems)>,
 }
@@ -157,12 +170,14 @@ pub(crate) fn build_product(
     let parsed = par_map(&stale, |(file, hash)| {
         let mut parsed = ParsedPolicies::default();
         let problems = parsed.add_file(file, PolicyIds::RequireAnnotation, &options.limits);
+        let guards = guards_of(&parsed.set);
         (
             file.path().to_path_buf(),
             PolicyFile {
                 hash: *hash,
                 parsed,
                 problems,
+                guards,
                 validation: None,
             },
         )
@@ -176,6 +191,7 @@ pub(crate) fn build_product(
 
     // merge, in file order, checking ids across files
     let mut merged = ParsedPolicies::default();
+    let mut guards = Guards::default();
     for file in sources
         .policies
         .iter()
@@ -194,6 +210,9 @@ pub(crate) fn build_product(
             }
             if merged.set.add(policy.clone()).is_ok() {
                 merged.origins.insert(policy.id().clone(), origin.clone());
+                if let Some(guard) = file.guards.get(policy.id()) {
+                    guards.insert(policy.id().clone(), guard.clone());
+                }
             }
         }
         for template in file.parsed.set.templates() {
@@ -287,53 +306,81 @@ pub(crate) fn build_product(
             .iter()
             .any(|(f, _)| f.path() == path.as_path())
     });
-    let mut entities = ParsedEntities::default();
-    for (source, _) in &sources.entities {
-        let Some(file) = cache.entities.get(source.path()) else {
-            continue;
-        };
-        problems.extend(file.problems.iter().cloned());
-        for entity in &file.parsed.entities {
-            let uid = entity.uid();
-            let Some(origin) = file.parsed.origins.get(&uid) else {
-                continue;
-            };
-            if let Some(first) = entities.origins.get(&uid) {
-                problems.push(
-                    Problem::new(
-                        ProblemKind::DuplicateEntity,
-                        format!("entity {uid} is defined twice"),
-                    )
-                    .in_file(&origin.file)
-                    .at(origin.span.clone(), "defined again here")
-                    .with_related(
-                        Problem::new(
-                            ProblemKind::DuplicateEntity,
-                            format!("{uid} first defined here"),
-                        )
-                        .in_file(&first.file)
-                        .at(first.span.clone(), "first defined here"),
-                    ),
-                );
-                continue;
-            }
-            entities.origins.insert(uid, origin.clone());
-            entities.entities.push(entity.clone());
+    // the same entity files on the same schema as the last good load: the same entities
+    let key = {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        schema_hash.hash(&mut hasher);
+        options.limits.hash(&mut hasher);
+        for (source, _) in &sources.entities {
+            source.path().hash(&mut hasher);
+            cache.entities.get(source.path()).map(|f| f.hash).hash(&mut hasher);
         }
-    }
-    if entities.entities.len() > options.limits.max_entities {
-        problems.push(Problem::new(
-            ProblemKind::Limit,
-            format!(
-                "more than {} entities (limit `max_entities`)",
-                options.limits.max_entities
-            ),
-        ));
-    }
-    if problems.has_errors() {
-        return Err(problems);
-    }
-    let (built, entity_origins) = entities.build_with(schema.as_ref(), &options.limits)?;
+        hasher.finish()
+    };
+    let (built, entity_origins) = match cache.built.as_ref().filter(|b| b.key == key) {
+        Some(built) => {
+            if problems.has_errors() {
+                return Err(problems);
+            }
+            (built.entities.clone(), built.origins.clone())
+        }
+        None => {
+            cache.built = None;
+            let mut entities = ParsedEntities::default();
+            for (source, _) in &sources.entities {
+                let Some(file) = cache.entities.get(source.path()) else {
+                    continue;
+                };
+                problems.extend(file.problems.iter().cloned());
+                for entity in &file.parsed.entities {
+                    let uid = entity.uid();
+                    let Some(origin) = file.parsed.origins.get(&uid) else {
+                        continue;
+                    };
+                    if let Some(first) = entities.origins.get(&uid) {
+                        problems.push(
+                            Problem::new(
+                                ProblemKind::DuplicateEntity,
+                                format!("entity {uid} is defined twice"),
+                            )
+                            .in_file(&origin.file)
+                            .at(origin.span.clone(), "defined again here")
+                            .with_related(
+                                Problem::new(
+                                    ProblemKind::DuplicateEntity,
+                                    format!("{uid} first defined here"),
+                                )
+                                .in_file(&first.file)
+                                .at(first.span.clone(), "first defined here"),
+                            ),
+                        );
+                        continue;
+                    }
+                    entities.origins.insert(uid, origin.clone());
+                    entities.entities.push(entity.clone());
+                }
+            }
+            if entities.entities.len() > options.limits.max_entities {
+                problems.push(Problem::new(
+                    ProblemKind::Limit,
+                    format!(
+                        "more than {} entities (limit `max_entities`)",
+                        options.limits.max_entities
+                    ),
+                ));
+            }
+            if problems.has_errors() {
+                return Err(problems);
+            }
+            let (entities, origins) = entities.build_with(schema.as_ref(), &options.limits)?;
+            cache.built = Some(BuiltEntities {
+                key,
+                entities: entities.clone(),
+                origins: origins.clone(),
+            });
+            (entities, origins)
+        }
+    };
     Ok(Snapshot::new(
         Some(product.to_owned()),
         schema,
@@ -342,6 +389,7 @@ pub(crate) fn build_product(
         built,
         entity_origins,
         problems,
+        &guards,
     ))
 }
 
