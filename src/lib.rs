@@ -36,6 +36,7 @@ pub mod expect;
 mod index;
 mod limits;
 pub mod matrix;
+mod parallel;
 mod reload;
 pub mod report;
 mod request;

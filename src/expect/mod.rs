@@ -209,11 +209,16 @@ impl Suite {
             namespace: fixture.namespace().to_owned(),
         };
         let mut problems = Problems::new();
-        for (file, kind) in files {
-            let loaded = match kind {
+        // each file on its own, on every core, then in the files' order
+        let loaded = crate::parallel::par_map(
+            files,
+            |(file, _)| file.text().len(),
+            |(file, kind)| match kind {
                 FileKind::CedarTests => cedar::load(snapshot, &fixture, file),
                 _ => yaml::load(snapshot, &fixture, file),
-            };
+            },
+        );
+        for loaded in loaded {
             match loaded {
                 Ok(items) => suite.items.extend(items),
                 Err(more) => problems.extend(more),

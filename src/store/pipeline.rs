@@ -15,6 +15,7 @@ use super::{
 };
 use crate::diagnostics::{Problem, ProblemKind, Problems, SourceFile};
 use crate::index::{Guards, guards_of};
+use crate::parallel::par_map;
 use crate::snapshot::Snapshot;
 use cedar_policy::Schema;
 use std::collections::HashMap;
@@ -82,43 +83,6 @@ fn hash_text(file: &SourceFile) -> u64 {
     hasher.finish()
 }
 
-/// Runs `f` on every item, on up to `available_parallelism` threads (with
-/// large stacks, as the loader needs), keeping the order.
-fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .min(items.len());
-    if threads <= 1 {
-        return items.iter().map(&f).collect();
-    }
-    let per_thread = items.len().div_ceil(threads);
-    let f = &f;
-    std::thread::scope(|scope| {
-        let mut parts = Vec::new();
-        let mut inline = Vec::new();
-        for part in items.chunks(per_thread) {
-            let spawned = std::thread::Builder::new()
-                .name("rolegrid-load".into())
-                .stack_size(super::LOAD_STACK_BYTES)
-                .spawn_scoped(scope, move || part.iter().map(f).collect::<Vec<R>>());
-            match spawned {
-                Ok(handle) => parts.push(Ok(handle)),
-                Err(_) => parts.push(Err(part)),
-            }
-        }
-        for part in parts {
-            match part {
-                Ok(handle) => match handle.join() {
-                    Ok(results) => inline.extend(results),
-                    Err(payload) => std::panic::resume_unwind(payload),
-                },
-                Err(part) => inline.extend(part.iter().map(f)),
-            }
-        }
-        inline
-    })
-}
-
 /// Builds a product's snapshot file by file, reusing and refreshing `cache`.
 pub(crate) fn build_product(
     sources: &Sources,
@@ -167,21 +131,25 @@ pub(crate) fn build_product(
         })
         .map(|(file, hash)| (file, *hash))
         .collect();
-    let parsed = par_map(&stale, |(file, hash)| {
-        let mut parsed = ParsedPolicies::default();
-        let problems = parsed.add_file(file, PolicyIds::RequireAnnotation, &options.limits);
-        let guards = guards_of(&parsed.set);
-        (
-            file.path().to_path_buf(),
-            PolicyFile {
-                hash: *hash,
-                parsed,
-                problems,
-                guards,
-                validation: None,
-            },
-        )
-    });
+    let parsed = par_map(
+        &stale,
+        |(file, _)| file.text().len(),
+        |(file, hash)| {
+            let mut parsed = ParsedPolicies::default();
+            let problems = parsed.add_file(file, PolicyIds::RequireAnnotation, &options.limits);
+            let guards = guards_of(&parsed.set);
+            (
+                file.path().to_path_buf(),
+                PolicyFile {
+                    hash: *hash,
+                    parsed,
+                    problems,
+                    guards,
+                    validation: None,
+                },
+            )
+        },
+    );
     for (path, file) in parsed {
         cache.policies.insert(path, file);
     }
@@ -242,12 +210,16 @@ pub(crate) fn build_product(
             .iter()
             .filter(|(_, f)| f.validation.as_ref().is_none_or(|(h, _)| *h != schema_hash))
             .collect();
-        let validated = par_map(&stale, |(path, file)| {
-            (
-                (*path).clone(),
-                validate(schema, &file.parsed.set, &file.parsed.origins),
-            )
-        });
+        let validated = par_map(
+            &stale,
+            |(_, file)| file.parsed.origins.len(),
+            |(path, file)| {
+                (
+                    (*path).clone(),
+                    validate(schema, &file.parsed.set, &file.parsed.origins),
+                )
+            },
+        );
         for (path, result) in validated {
             if let Some(file) = cache.policies.get_mut(&path) {
                 file.validation = Some((schema_hash, result));
@@ -284,19 +256,23 @@ pub(crate) fn build_product(
                 .is_none_or(|c| c.hash != *hash || c.schema_hash != schema_hash)
         })
         .collect();
-    let read = par_map(&stale, |(file, kind, hash)| {
-        let mut parsed = ParsedEntities::default();
-        let problems = parsed.add_file(file, *kind, schema.as_ref(), &options.limits);
-        (
-            file.path().to_path_buf(),
-            EntityFile {
-                hash: *hash,
-                schema_hash,
-                parsed,
-                problems,
-            },
-        )
-    });
+    let read = par_map(
+        &stale,
+        |(file, _, _)| file.text().len(),
+        |(file, kind, hash)| {
+            let mut parsed = ParsedEntities::default();
+            let problems = parsed.add_file(file, *kind, schema.as_ref(), &options.limits);
+            (
+                file.path().to_path_buf(),
+                EntityFile {
+                    hash: *hash,
+                    schema_hash,
+                    parsed,
+                    problems,
+                },
+            )
+        },
+    );
     for (path, file) in read {
         cache.entities.insert(path, file);
     }
@@ -313,7 +289,11 @@ pub(crate) fn build_product(
         options.limits.hash(&mut hasher);
         for (source, _) in &sources.entities {
             source.path().hash(&mut hasher);
-            cache.entities.get(source.path()).map(|f| f.hash).hash(&mut hasher);
+            cache
+                .entities
+                .get(source.path())
+                .map(|f| f.hash)
+                .hash(&mut hasher);
         }
         hasher.finish()
     };
