@@ -966,3 +966,41 @@ fn explicit_files_that_do_not_exist() {
     ]);
     assert_run_snapshot!("explicit_missing_files", run);
 }
+
+/// A file's policies are validated in chunks on every core: its problems are
+/// still all reported, in file order, every time.
+#[test]
+fn validation_problems_of_a_large_file_come_in_file_order() {
+    let mut text = String::new();
+    let broken = [2usize, 9, 17, 18, 30];
+    for i in 0..32 {
+        let attribute = if broken.contains(&i) {
+            "publik"
+        } else {
+            "public"
+        };
+        text.push_str(&format!(
+            "@id(\"p{i}\")\npermit(principal, action == Shop::Action::\"view\", resource is Shop::Doc)\nwhen {{ resource.{attribute} }};\n"
+        ));
+    }
+    let store = store_with_policy(&text);
+    let lines = || -> Vec<usize> {
+        let problems = match Store::open(store.path())
+            .unwrap()
+            .load("shop", &LoadOptions::default())
+        {
+            Ok(_) => panic!("the broken policies loaded"),
+            Err(problems) => problems,
+        };
+        problems
+            .iter()
+            .filter(|p| p.kind() == ProblemKind::PolicyValidation)
+            .map(|p| place(p).1)
+            .collect()
+    };
+    // policy i starts on line 3i+1; its condition is on line 3i+3
+    let expected: Vec<usize> = broken.iter().map(|i| 3 * i + 3).collect();
+    for _ in 0..3 {
+        assert_eq!(lines(), expected);
+    }
+}

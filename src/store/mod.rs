@@ -476,8 +476,19 @@ pub(crate) fn validate(
     set: &cedar_policy::PolicySet,
     origins: &std::collections::HashMap<cedar_policy::PolicyId, PolicyOrigin>,
 ) -> Problems {
+    validate_with(&Validator::new(schema.clone()), schema, set, origins)
+}
+
+/// [`validate`] with a validator made once for many sets (it caches the
+/// schema's request environments).
+pub(crate) fn validate_with(
+    validator: &Validator,
+    schema: &Schema,
+    set: &cedar_policy::PolicySet,
+    origins: &std::collections::HashMap<cedar_policy::PolicyId, PolicyOrigin>,
+) -> Problems {
     let mut problems = Problems::new();
-    let result = Validator::new(schema.clone()).validate(set, ValidationMode::Strict);
+    let result = validator.validate(set, ValidationMode::Strict);
     for error in result.validation_errors() {
         let file = origins.get(error.policy_id()).map(|o| &o.file);
         let mut problem = Problem::from_diagnostic(ProblemKind::PolicyValidation, error, file);
@@ -496,6 +507,13 @@ pub(crate) fn validate(
         );
     }
     // Cedar gives them in hash order: report in file order, the same every time
+    in_file_order(problems)
+}
+
+/// Validation problems in a stable order: errors, then warnings, each by
+/// place and message (the order of one file's problems whatever the order
+/// its policies were validated in).
+pub(crate) fn in_file_order(problems: Problems) -> Problems {
     let mut sorted: Vec<Problem> = problems.into_iter().collect();
     sorted.sort_by_cached_key(|p| {
         let at = p.location().map(|l| (l.file, l.line, l.column));

@@ -10,9 +10,12 @@
 //! index) is recomputed on every load.
 
 use super::{
-    LoadOptions, ParsedEntities, ParsedPolicies, PolicyIds, Sources, parse_schema_with,
-    push_warnings, validate,
+    LoadOptions, ParsedEntities, ParsedPolicies, PolicyIds, Sources, in_file_order,
+    parse_schema_with, push_warnings, validate_with,
 };
+
+/// Policies validated together in one task.
+const VALIDATION_CHUNK: usize = 8;
 use crate::diagnostics::{Problem, ProblemKind, Problems, SourceFile};
 use crate::index::{Guards, guards_of};
 use crate::parallel::par_map;
@@ -210,19 +213,44 @@ pub(crate) fn build_product(
             .iter()
             .filter(|(_, f)| f.validation.as_ref().is_none_or(|(h, _)| *h != schema_hash))
             .collect();
+        // Cedar validates each policy on its own: a file's policies are cut
+        // into chunks so one large edited file still uses every core
+        let validator = cedar_policy::Validator::new(schema.clone());
+        let mut chunks: Vec<(usize, cedar_policy::PolicySet)> = Vec::new();
+        for (at, (_, file)) in stale.iter().enumerate() {
+            if file.parsed.set.templates().next().is_some() {
+                chunks.push((at, file.parsed.set.clone()));
+                continue;
+            }
+            let policies: Vec<&cedar_policy::Policy> = file.parsed.set.policies().collect();
+            for part in policies.chunks(VALIDATION_CHUNK) {
+                match cedar_policy::PolicySet::from_policies(part.iter().map(|p| (*p).clone())) {
+                    Ok(set) => chunks.push((at, set)),
+                    Err(_) => chunks.push((at, file.parsed.set.clone())),
+                }
+            }
+        }
         let validated = par_map(
-            &stale,
-            |(_, file)| file.parsed.origins.len(),
-            |(path, file)| {
-                (
-                    (*path).clone(),
-                    validate(schema, &file.parsed.set, &file.parsed.origins),
-                )
+            &chunks,
+            |(_, set)| set.policies().count(),
+            |(at, set)| {
+                let origins = stale.get(*at).map(|(_, f)| &f.parsed.origins);
+                let problems = origins
+                    .map(|origins| validate_with(&validator, schema, set, origins))
+                    .unwrap_or_default();
+                (*at, problems)
             },
         );
-        for (path, result) in validated {
+        let mut results: Vec<Problems> = stale.iter().map(|_| Problems::new()).collect();
+        for (at, problems) in validated {
+            if let Some(result) = results.get_mut(at) {
+                result.extend(problems);
+            }
+        }
+        let paths: Vec<PathBuf> = stale.iter().map(|(path, _)| (*path).clone()).collect();
+        for (path, result) in paths.into_iter().zip(results) {
             if let Some(file) = cache.policies.get_mut(&path) {
-                file.validation = Some((schema_hash, result));
+                file.validation = Some((schema_hash, in_file_order(result)));
             }
         }
         let mut warnings = Problems::new();
