@@ -57,12 +57,18 @@ pub(crate) fn guards_of(policies: &PolicySet) -> Guards {
 }
 
 /// Policies per (action, principal type, resource type), and per action.
+///
+/// The build only sorts policy numbers into keys; each key's policy set is
+/// made on its first request, so a reload of a large store pays for the keys
+/// that are asked, when they are asked.
 #[derive(Debug, Default)]
 pub(crate) struct PolicyIndex {
+    /// The static policies, numbered.
+    policies: Vec<Policy>,
     by_key: FastMap<EntityUid, FastMap<EntityTypeName, FastMap<EntityTypeName, Slice>>>,
-    by_action: FastMap<EntityUid, PolicySet>,
+    by_action: FastMap<EntityUid, LazySet>,
     /// Policies whose action constraint matches any action.
-    any_action: PolicySet,
+    any_action: LazySet,
     /// Each indexed action's ancestors when the index was built: the index is
     /// valid for other entities only where these are the same.
     action_ancestors: HashMap<EntityUid, HashSet<EntityUid>>,
@@ -76,23 +82,45 @@ pub(crate) enum Selection<'a> {
     Nothing,
 }
 
+/// Some of the index's policies (by number), as a set made on first use
+/// (`None` inside: it could not be made, use the full set).
+#[derive(Debug, Default)]
+struct LazySet {
+    members: Vec<u32>,
+    set: OnceLock<Option<PolicySet>>,
+}
+
+impl LazySet {
+    fn new(members: Vec<u32>) -> Self {
+        Self {
+            members,
+            set: OnceLock::new(),
+        }
+    }
+
+    fn get<'a>(&'a self, policies: &[Policy], full: &'a PolicySet) -> &'a PolicySet {
+        self.set
+            .get_or_init(|| set_of(self.members.iter().filter_map(|&p| number(policies, p))))
+            .as_ref()
+            .unwrap_or(full)
+    }
+}
+
 /// The policies of one key, and their subsets by principal guard.
 #[derive(Debug)]
 struct Slice {
     /// Every policy of the key.
-    all: PolicySet,
+    all: LazySet,
     /// The guard entities that have a bit, with it.
     bits: FastMap<EntityUid, u64>,
     /// Each policy with the bits of its guard (0: always evaluated).
-    members: Vec<(Policy, u64)>,
-    /// The subset for each combination of bits, built on first use
-    /// (`None` inside: building failed, use `all`).
+    members: Vec<(u32, u64)>,
+    /// The subset for each combination of bits, built on first use.
     subsets: Box<[OnceLock<Option<PolicySet>>]>,
 }
 
 impl Slice {
-    fn new(policies: &[(&Policy, Option<&[EntityUid]>)]) -> Option<Self> {
-        let all = set_of(policies.iter().map(|(p, _)| *p))?;
+    fn new(policies: &[(u32, Option<&[EntityUid]>)]) -> Self {
         // the guard entities guarding the most policies get the bits
         let mut counts: Vec<(&EntityUid, usize)> = Vec::new();
         for uid in policies.iter().filter_map(|(_, g)| *g).flatten() {
@@ -108,7 +136,7 @@ impl Slice {
             .enumerate()
             .map(|(i, (uid, _))| ((*uid).clone(), 1u64 << i))
             .collect();
-        let members: Vec<(Policy, u64)> = policies
+        let members: Vec<(u32, u64)> = policies
             .iter()
             .map(|(policy, guard)| {
                 let mask = guard
@@ -117,7 +145,7 @@ impl Slice {
                             .try_fold(0u64, |mask, uid| bits.get(uid).map(|bit| mask | bit))
                     })
                     .unwrap_or(0);
-                ((*policy).clone(), mask)
+                (*policy, mask)
             })
             .collect();
         let guarded = members.iter().any(|(_, mask)| *mask != 0);
@@ -126,18 +154,24 @@ impl Slice {
         } else {
             Box::default()
         };
-        Some(Self {
-            all,
+        Self {
+            all: LazySet::new(policies.iter().map(|(p, _)| *p).collect()),
             bits,
             members,
             subsets,
-        })
+        }
     }
 
     /// The policies that can apply to a request by `principal`.
-    fn select(&self, principal: Option<&EntityUid>, entities: &Entities) -> &PolicySet {
+    fn select<'a>(
+        &'a self,
+        principal: Option<&EntityUid>,
+        entities: &Entities,
+        policies: &[Policy],
+        full: &'a PolicySet,
+    ) -> &'a PolicySet {
         let Some(principal) = principal.filter(|_| !self.subsets.is_empty()) else {
-            return &self.all;
+            return self.all.get(policies, full);
         };
         let mut held = self.bits.get(principal).copied().unwrap_or(0);
         if let Some(ancestors) = entities.ancestors(principal) {
@@ -145,29 +179,34 @@ impl Slice {
                 held |= self.bits.get(ancestor).copied().unwrap_or(0);
             }
         }
-        let Ok(at) = usize::try_from(held) else {
-            return &self.all;
-        };
-        let Some(cell) = self.subsets.get(at) else {
-            return &self.all;
+        let cell = usize::try_from(held)
+            .ok()
+            .and_then(|at| self.subsets.get(at));
+        let Some(cell) = cell else {
+            return self.all.get(policies, full);
         };
         cell.get_or_init(|| {
             set_of(
                 self.members
                     .iter()
                     .filter(|(_, mask)| *mask == 0 || mask & held != 0)
-                    .map(|(p, _)| p),
+                    .filter_map(|&(p, _)| number(policies, p)),
             )
         })
         .as_ref()
-        .unwrap_or(&self.all)
+        .unwrap_or(full)
     }
 }
 
+/// The policy numbered `p`.
+fn number(policies: &[Policy], p: u32) -> Option<&Policy> {
+    policies.get(usize::try_from(p).ok()?)
+}
+
 impl PolicyIndex {
-    /// Builds the index, or `None` when the set has templates (the full set is used then).
-    /// `guards` holds the policies' principal guards where already known
-    /// (the others are computed).
+    /// Builds the index, or `None` when the set has templates (the full set
+    /// is used then) or more than `u32::MAX` policies. `guards` holds the
+    /// policies' principal guards where already known (the others are computed).
     ///
     /// Linear in the policies and the actions: each policy's constraints are
     /// read once and the policy is added to the actions it can match.
@@ -184,6 +223,7 @@ impl PolicyIndex {
             .policies()
             .map(|p| Entry::new(p, guards.get(p.id())))
             .collect();
+        u32::try_from(all.len()).ok()?;
         let mut actions: Vec<EntityUid> = Vec::new();
         let mut known: HashSet<EntityUid> = HashSet::new();
         let mut add_action = |uid: &EntityUid, actions: &mut Vec<EntityUid>| {
@@ -232,9 +272,9 @@ impl PolicyIndex {
         }
 
         // the policies of each action, in the set's order
-        let mut matching: Vec<Vec<usize>> = vec![Vec::new(); actions.len()];
-        let mut any: Vec<usize> = Vec::new();
-        for (p, entry) in all.iter().enumerate() {
+        let mut matching: Vec<Vec<u32>> = vec![Vec::new(); actions.len()];
+        let mut any: Vec<u32> = Vec::new();
+        for (p, entry) in (0u32..).zip(&all) {
             let mut targets: Vec<usize> = Vec::new();
             match &entry.action {
                 ActionConstraint::Any => any.push(p),
@@ -254,39 +294,38 @@ impl PolicyIndex {
                 }
             }
         }
-        index.any_action = set_of(any.iter().filter_map(|p| all.get(*p)).map(|e| e.policy))?;
 
         for (action, specific) in actions.iter().zip(&matching) {
-            let mut chosen: Vec<usize> = specific.iter().chain(&any).copied().collect();
+            let mut chosen: Vec<u32> = specific.iter().chain(&any).copied().collect();
             chosen.sort_unstable();
-            let entries: Vec<&Entry<'_>> = chosen.iter().filter_map(|p| all.get(*p)).collect();
-            index
-                .by_action
-                .insert(action.clone(), set_of(entries.iter().map(|e| e.policy))?);
             let Some(schema) = schema else {
+                index.by_action.insert(action.clone(), LazySet::new(chosen));
                 continue;
             };
-            let (Some(principals), Some(resources)) = (
+            if let (Some(principals), Some(resources)) = (
                 schema.principals_for_action(action),
                 schema.resources_for_action(action),
-            ) else {
-                continue;
-            };
-            let resources: Vec<&EntityTypeName> = resources.collect();
-            let by_principal = index.by_key.entry(action.clone()).or_default();
-            for principal in principals {
-                let by_resource = by_principal.entry(principal.clone()).or_default();
-                for resource in &resources {
-                    let slice: Vec<(&Policy, Option<&[EntityUid]>)> = entries
-                        .iter()
-                        .filter(|e| principal_may(&e.principal, principal))
-                        .filter(|e| resource_may(&e.resource, resource))
-                        .map(|e| (e.policy, e.guard.as_deref()))
-                        .collect();
-                    by_resource.insert((*resource).clone(), Slice::new(&slice)?);
+            ) {
+                let resources: Vec<&EntityTypeName> = resources.collect();
+                let by_principal = index.by_key.entry(action.clone()).or_default();
+                for principal in principals {
+                    let by_resource = by_principal.entry(principal.clone()).or_default();
+                    for resource in &resources {
+                        let slice: Vec<(u32, Option<&[EntityUid]>)> = chosen
+                            .iter()
+                            .filter_map(|&p| Some((p, number_entry(&all, p)?)))
+                            .filter(|(_, e)| principal_may(&e.principal, principal))
+                            .filter(|(_, e)| resource_may(&e.resource, resource))
+                            .map(|(p, e)| (p, e.guard.as_deref()))
+                            .collect();
+                        by_resource.insert((*resource).clone(), Slice::new(&slice));
+                    }
                 }
             }
+            index.by_action.insert(action.clone(), LazySet::new(chosen));
         }
+        index.any_action = LazySet::new(any);
+        index.policies = all.iter().map(|e| e.policy.clone()).collect();
         Some(index)
     }
 
@@ -336,16 +375,22 @@ impl PolicyIndex {
             _ => None,
         };
         let set = match keyed {
-            Some(slice) => Some(slice.select(request.principal(), entities)),
-            None => self.by_action.get(action),
+            Some(slice) => slice.select(request.principal(), entities, &self.policies, full),
+            None => match self.by_action.get(action) {
+                Some(set) => set.get(&self.policies, full),
+                None => self.any_action.get(&self.policies, full),
+            },
         };
-        match set {
-            Some(set) if set.is_empty() => Selection::Nothing,
-            Some(set) => Selection::Policies(set),
-            None if self.any_action.is_empty() => Selection::Nothing,
-            None => Selection::Policies(&self.any_action),
+        if set.is_empty() {
+            Selection::Nothing
+        } else {
+            Selection::Policies(set)
         }
     }
+}
+
+fn number_entry<'e, 'p>(all: &'e [Entry<'p>], p: u32) -> Option<&'e Entry<'p>> {
+    all.get(usize::try_from(p).ok()?)
 }
 
 /// One policy's scope, read once, and its principal guard.
