@@ -12,13 +12,18 @@
 //!
 //! Within a key, a policy may also have a *principal guard*: entities one of
 //! which the principal must be, or descend from, for the policy to be
-//! satisfied (see [`guard`]): the `E` of `principal == E`, `principal in E`
+//! satisfied (see [`PolicyPrep`]): the `E` of `principal == E`, `principal in E`
 //! or `principal is T in E`, or the entities of a first `when` clause that
 //! starts with `principal in [E1, E2]`, `principal in E` or `principal == E`
 //! (the roles of a role model). At request time the principal's ancestors
 //! (one lookup in the entities the request is decided against) pick the
 //! guarded policies that stay; the subset of each combination is built once,
 //! on first use.
+//!
+//! In the index's sets, a policy with `action in [...]` is replaced by the same
+//! policy (same id and annotations) without that constraint: a policy is in a
+//! set only for actions its list matches, so there the constraint is always
+//! true, and Cedar would rebuild the list on every evaluation.
 //!
 //! Cedar evaluates a policy's scope, then its first condition, left to right
 //! and stops at the first false conjunct; scope tests, and `in`/`==` between
@@ -44,16 +49,64 @@ type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 /// `2^GUARD_BITS`); policies guarded by others are always evaluated.
 const GUARD_BITS: usize = 6;
 
-/// Each policy's principal guard (see [`guard`]), computed once per policy
-/// file and kept with it, so a reload does not recompute the unchanged ones.
-pub(crate) type Guards = HashMap<PolicyId, Option<Vec<EntityUid>>>;
+/// What the index derives from each policy, computed once per policy file and
+/// kept with it, so a reload does not recompute the unchanged ones.
+pub(crate) type Prepared = HashMap<PolicyId, PolicyPrep>;
 
-/// The principal guards of a set's static policies.
-pub(crate) fn guards_of(policies: &PolicySet) -> Guards {
+/// What the index derives from one policy.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PolicyPrep {
+    /// The principal guard of a policy: entities such that the policy can be
+    /// satisfied, or raise an error, only for a principal that is one of them or
+    /// descends from one. `None`: no such set is known (any principal).
+    ///
+    /// From the scope (`principal == E`, `principal in E`, `principal is T in E`)
+    /// or, failing that, from the policy's first condition when it is a `when`
+    /// whose leftmost conjunct is `principal in E`, `principal in [E1, ...]` or
+    /// `principal == E`, or a disjunction of those. Both are evaluated before
+    /// anything else that could fail, and cannot fail themselves.
+    guard: Option<Vec<EntityUid>>,
+    /// The same policy without its `action in [...]` constraint (see [`narrow`]).
+    narrowed: Option<Policy>,
+}
+
+impl PolicyPrep {
+    fn of(policy: &Policy) -> Self {
+        let principal = policy.principal_constraint();
+        let scope_guard = scope_guard(&principal);
+        let action_list = matches!(policy.action_constraint(), ActionConstraint::In(_));
+        let conditions = scope_guard.is_none() && policy.has_non_scope_constraint();
+        // Cedar's JSON form, only when something needs it (it re-parses the policy)
+        let est = (action_list || conditions)
+            .then(|| policy.to_json().ok())
+            .flatten();
+        Self {
+            guard: scope_guard.or_else(|| est.as_ref().and_then(first_condition_guard)),
+            narrowed: est
+                .filter(|_| action_list)
+                .and_then(|est| narrow(policy, est)),
+        }
+    }
+}
+
+/// What the index derives from each static policy of a set.
+pub(crate) fn prepare(policies: &PolicySet) -> Prepared {
     policies
         .policies()
-        .map(|p| (p.id().clone(), guard(p, &p.principal_constraint())))
+        .map(|p| (p.id().clone(), PolicyPrep::of(p)))
         .collect()
+}
+
+/// The policy with `action in [...]` replaced by `action`, for the index's
+/// sets only: a policy is in a set only for actions its list matches, so
+/// there its action constraint is always true, and Cedar, which builds the
+/// list as a set on every evaluation, no longer has to. Scope constraints
+/// never error, so decisions, reasons and errors are the same. The id and
+/// annotations are kept.
+fn narrow(policy: &Policy, mut est: serde_json::Value) -> Option<Policy> {
+    let action = est.get_mut("action")?;
+    *action = serde_json::json!({"op": "All"});
+    Policy::from_json(Some(policy.id().clone()), est).ok()
 }
 
 /// Policies per (action, principal type, resource type), and per action.
@@ -205,8 +258,9 @@ fn number(policies: &[Policy], p: u32) -> Option<&Policy> {
 
 impl PolicyIndex {
     /// Builds the index, or `None` when the set has templates (the full set
-    /// is used then) or more than `u32::MAX` policies. `guards` holds the
-    /// policies' principal guards where already known (the others are computed).
+    /// is used then) or more than `u32::MAX` policies. `prepared` holds what
+    /// the index derives from each policy where already known (the others
+    /// are computed).
     ///
     /// Linear in the policies and the actions: each policy's constraints are
     /// read once and the policy is added to the actions it can match.
@@ -214,14 +268,14 @@ impl PolicyIndex {
         policies: &PolicySet,
         schema: Option<&Schema>,
         entities: &Entities,
-        guards: &Guards,
+        prepared: &Prepared,
     ) -> Option<Self> {
         if policies.templates().next().is_some() {
             return None;
         }
         let all: Vec<Entry<'_>> = policies
             .policies()
-            .map(|p| Entry::new(p, guards.get(p.id())))
+            .map(|p| Entry::new(p, prepared.get(p.id())))
             .collect();
         u32::try_from(all.len()).ok()?;
         let mut actions: Vec<EntityUid> = Vec::new();
@@ -316,7 +370,7 @@ impl PolicyIndex {
                             .filter_map(|&p| Some((p, number_entry(&all, p)?)))
                             .filter(|(_, e)| principal_may(&e.principal, principal))
                             .filter(|(_, e)| resource_may(&e.resource, resource))
-                            .map(|(p, e)| (p, e.guard.as_deref()))
+                            .map(|(p, e)| (p, e.prep.guard.as_deref()))
                             .collect();
                         by_resource.insert((*resource).clone(), Slice::new(&slice));
                     }
@@ -325,7 +379,10 @@ impl PolicyIndex {
             index.by_action.insert(action.clone(), LazySet::new(chosen));
         }
         index.any_action = LazySet::new(any);
-        index.policies = all.iter().map(|e| e.policy.clone()).collect();
+        index.policies = all
+            .iter()
+            .map(|e| e.prep.narrowed.clone().unwrap_or_else(|| e.policy.clone()))
+            .collect();
         Some(index)
     }
 
@@ -393,51 +450,39 @@ fn number_entry<'e, 'p>(all: &'e [Entry<'p>], p: u32) -> Option<&'e Entry<'p>> {
     all.get(usize::try_from(p).ok()?)
 }
 
-/// One policy's scope, read once, and its principal guard.
+/// One policy's scope, read once, and what the index derives from it.
 struct Entry<'a> {
     policy: &'a Policy,
     action: ActionConstraint,
     principal: PrincipalConstraint,
     resource: ResourceConstraint,
-    guard: Option<Vec<EntityUid>>,
+    prep: PolicyPrep,
 }
 
 impl<'a> Entry<'a> {
-    fn new(policy: &'a Policy, known: Option<&Option<Vec<EntityUid>>>) -> Self {
-        let principal = policy.principal_constraint();
+    fn new(policy: &'a Policy, known: Option<&PolicyPrep>) -> Self {
         Self {
-            guard: match known {
-                Some(known) => known.clone(),
-                None => guard(policy, &principal),
-            },
+            prep: known.cloned().unwrap_or_else(|| PolicyPrep::of(policy)),
             policy,
             action: policy.action_constraint(),
+            principal: policy.principal_constraint(),
             resource: policy.resource_constraint(),
-            principal,
         }
     }
 }
 
-/// The principal guard of a policy: entities such that the policy can be
-/// satisfied, or raise an error, only for a principal that is one of them or
-/// descends from one. `None`: no such set is known (any principal).
-///
-/// From the scope (`principal == E`, `principal in E`, `principal is T in E`)
-/// or, failing that, from the policy's first condition when it is a `when`
-/// whose leftmost conjunct is `principal in E`, `principal in [E1, ...]` or
-/// `principal == E`, or a disjunction of those. Both are evaluated before
-/// anything else that could fail, and cannot fail themselves.
-fn guard(policy: &Policy, principal: &PrincipalConstraint) -> Option<Vec<EntityUid>> {
+/// The guard a principal scope gives.
+fn scope_guard(principal: &PrincipalConstraint) -> Option<Vec<EntityUid>> {
     match principal {
         PrincipalConstraint::Eq(uid)
         | PrincipalConstraint::In(uid)
-        | PrincipalConstraint::IsIn(_, uid) => return Some(vec![uid.clone()]),
-        PrincipalConstraint::Any | PrincipalConstraint::Is(_) => {}
+        | PrincipalConstraint::IsIn(_, uid) => Some(vec![uid.clone()]),
+        PrincipalConstraint::Any | PrincipalConstraint::Is(_) => None,
     }
-    if !policy.has_non_scope_constraint() {
-        return None;
-    }
-    let est = policy.to_json().ok()?;
+}
+
+/// The guard of a policy's first condition, from its JSON form (EST).
+fn first_condition_guard(est: &serde_json::Value) -> Option<Vec<EntityUid>> {
     let first = est.get("conditions")?.as_array()?.first()?;
     if first.get("kind")?.as_str()? != "when" {
         return None;
@@ -514,7 +559,8 @@ mod tests {
 
     fn guard_of(text: &str) -> Option<Vec<String>> {
         let policy: Policy = text.parse().unwrap();
-        guard(&policy, &policy.principal_constraint())
+        PolicyPrep::of(&policy)
+            .guard
             .map(|uids| uids.iter().map(ToString::to_string).collect())
     }
 
@@ -584,6 +630,36 @@ mod tests {
     }
 
     #[test]
+    fn narrowing_drops_only_the_action_list() {
+        let text = r#"@id("p") @note("kept") permit(principal in R::"a", action in [Action::"v", Action::"w"], resource is F) when { resource.x };"#;
+        let policy: Policy = text.parse().unwrap();
+        let narrowed = PolicyPrep::of(&policy).narrowed.unwrap();
+        assert_eq!(narrowed.id(), policy.id());
+        assert_eq!(narrowed.annotation("note"), Some("kept"));
+        assert!(matches!(
+            narrowed.action_constraint(),
+            ActionConstraint::Any
+        ));
+        assert_eq!(
+            narrowed.principal_constraint(),
+            policy.principal_constraint()
+        );
+        assert_eq!(narrowed.resource_constraint(), policy.resource_constraint());
+        assert_eq!(
+            narrowed.to_json().unwrap()["conditions"],
+            policy.to_json().unwrap()["conditions"]
+        );
+        // `action == A` and no action constraint are left as they are
+        for text in [
+            r#"permit(principal, action == Action::"v", resource);"#,
+            r#"permit(principal, action, resource);"#,
+        ] {
+            let policy: Policy = text.parse().unwrap();
+            assert!(PolicyPrep::of(&policy).narrowed.is_none(), "{text}");
+        }
+    }
+
+    #[test]
     fn a_principal_without_the_role_skips_the_guarded_policies() {
         let policies: PolicySet = r#"
             permit(principal in R::"a", action == Action::"v", resource);
@@ -608,7 +684,7 @@ mod tests {
         )
         .unwrap();
         let index =
-            PolicyIndex::build(&policies, Some(&schema), &entities, &Guards::default()).unwrap();
+            PolicyIndex::build(&policies, Some(&schema), &entities, &Prepared::default()).unwrap();
         let selected = |user: &str| {
             let request = Request::new(
                 format!(r#"U::"{user}""#).parse().unwrap(),

@@ -2,7 +2,7 @@
 
 use crate::answer::Answer;
 use crate::diagnostics::{Location, Problem, ProblemKind, Problems, SourceFile};
-use crate::index::{Guards, PolicyIndex, Selection};
+use crate::index::{PolicyIndex, Prepared, Selection};
 use crate::limits::Limits;
 use crate::request::RequestSpec;
 use crate::store::{EntityOrigin, ParsedEntities, PolicyOrigin, ProductFiles};
@@ -56,9 +56,9 @@ impl Snapshot {
         entities: Entities,
         entity_origins: HashMap<EntityUid, EntityOrigin>,
         warnings: Problems,
-        guards: &Guards,
+        prepared: &Prepared,
     ) -> Self {
-        let index = PolicyIndex::build(&policies, schema.as_ref(), &entities, guards);
+        let index = PolicyIndex::build(&policies, schema.as_ref(), &entities, prepared);
         Self {
             index,
             product,

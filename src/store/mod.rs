@@ -466,7 +466,7 @@ fn build_snapshot_inner(
         entities,
         entity_origins,
         problems,
-        &crate::index::Guards::default(),
+        &crate::index::Prepared::default(),
     ))
 }
 

@@ -17,7 +17,7 @@ use super::{
 /// Policies validated together in one task.
 const VALIDATION_CHUNK: usize = 8;
 use crate::diagnostics::{Problem, ProblemKind, Problems, SourceFile};
-use crate::index::{Guards, guards_of};
+use crate::index::{Prepared, prepare};
 use crate::parallel::par_map;
 use crate::snapshot::Snapshot;
 use cedar_policy::Schema;
@@ -66,8 +66,8 @@ struct PolicyFile {
     hash: u64,
     parsed: ParsedPolicies,
     problems: Problems,
-    /// The policies' principal guards, for the policy index.
-    guards: Guards,
+    /// What the policy index derives from the policies.
+    prepared: Prepared,
     /// (schema hash, validation problems)
     validation: Option<(u64, Problems)>,
 }
@@ -140,14 +140,14 @@ pub(crate) fn build_product(
         |(file, hash)| {
             let mut parsed = ParsedPolicies::default();
             let problems = parsed.add_file(file, PolicyIds::RequireAnnotation, &options.limits);
-            let guards = guards_of(&parsed.set);
+            let prepared = prepare(&parsed.set);
             (
                 file.path().to_path_buf(),
                 PolicyFile {
                     hash: *hash,
                     parsed,
                     problems,
-                    guards,
+                    prepared,
                     validation: None,
                 },
             )
@@ -162,7 +162,7 @@ pub(crate) fn build_product(
 
     // merge, in file order, checking ids across files
     let mut merged = ParsedPolicies::default();
-    let mut guards = Guards::default();
+    let mut prepared = Prepared::default();
     for file in sources
         .policies
         .iter()
@@ -181,8 +181,8 @@ pub(crate) fn build_product(
             }
             if merged.set.add(policy.clone()).is_ok() {
                 merged.origins.insert(policy.id().clone(), origin.clone());
-                if let Some(guard) = file.guards.get(policy.id()) {
-                    guards.insert(policy.id().clone(), guard.clone());
+                if let Some(prep) = file.prepared.get(policy.id()) {
+                    prepared.insert(policy.id().clone(), prep.clone());
                 }
             }
         }
@@ -397,7 +397,7 @@ pub(crate) fn build_product(
         built,
         entity_origins,
         problems,
-        &guards,
+        &prepared,
     ))
 }
 
