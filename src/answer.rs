@@ -91,6 +91,37 @@ impl Answer {
         &self.errors
     }
 
+    /// [`Answer::to_json`] as one line of text, written without building the
+    /// JSON value (the same text as `to_json().to_string()`).
+    ///
+    /// ```
+    /// # use rolegrid::{LoadOptions, Sources, SourceFile, build_snapshot};
+    /// # let sources = Sources {
+    /// #     policies: vec![SourceFile::new("p.cedar", r#"@id("all") permit(principal, action, resource);"#)],
+    /// #     ..Default::default()
+    /// # };
+    /// # let snapshot = build_snapshot(&sources, None, &LoadOptions::default())?;
+    /// # let request = snapshot.request(r#"User::"a""#, r#"Action::"view""#, r#"File::"f""#, None)?;
+    /// let answer = snapshot.authorize(&request);
+    /// assert_eq!(answer.to_json_line(), answer.to_json().to_string());
+    /// # Ok::<(), rolegrid::Problems>(())
+    /// ```
+    pub fn to_json_line(&self) -> String {
+        /// `to_json`'s object, its keys in the same order.
+        #[derive(Serialize)]
+        struct Line<'a> {
+            decision: &'a str,
+            reasons: Vec<&'a str>,
+            errors: &'a [PolicyError],
+        }
+        let line = Line {
+            decision: if self.is_allowed() { "allow" } else { "deny" },
+            reasons: self.reasons.iter().map(AsRef::<str>::as_ref).collect(),
+            errors: &self.errors,
+        };
+        serde_json::to_string(&line).unwrap_or_else(|_| self.to_json().to_string())
+    }
+
     /// The stable JSON form: `{"decision": "allow"|"deny", "reasons": [...], "errors": [...]}`.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({

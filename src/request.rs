@@ -111,6 +111,17 @@ impl RequestSpec {
     /// Builds Cedar's request, reading the context and validating it all
     /// against the schema when there is one.
     pub fn build(self, schema: Option<&Schema>) -> Result<Request, Problem> {
+        self.build_with(schema, |_| None)
+    }
+
+    /// [`RequestSpec::build`], taking the empty context of an action from
+    /// `empty_context` when it has it (the same value Cedar would read from
+    /// `{}` against the schema: reading it is most of a request's cost).
+    pub(crate) fn build_with(
+        self,
+        schema: Option<&Schema>,
+        empty_context: impl Fn(&EntityUid) -> Option<Context>,
+    ) -> Result<Request, Problem> {
         if let Some(schema) = schema
             && !schema.actions().any(|a| a == &self.action)
         {
@@ -133,14 +144,21 @@ impl RequestSpec {
                 r#"write fractions as decimals: {"__extn": {"fn": "decimal", "arg": "0.5"}}"#
             }));
         }
+        let empty = match &self.context {
+            None | Some(serde_json::Value::Null) => true,
+            Some(serde_json::Value::Object(map)) => map.is_empty() && schema.is_some(),
+            Some(_) => false,
+        };
         let context = match self.context {
-            None | Some(serde_json::Value::Null) => match schema {
-                // with a schema, an omitted context is the empty record, checked like any other
-                Some(schema) => {
-                    Context::from_json_value(serde_json::json!({}), Some((schema, &self.action)))
-                }
-                None => Ok(Context::empty()),
+            // with a schema, an omitted context is the empty record, checked like any other
+            _ if empty && schema.is_some() => match empty_context(&self.action) {
+                Some(context) => Ok(context),
+                None => Context::from_json_value(
+                    serde_json::json!({}),
+                    schema.map(|s| (s, &self.action)),
+                ),
             },
+            None | Some(serde_json::Value::Null) => Ok(Context::empty()),
             Some(value) => Context::from_json_value(value, schema.map(|s| (s, &self.action))),
         }
         .map_err(|e| request_problem(format!("invalid context: {}", error_chain(&e))))?;

@@ -6,7 +6,9 @@ use crate::index::{PolicyIndex, Prepared, Selection};
 use crate::limits::Limits;
 use crate::request::RequestSpec;
 use crate::store::{EntityOrigin, ParsedEntities, PolicyOrigin, ProductFiles};
-use cedar_policy::{Authorizer, Entities, EntityUid, PolicyId, PolicySet, Request, Schema};
+use cedar_policy::{
+    Authorizer, Context, Entities, EntityUid, PolicyId, PolicySet, Request, Schema,
+};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -40,6 +42,8 @@ pub struct Snapshot {
     fingerprint: u64,
     generation: u64,
     index: Option<PolicyIndex>,
+    /// Each schema action's empty context, read once.
+    empty_contexts: HashMap<EntityUid, Context>,
     authorizer: Authorizer,
 }
 
@@ -59,8 +63,19 @@ impl Snapshot {
         prepared: &Prepared,
     ) -> Self {
         let index = PolicyIndex::build(&policies, schema.as_ref(), &entities, prepared);
+        let empty_contexts = schema
+            .iter()
+            .flat_map(|schema| {
+                schema.actions().filter_map(move |action| {
+                    Context::from_json_value(serde_json::json!({}), Some((schema, action)))
+                        .ok()
+                        .map(|context| (action.clone(), context))
+                })
+            })
+            .collect();
         Self {
             index,
+            empty_contexts,
             product,
             schema,
             policies,
@@ -178,7 +193,28 @@ impl Snapshot {
         resource: &str,
         context: Option<serde_json::Value>,
     ) -> Result<Request, Problem> {
-        RequestSpec::from_strs(principal, action, resource, context)?.build(self.schema.as_ref())
+        self.build_request(RequestSpec::from_strs(
+            principal, action, resource, context,
+        )?)
+    }
+
+    /// Builds Cedar's request from a [`RequestSpec`], validated against the
+    /// schema when there is one: the same request and errors as
+    /// [`RequestSpec::build`], faster for requests without a context.
+    ///
+    /// ```
+    /// use rolegrid::{LoadOptions, RequestSpec, Store};
+    /// let snapshot = Store::open(".")?.load("fireworks", &LoadOptions::default())?;
+    /// let spec = RequestSpec::from_json_line(
+    ///     r#"{"principal": "Fireworks::User::\"ada-admin\"", "action": "Fireworks::Action::\"viewUsers\"", "resource": "Fireworks::Account::\"acme\""}"#,
+    /// )?;
+    /// assert!(snapshot.authorize(&snapshot.build_request(spec)?).is_allowed());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn build_request(&self, spec: RequestSpec) -> Result<Request, Problem> {
+        spec.build_with(self.schema.as_ref(), |action| {
+            self.empty_contexts.get(action).cloned()
+        })
     }
 
     /// Decides a request against the snapshot's own entities.

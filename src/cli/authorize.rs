@@ -221,11 +221,11 @@ fn answer_line(
             "request line is not valid UTF-8",
         )),
     };
-    match spec.and_then(|spec| spec.build(snapshot.schema())) {
+    match spec.and_then(|spec| snapshot.build_request(spec)) {
         Ok(request) => {
             let answer = snapshot.authorize_with(&request, entities);
             let text = match format {
-                Format::Json => answer.to_json().to_string(),
+                Format::Json => answer.to_json_line(),
                 Format::Human => {
                     let reasons: Vec<&str> = answer.reasons().iter().map(AsRef::as_ref).collect();
                     let mut text = format!(

@@ -700,7 +700,7 @@ fn expand_case(ctx: &Ctx<'_>, spanned: Spanned<RawCase>) -> Result<Item, Problem
         resource: resource.clone(),
         context: Some(context.clone()),
     };
-    let request = spec.build(ctx.snapshot.schema()).map_err(|p| {
+    let request = ctx.snapshot.build_request(spec).map_err(|p| {
         Problems::from(ctx.problem(
             at,
             format!("this case makes an invalid request: {}", p.message()),
