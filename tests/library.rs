@@ -615,3 +615,43 @@ fn build_request_equals_the_reference_build() {
         assert!(compared > 100, "{product}: {compared}");
     }
 }
+
+/// The snapshot's entities, joined without Cedar repeating its schema
+/// conformance check, are the entities Cedar builds with the schema:
+/// the same entities, attributes, ancestors and action entities.
+#[test]
+fn entities_equal_cedars_schema_built_entities() {
+    for product in PRODUCTS {
+        let snapshot = rolegrid::Store::open(".")
+            .unwrap()
+            .load(product, &LoadOptions::default())
+            .unwrap();
+        let schema = snapshot.schema().unwrap();
+        let ours = snapshot.entities();
+        // the files' entities, through Cedar's own schema-checked constructor
+        let files: Vec<cedar_policy::Entity> = ours
+            .iter()
+            .filter(|e| snapshot.entity_origin(&e.uid()).is_some())
+            .cloned()
+            .collect();
+        let cedars = cedar_policy::Entities::from_entities(files, Some(schema)).unwrap();
+        assert_eq!(ours.len(), cedars.len(), "{product}");
+        for entity in cedars.iter() {
+            let uid = entity.uid();
+            let mine = ours
+                .get(&uid)
+                .unwrap_or_else(|| panic!("{product}: {uid} missing"));
+            assert!(mine.deep_eq(entity), "{product}: {uid} differs");
+            let ancestors = |e: &cedar_policy::Entities| {
+                let mut a: Vec<String> = e
+                    .ancestors(&uid)
+                    .unwrap()
+                    .map(ToString::to_string)
+                    .collect();
+                a.sort();
+                a
+            };
+            assert_eq!(ancestors(ours), ancestors(&cedars), "{product}: {uid}");
+        }
+    }
+}

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 /// [`Snapshot`] implements it with [`Snapshot::authorize`] (or
 /// [`Snapshot::authorize_with`] when a check brings its own entities); tests
 /// and other engines can implement it too.
-pub trait Decider {
+pub trait Decider: Sync {
     /// Decides `request` against `entities`, or against the decider's own
     /// entities when `None`.
     fn decide(&self, request: &Request, entities: Option<&Entities>) -> Answer;
@@ -231,24 +231,41 @@ fn compare(check: &Check, answer: &Answer, decider: &dyn Decider) -> Vec<Mismatc
 /// Runs every check of `suite` through `decider`.
 pub fn run(suite: &Suite, decider: &dyn Decider, options: &RunOptions) -> RunOutcome {
     let start = Instant::now();
-    let mut items = Vec::with_capacity(suite.items.len());
-    let mut stop = false;
-    for item in &suite.items {
-        let mut outcome = ItemOutcome::default();
-        if !stop {
-            for check in &item.checks {
-                let answer = decider.decide(check.request(), check.entities());
-                let mismatches = compare(check, &answer, decider);
-                let failed = !mismatches.is_empty();
-                outcome.checks.push(CheckOutcome { answer, mismatches });
-                if failed && options.fail_fast {
-                    stop = true;
-                    break;
+    let check = |check: &Check| {
+        let answer = decider.decide(check.request(), check.entities());
+        let mismatches = compare(check, &answer, decider);
+        CheckOutcome { answer, mismatches }
+    };
+    let items = if options.fail_fast {
+        // in order, up to the first failure
+        let mut items = Vec::with_capacity(suite.items.len());
+        let mut stop = false;
+        for item in &suite.items {
+            let mut outcome = ItemOutcome::default();
+            if !stop {
+                for one in &item.checks {
+                    let result = check(one);
+                    let failed = !result.passed();
+                    outcome.checks.push(result);
+                    if failed {
+                        stop = true;
+                        break;
+                    }
                 }
             }
+            items.push(outcome);
         }
-        items.push(outcome);
-    }
+        items
+    } else {
+        // every item on its own, on every core
+        crate::parallel::par_map(
+            &suite.items,
+            |item| item.checks.len(),
+            |item| ItemOutcome {
+                checks: item.checks.iter().map(check).collect(),
+            },
+        )
+    };
     RunOutcome {
         items,
         duration: start.elapsed(),

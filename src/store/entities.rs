@@ -414,9 +414,30 @@ impl ParsedEntities {
         if let Some(problem) = check_entity_hierarchy(&self.entities, &self.origins, limits) {
             return Err(problem.into());
         }
-        match Entities::from_entities(self.entities, schema) {
+        let error = |e: &dyn std::error::Error| -> Problems {
+            Problem::new(ProblemKind::Entity, error_chain(e)).into()
+        };
+        // Each entity was checked against the schema when it was read (the
+        // same conformance check `from_entities` would repeat for all of
+        // them): join them with the schema's action entities, which replace
+        // any entity of the same uid, as `from_entities` does with a schema.
+        let built = match schema {
+            Some(schema) => {
+                let actions = schema.action_entities().map_err(|e| error(&e))?;
+                let declared: std::collections::HashSet<EntityUid> =
+                    actions.iter().map(Entity::uid).collect();
+                let all = self
+                    .entities
+                    .into_iter()
+                    .filter(|e| !declared.contains(&e.uid()))
+                    .chain(actions.iter().cloned());
+                Entities::from_entities(all, None)
+            }
+            None => Entities::from_entities(self.entities, None),
+        };
+        match built {
             Ok(entities) => Ok((entities, self.origins)),
-            Err(e) => Err(Problem::new(ProblemKind::Entity, error_chain(&e)).into()),
+            Err(e) => Err(error(&e)),
         }
     }
 }
