@@ -8,6 +8,7 @@ use crate::coverage::Coverage;
 use crate::diagnostics::{Problem, ProblemKind, Problems};
 use crate::expect::{RunOptions, RunOutcome, Suite, run as run_suite};
 use crate::report::{self, CheckOptions, CheckReport, ProductReport};
+use crate::snapshot::Snapshot;
 use crate::store::{LoadOptions, Store};
 use std::io::Write;
 use std::path::PathBuf;
@@ -75,6 +76,8 @@ fn parse_percent(text: &str) -> Result<f64, String> {
 /// One product loaded, run and measured.
 pub(super) struct Checked {
     pub product: String,
+    /// Kept, not dropped in the worker: see [`exit_without_freeing`].
+    pub snapshot: Snapshot,
     pub suite: Suite,
     pub outcome: RunOutcome,
     pub coverage: Coverage,
@@ -181,6 +184,7 @@ fn check_one(
     let coverage = Coverage::compute(&snapshot, &suite, &outcome);
     let checked = Checked {
         product: product.to_owned(),
+        snapshot,
         suite,
         outcome,
         coverage,
@@ -227,9 +231,11 @@ pub fn run(args: &Args) -> ExitStatus {
         allow_untested: args.allow_untested,
         allowed_untested: args.allow_untested_policy.clone(),
     };
+    let mut snapshots = Vec::new();
     let products = checked
         .into_iter()
         .map(|c| {
+            snapshots.push(c.snapshot);
             ProductReport::new(
                 c.product, c.suite, c.outcome, c.coverage, &options, c.duration,
             )
@@ -257,9 +263,18 @@ pub fn run(args: &Args) -> ExitStatus {
     if write_out(&text).is_err() {
         return ExitStatus::Error;
     }
-    if check_report.passed() {
+    let status = if check_report.passed() {
         ExitStatus::Success
     } else {
         ExitStatus::Failure
-    }
+    };
+    exit_without_freeing((snapshots, check_report));
+    status
+}
+
+/// Leaves `data` to the operating system, which takes a finished process's
+/// memory back at once: freeing a large store's snapshot and report piece by
+/// piece took seconds (1.5 s for 100,000 entities) after the answer was known.
+pub(super) fn exit_without_freeing<T>(data: T) {
+    std::mem::forget(data);
 }

@@ -2,7 +2,10 @@
 //! conditional, uncovered) and per policy, for every product asked for.
 
 use super::ExitStatus;
-use super::check::{CheckFormat, ProductArgs, check_products, pretty, report_problems, write_out};
+use super::check::{
+    CheckFormat, ProductArgs, check_products, exit_without_freeing, pretty, report_problems,
+    write_out,
+};
 use crate::coverage::Coverage;
 use crate::report;
 
@@ -40,14 +43,24 @@ pub fn run(args: &Args) -> ExitStatus {
             return report_problems(&problems, format);
         }
     };
-    let coverages: Vec<Coverage> = checked.into_iter().map(|c| c.coverage).collect();
+    let mut rest = Vec::new();
+    let coverages: Vec<Coverage> = checked
+        .into_iter()
+        .map(|c| {
+            rest.push((c.snapshot, c.suite, c.outcome));
+            c.coverage
+        })
+        .collect();
     let text = match args.format {
         CoverageFormat::Human => report::human::coverage(&coverages),
         CoverageFormat::Json => pretty(&report::json::coverage(&coverages)),
         CoverageFormat::Markdown => report::markdown::coverage(&coverages),
     };
-    if write_out(&text).is_err() {
-        return ExitStatus::Error;
-    }
-    ExitStatus::Success
+    let status = if write_out(&text).is_err() {
+        ExitStatus::Error
+    } else {
+        ExitStatus::Success
+    };
+    exit_without_freeing((rest, coverages));
+    status
 }
