@@ -68,6 +68,10 @@ pub(crate) struct PolicyPrep {
     guard: Option<Vec<EntityUid>>,
     /// The same policy without its `action in [...]` constraint (see [`narrow`]).
     narrowed: Option<Policy>,
+    /// Also without the guard, when it is the leftmost conjunct of the first
+    /// `when` and made of `in` tests: for principals known to hold one of
+    /// its entities it is true, and `true && rest` is `rest`, errors included.
+    stripped: Option<Policy>,
 }
 
 impl PolicyPrep {
@@ -77,16 +81,51 @@ impl PolicyPrep {
         let action_list = matches!(policy.action_constraint(), ActionConstraint::In(_));
         let conditions = scope_guard.is_none() && policy.has_non_scope_constraint();
         // Cedar's JSON form, only when something needs it (it re-parses the policy)
-        let est = (action_list || conditions)
+        let Some(est) = (action_list || conditions)
             .then(|| policy.to_json().ok())
-            .flatten();
+            .flatten()
+        else {
+            return Self {
+                guard: scope_guard,
+                ..Self::default()
+            };
+        };
+        let from_condition = if conditions {
+            first_condition_guard_kind(&est)
+        } else {
+            None
+        };
+        let stripped = match &from_condition {
+            Some((_, true)) => strip(policy, est.clone(), action_list),
+            _ => None,
+        };
         Self {
-            guard: scope_guard.or_else(|| est.as_ref().and_then(first_condition_guard)),
-            narrowed: est
-                .filter(|_| action_list)
-                .and_then(|est| narrow(policy, est)),
+            guard: scope_guard.or(from_condition.map(|(uids, _)| uids)),
+            narrowed: if action_list {
+                narrow(policy, est)
+            } else {
+                None
+            },
+            stripped,
         }
     }
+}
+
+/// The policy without its first condition's leftmost conjunct (and without
+/// its action list when `action_list`), same id and annotations.
+fn strip(policy: &Policy, mut est: serde_json::Value, action_list: bool) -> Option<Policy> {
+    if action_list {
+        *est.get_mut("action")? = serde_json::json!({"op": "All"});
+    }
+    let conditions = est.get_mut("conditions")?.as_array_mut()?;
+    let first = conditions.first_mut()?;
+    match without_leftmost(first.get("body")?) {
+        Some(rest) => *first.get_mut("body")? = rest,
+        None => {
+            conditions.remove(0);
+        }
+    }
+    Policy::from_json(Some(policy.id().clone()), est).ok()
 }
 
 /// What the index derives from each static policy of a set.
@@ -116,8 +155,10 @@ fn narrow(policy: &Policy, mut est: serde_json::Value) -> Option<Policy> {
 /// that are asked, when they are asked.
 #[derive(Debug, Default)]
 pub(crate) struct PolicyIndex {
-    /// The static policies, numbered.
+    /// The static policies, numbered (without action lists: see [`narrow`]).
     policies: Vec<Policy>,
+    /// Each policy without its guard, where it has one to drop (see [`strip`]).
+    stripped: Vec<Option<Policy>>,
     by_key: FastMap<EntityUid, FastMap<EntityTypeName, FastMap<EntityTypeName, Slice>>>,
     by_action: FastMap<EntityUid, LazySet>,
     /// Policies whose action constraint matches any action.
@@ -221,6 +262,7 @@ impl Slice {
         principal: Option<&EntityUid>,
         entities: &Entities,
         policies: &[Policy],
+        stripped: &[Option<Policy>],
         full: &'a PolicySet,
     ) -> &'a PolicySet {
         let Some(principal) = principal.filter(|_| !self.subsets.is_empty()) else {
@@ -239,12 +281,20 @@ impl Slice {
             return self.all.get(policies, full);
         };
         cell.get_or_init(|| {
-            set_of(
-                self.members
-                    .iter()
-                    .filter(|(_, mask)| *mask == 0 || mask & held != 0)
-                    .filter_map(|&(p, _)| number(policies, p)),
-            )
+            set_of(self.members.iter().filter_map(|&(p, mask)| {
+                if mask == 0 {
+                    number(policies, p)
+                } else if mask & held != 0 {
+                    // the principal holds the guard: it is true, and can go
+                    let stripped = usize::try_from(p)
+                        .ok()
+                        .and_then(|at| stripped.get(at))
+                        .and_then(Option::as_ref);
+                    stripped.or_else(|| number(policies, p))
+                } else {
+                    None
+                }
+            }))
         })
         .as_ref()
         .unwrap_or(full)
@@ -383,6 +433,7 @@ impl PolicyIndex {
             .iter()
             .map(|e| e.prep.narrowed.clone().unwrap_or_else(|| e.policy.clone()))
             .collect();
+        index.stripped = all.iter().map(|e| e.prep.stripped.clone()).collect();
         Some(index)
     }
 
@@ -432,7 +483,13 @@ impl PolicyIndex {
             _ => None,
         };
         let set = match keyed {
-            Some(slice) => slice.select(request.principal(), entities, &self.policies, full),
+            Some(slice) => slice.select(
+                request.principal(),
+                entities,
+                &self.policies,
+                &self.stripped,
+                full,
+            ),
             None => match self.by_action.get(action) {
                 Some(set) => set.get(&self.policies, full),
                 None => self.any_action.get(&self.policies, full),
@@ -481,17 +538,21 @@ fn scope_guard(principal: &PrincipalConstraint) -> Option<Vec<EntityUid>> {
     }
 }
 
-/// The guard of a policy's first condition, from its JSON form (EST).
-fn first_condition_guard(est: &serde_json::Value) -> Option<Vec<EntityUid>> {
+/// The guard of a policy's first condition, from its JSON form (EST), and
+/// whether it is made of `in` tests only.
+fn first_condition_guard_kind(est: &serde_json::Value) -> Option<(Vec<EntityUid>, bool)> {
     let first = est.get("conditions")?.as_array()?.first()?;
     if first.get("kind")?.as_str()? != "when" {
         return None;
     }
-    condition_guard(first.get("body")?)
+    condition_guard_kind(first.get("body")?)
 }
 
 /// The guard of a condition in Cedar's JSON policy format (EST).
-fn condition_guard(expr: &serde_json::Value) -> Option<Vec<EntityUid>> {
+/// The guard of a condition, and whether it is made of `in` tests only (then
+/// it is true for every principal that holds one of its entities; a `==`
+/// test is not).
+fn condition_guard_kind(expr: &serde_json::Value) -> Option<(Vec<EntityUid>, bool)> {
     let object = expr.as_object()?;
     if object.len() != 1 {
         return None;
@@ -500,28 +561,43 @@ fn condition_guard(expr: &serde_json::Value) -> Option<Vec<EntityUid>> {
     let left = operands.get("left")?;
     let right = operands.get("right")?;
     match op.as_str() {
-        "&&" => condition_guard(left),
+        "&&" => condition_guard_kind(left),
         "||" => {
-            let mut uids = condition_guard(left)?;
-            uids.extend(condition_guard(right)?);
-            Some(uids)
+            let (mut uids, left_in) = condition_guard_kind(left)?;
+            let (more, right_in) = condition_guard_kind(right)?;
+            uids.extend(more);
+            Some((uids, left_in && right_in))
         }
         "in" | "==" if left.get("Var").and_then(serde_json::Value::as_str) == Some("principal") => {
+            let is_in = op == "in";
             if let Some(value) = right.get("Value") {
-                return entity_literal(value).map(|uid| vec![uid]);
+                return entity_literal(value).map(|uid| (vec![uid], is_in));
             }
-            if op == "in" {
-                return right
+            if is_in {
+                let uids = right
                     .get("Set")?
                     .as_array()?
                     .iter()
                     .map(|item| item.get("Value").and_then(entity_literal))
-                    .collect();
+                    .collect::<Option<Vec<EntityUid>>>()?;
+                return Some((uids, true));
             }
             None
         }
         _ => None,
     }
+}
+
+/// The condition without its leftmost conjunct: `None` when the condition
+/// is that conjunct alone.
+fn without_leftmost(expr: &serde_json::Value) -> Option<serde_json::Value> {
+    let operands = expr.get("&&")?;
+    let left = operands.get("left")?;
+    let right = operands.get("right")?;
+    Some(match without_leftmost(left) {
+        Some(rest) => serde_json::json!({"&&": {"left": rest, "right": right}}),
+        None => right.clone(),
+    })
 }
 
 fn entity_literal(value: &serde_json::Value) -> Option<EntityUid> {
@@ -656,6 +732,101 @@ mod tests {
         ] {
             let policy: Policy = text.parse().unwrap();
             assert!(PolicyPrep::of(&policy).narrowed.is_none(), "{text}");
+        }
+    }
+
+    #[test]
+    fn stripping_drops_the_leftmost_in_guard_only() {
+        let stripped = |text: &str| {
+            let policy: Policy = text.parse().unwrap();
+            PolicyPrep::of(&policy)
+                .stripped
+                .map(|p| p.to_json().unwrap()["conditions"].clone())
+        };
+        let conditions = |text: &str| {
+            let policy: Policy = text.parse().unwrap();
+            policy.to_json().unwrap()["conditions"].clone()
+        };
+        assert_eq!(
+            stripped(
+                r#"permit(principal, action in [Action::"v"], resource) when { principal in [R::"a", R::"b"] && resource.x && resource.y } unless { resource.z };"#
+            ),
+            Some(conditions(
+                r#"permit(principal, action, resource) when { resource.x && resource.y } unless { resource.z };"#
+            ))
+        );
+        assert_eq!(
+            stripped(
+                r#"permit(principal, action, resource) when { principal in R::"a" || principal in R::"b" } when { resource.x };"#
+            ),
+            Some(conditions(
+                r#"permit(principal, action, resource) when { resource.x };"#
+            ))
+        );
+        // `==` holds only for that principal, not for its descendants: kept
+        for text in [
+            r#"permit(principal, action, resource) when { principal == U::"u" && resource.x };"#,
+            r#"permit(principal, action, resource) when { principal in R::"a" || principal == U::"u" };"#,
+            r#"permit(principal in R::"a", action, resource) when { resource.x };"#,
+        ] {
+            assert_eq!(stripped(text), None, "{text}");
+        }
+    }
+
+    /// Guard shapes against principals that hold a role directly, through a
+    /// group, or not at all: the index's sets decide as the full set does.
+    #[test]
+    fn selected_sets_decide_as_the_full_set() {
+        let policies: PolicySet = r#"
+            permit(principal, action == Action::"v", resource) when { principal == R::"a" && resource.locked == false };
+            permit(principal, action in [Action::"v"], resource) when { principal in [R::"b"] && resource.locked };
+            permit(principal, action == Action::"v", resource) when { principal in R::"a" || principal == U::"ab" };
+            forbid(principal, action == Action::"v", resource) when { principal in R::"b" && resource.nope };
+        "#
+        .parse()
+        .unwrap();
+        let schema: Schema = r#"
+            entity R in [R]; entity U in [R]; entity F { locked: Bool, nope?: Bool };
+            action v appliesTo { principal: U, resource: F };
+        "#
+        .parse()
+        .unwrap();
+        let entities = Entities::from_json_value(
+            serde_json::json!([
+                {"uid": {"type": "R", "id": "a"}, "attrs": {}, "parents": [{"type": "R", "id": "b"}]},
+                {"uid": {"type": "U", "id": "ab"}, "attrs": {}, "parents": [{"type": "R", "id": "a"}]},
+                {"uid": {"type": "U", "id": "b"}, "attrs": {}, "parents": [{"type": "R", "id": "b"}]},
+                {"uid": {"type": "U", "id": "none"}, "attrs": {}, "parents": []},
+                {"uid": {"type": "F", "id": "open"}, "attrs": {"locked": false}, "parents": []},
+                {"uid": {"type": "F", "id": "shut"}, "attrs": {"locked": true}, "parents": []},
+            ]),
+            Some(&schema),
+        )
+        .unwrap();
+        let index =
+            PolicyIndex::build(&policies, Some(&schema), &entities, &prepare(&policies)).unwrap();
+        let authorizer = cedar_policy::Authorizer::new();
+        for user in ["ab", "b", "none", "ghost"] {
+            for file in ["open", "shut"] {
+                let request = Request::new(
+                    format!(r#"U::"{user}""#).parse().unwrap(),
+                    r#"Action::"v""#.parse().unwrap(),
+                    format!(r#"F::"{file}""#).parse().unwrap(),
+                    cedar_policy::Context::empty(),
+                    Some(&schema),
+                )
+                .unwrap();
+                let full = crate::Answer::from_response(
+                    authorizer.is_authorized(&request, &policies, &entities),
+                );
+                let ours = match index.select(&request, &entities, &policies) {
+                    Selection::Nothing => crate::Answer::denied_by_default(),
+                    Selection::Policies(set) => crate::Answer::from_response(
+                        authorizer.is_authorized(&request, set, &entities),
+                    ),
+                };
+                assert_eq!(ours, full, "{user} on {file}");
+            }
         }
     }
 
