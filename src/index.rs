@@ -39,7 +39,7 @@ use cedar_policy::{
     PrincipalConstraint, Request, ResourceConstraint, Schema,
 };
 use std::collections::{HashMap, HashSet};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// The index's maps are read on every request: a fast hasher (the keys are
 /// the store's own entity uids and type names).
@@ -51,7 +51,7 @@ const GUARD_BITS: usize = 6;
 
 /// What the index derives from each policy, computed once per policy file and
 /// kept with it, so a reload does not recompute the unchanged ones.
-pub(crate) type Prepared = HashMap<PolicyId, PolicyPrep>;
+pub(crate) type Prepared = HashMap<PolicyId, Arc<PolicyPrep>>;
 
 /// What the index derives from one policy.
 #[derive(Debug, Clone, Default)]
@@ -132,7 +132,7 @@ fn strip(policy: &Policy, mut est: serde_json::Value, action_list: bool) -> Opti
 pub(crate) fn prepare(policies: &PolicySet) -> Prepared {
     policies
         .policies()
-        .map(|p| (p.id().clone(), PolicyPrep::of(p)))
+        .map(|p| (p.id().clone(), Arc::new(PolicyPrep::of(p))))
         .collect()
 }
 
@@ -155,10 +155,8 @@ fn narrow(policy: &Policy, mut est: serde_json::Value) -> Option<Policy> {
 /// that are asked, when they are asked.
 #[derive(Debug, Default)]
 pub(crate) struct PolicyIndex {
-    /// The static policies, numbered (without action lists: see [`narrow`]).
-    policies: Vec<Policy>,
-    /// Each policy without its guard, where it has one to drop (see [`strip`]).
-    stripped: Vec<Option<Policy>>,
+    /// The static policies, numbered.
+    numbered: Numbered,
     by_key: FastMap<EntityUid, FastMap<EntityTypeName, FastMap<EntityTypeName, Slice>>>,
     by_action: FastMap<EntityUid, LazySet>,
     /// Policies whose action constraint matches any action.
@@ -192,9 +190,9 @@ impl LazySet {
         }
     }
 
-    fn get<'a>(&'a self, policies: &[Policy], full: &'a PolicySet) -> &'a PolicySet {
+    fn get<'a>(&'a self, numbered: &Numbered, full: &'a PolicySet) -> &'a PolicySet {
         self.set
-            .get_or_init(|| set_of(self.members.iter().filter_map(|&p| number(policies, p))))
+            .get_or_init(|| set_of(self.members.iter().filter_map(|&p| numbered.policy(p))))
             .as_ref()
             .unwrap_or(full)
     }
@@ -261,12 +259,11 @@ impl Slice {
         &'a self,
         principal: Option<&EntityUid>,
         entities: &Entities,
-        policies: &[Policy],
-        stripped: &[Option<Policy>],
+        numbered: &Numbered,
         full: &'a PolicySet,
     ) -> &'a PolicySet {
         let Some(principal) = principal.filter(|_| !self.subsets.is_empty()) else {
-            return self.all.get(policies, full);
+            return self.all.get(numbered, full);
         };
         let mut held = self.bits.get(principal).copied().unwrap_or(0);
         if let Some(ancestors) = entities.ancestors(principal) {
@@ -278,19 +275,15 @@ impl Slice {
             .ok()
             .and_then(|at| self.subsets.get(at));
         let Some(cell) = cell else {
-            return self.all.get(policies, full);
+            return self.all.get(numbered, full);
         };
         cell.get_or_init(|| {
             set_of(self.members.iter().filter_map(|&(p, mask)| {
                 if mask == 0 {
-                    number(policies, p)
+                    numbered.policy(p)
                 } else if mask & held != 0 {
                     // the principal holds the guard: it is true, and can go
-                    let stripped = usize::try_from(p)
-                        .ok()
-                        .and_then(|at| stripped.get(at))
-                        .and_then(Option::as_ref);
-                    stripped.or_else(|| number(policies, p))
+                    numbered.stripped(p).or_else(|| numbered.policy(p))
                 } else {
                     None
                 }
@@ -301,9 +294,25 @@ impl Slice {
     }
 }
 
-/// The policy numbered `p`.
-fn number(policies: &[Policy], p: u32) -> Option<&Policy> {
-    policies.get(usize::try_from(p).ok()?)
+/// The index's policies by number, with what it derived from each.
+#[derive(Debug, Default)]
+struct Numbered {
+    originals: Vec<Policy>,
+    preps: Vec<Arc<PolicyPrep>>,
+}
+
+impl Numbered {
+    /// Policy `p` as the index's sets hold it (without its action list: see [`narrow`]).
+    fn policy(&self, p: u32) -> Option<&Policy> {
+        let at = usize::try_from(p).ok()?;
+        let prep = self.preps.get(at)?;
+        prep.narrowed.as_ref().or_else(|| self.originals.get(at))
+    }
+
+    /// Policy `p` without its guard, where it has one to drop (see [`strip`]).
+    fn stripped(&self, p: u32) -> Option<&Policy> {
+        self.preps.get(usize::try_from(p).ok()?)?.stripped.as_ref()
+    }
 }
 
 impl PolicyIndex {
@@ -429,11 +438,10 @@ impl PolicyIndex {
             index.by_action.insert(action.clone(), LazySet::new(chosen));
         }
         index.any_action = LazySet::new(any);
-        index.policies = all
-            .iter()
-            .map(|e| e.prep.narrowed.clone().unwrap_or_else(|| e.policy.clone()))
-            .collect();
-        index.stripped = all.iter().map(|e| e.prep.stripped.clone()).collect();
+        index.numbered = Numbered {
+            originals: all.iter().map(|e| e.policy.clone()).collect(),
+            preps: all.iter().map(|e| Arc::clone(&e.prep)).collect(),
+        };
         Some(index)
     }
 
@@ -483,16 +491,10 @@ impl PolicyIndex {
             _ => None,
         };
         let set = match keyed {
-            Some(slice) => slice.select(
-                request.principal(),
-                entities,
-                &self.policies,
-                &self.stripped,
-                full,
-            ),
+            Some(slice) => slice.select(request.principal(), entities, &self.numbered, full),
             None => match self.by_action.get(action) {
-                Some(set) => set.get(&self.policies, full),
-                None => self.any_action.get(&self.policies, full),
+                Some(set) => set.get(&self.numbered, full),
+                None => self.any_action.get(&self.numbered, full),
             },
         };
         if set.is_empty() {
@@ -513,13 +515,15 @@ struct Entry<'a> {
     action: ActionConstraint,
     principal: PrincipalConstraint,
     resource: ResourceConstraint,
-    prep: PolicyPrep,
+    prep: Arc<PolicyPrep>,
 }
 
 impl<'a> Entry<'a> {
-    fn new(policy: &'a Policy, known: Option<&PolicyPrep>) -> Self {
+    fn new(policy: &'a Policy, known: Option<&Arc<PolicyPrep>>) -> Self {
         Self {
-            prep: known.cloned().unwrap_or_else(|| PolicyPrep::of(policy)),
+            prep: known
+                .map(Arc::clone)
+                .unwrap_or_else(|| Arc::new(PolicyPrep::of(policy))),
             policy,
             action: policy.action_constraint(),
             principal: policy.principal_constraint(),
