@@ -637,15 +637,28 @@ fn resource_may(constraint: &ResourceConstraint, ty: &EntityTypeName) -> bool {
 mod tests {
     use super::*;
 
-    fn guard_of(text: &str) -> Option<Vec<String>> {
-        let policy: Policy = text.parse().unwrap();
-        PolicyPrep::of(&policy)
+    type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
+
+    fn guard_of(text: &str) -> TestResult<Option<Vec<String>>> {
+        let policy: Policy = text.parse()?;
+        Ok(PolicyPrep::of(&policy)
             .guard
-            .map(|uids| uids.iter().map(ToString::to_string).collect())
+            .map(|uids| uids.iter().map(ToString::to_string).collect()))
+    }
+
+    /// A request of `U::"user"` to `v` the file `F::"file"`.
+    fn request_of(user: &str, file: &str, schema: &Schema) -> TestResult<Request> {
+        Ok(Request::new(
+            format!(r#"U::"{user}""#).parse()?,
+            r#"Action::"v""#.parse()?,
+            format!(r#"F::"{file}""#).parse()?,
+            cedar_policy::Context::empty(),
+            Some(schema),
+        )?)
     }
 
     #[test]
-    fn guards_come_from_the_scope_or_the_first_when_clause() {
+    fn guards_come_from_the_scope_or_the_first_when_clause() -> TestResult {
         let some = |uids: &[&str]| Some(uids.iter().map(|u| (*u).to_owned()).collect());
         let cases = [
             (
@@ -705,15 +718,18 @@ mod tests {
             (r#"permit(principal, action, resource);"#, None),
         ];
         for (text, expected) in cases {
-            assert_eq!(guard_of(text), expected, "{text}");
+            assert_eq!(guard_of(text)?, expected, "{text}");
         }
+        Ok(())
     }
 
     #[test]
-    fn narrowing_drops_only_the_action_list() {
+    fn narrowing_drops_only_the_action_list() -> TestResult {
         let text = r#"@id("p") @note("kept") permit(principal in R::"a", action in [Action::"v", Action::"w"], resource is F) when { resource.x };"#;
-        let policy: Policy = text.parse().unwrap();
-        let narrowed = PolicyPrep::of(&policy).narrowed.unwrap();
+        let policy: Policy = text.parse()?;
+        let narrowed = PolicyPrep::of(&policy)
+            .narrowed
+            .ok_or("an action list is narrowed")?;
         assert_eq!(narrowed.id(), policy.id());
         assert_eq!(narrowed.annotation("note"), Some("kept"));
         assert!(matches!(
@@ -726,46 +742,48 @@ mod tests {
         );
         assert_eq!(narrowed.resource_constraint(), policy.resource_constraint());
         assert_eq!(
-            narrowed.to_json().unwrap()["conditions"],
-            policy.to_json().unwrap()["conditions"]
+            narrowed.to_json()?["conditions"],
+            policy.to_json()?["conditions"]
         );
         // `action == A` and no action constraint are left as they are
         for text in [
             r#"permit(principal, action == Action::"v", resource);"#,
             r#"permit(principal, action, resource);"#,
         ] {
-            let policy: Policy = text.parse().unwrap();
+            let policy: Policy = text.parse()?;
             assert!(PolicyPrep::of(&policy).narrowed.is_none(), "{text}");
         }
+        Ok(())
     }
 
     #[test]
-    fn stripping_drops_the_leftmost_in_guard_only() {
-        let stripped = |text: &str| {
-            let policy: Policy = text.parse().unwrap();
-            PolicyPrep::of(&policy)
-                .stripped
-                .map(|p| p.to_json().unwrap()["conditions"].clone())
+    fn stripping_drops_the_leftmost_in_guard_only() -> TestResult {
+        let stripped = |text: &str| -> TestResult<Option<serde_json::Value>> {
+            let policy: Policy = text.parse()?;
+            match PolicyPrep::of(&policy).stripped {
+                Some(p) => Ok(Some(p.to_json()?["conditions"].clone())),
+                None => Ok(None),
+            }
         };
-        let conditions = |text: &str| {
-            let policy: Policy = text.parse().unwrap();
-            policy.to_json().unwrap()["conditions"].clone()
+        let conditions = |text: &str| -> TestResult<serde_json::Value> {
+            let policy: Policy = text.parse()?;
+            Ok(policy.to_json()?["conditions"].clone())
         };
         assert_eq!(
             stripped(
                 r#"permit(principal, action in [Action::"v"], resource) when { principal in [R::"a", R::"b"] && resource.x && resource.y } unless { resource.z };"#
-            ),
+            )?,
             Some(conditions(
                 r#"permit(principal, action, resource) when { resource.x && resource.y } unless { resource.z };"#
-            ))
+            )?)
         );
         assert_eq!(
             stripped(
                 r#"permit(principal, action, resource) when { principal in R::"a" || principal in R::"b" } when { resource.x };"#
-            ),
+            )?,
             Some(conditions(
                 r#"permit(principal, action, resource) when { resource.x };"#
-            ))
+            )?)
         );
         // `==` holds only for that principal, not for its descendants: kept
         for text in [
@@ -773,28 +791,27 @@ mod tests {
             r#"permit(principal, action, resource) when { principal in R::"a" || principal == U::"u" };"#,
             r#"permit(principal in R::"a", action, resource) when { resource.x };"#,
         ] {
-            assert_eq!(stripped(text), None, "{text}");
+            assert_eq!(stripped(text)?, None, "{text}");
         }
+        Ok(())
     }
 
     /// Guard shapes against principals that hold a role directly, through a
     /// group, or not at all: the index's sets decide as the full set does.
     #[test]
-    fn selected_sets_decide_as_the_full_set() {
+    fn selected_sets_decide_as_the_full_set() -> TestResult {
         let policies: PolicySet = r#"
             permit(principal, action == Action::"v", resource) when { principal == R::"a" && resource.locked == false };
             permit(principal, action in [Action::"v"], resource) when { principal in [R::"b"] && resource.locked };
             permit(principal, action == Action::"v", resource) when { principal in R::"a" || principal == U::"ab" };
             forbid(principal, action == Action::"v", resource) when { principal in R::"b" && resource.nope };
         "#
-        .parse()
-        .unwrap();
+        .parse()?;
         let schema: Schema = r#"
             entity R in [R]; entity U in [R]; entity F { locked: Bool, nope?: Bool };
             action v appliesTo { principal: U, resource: F };
         "#
-        .parse()
-        .unwrap();
+        .parse()?;
         let entities = Entities::from_json_value(
             serde_json::json!([
                 {"uid": {"type": "R", "id": "a"}, "attrs": {}, "parents": [{"type": "R", "id": "b"}]},
@@ -805,21 +822,13 @@ mod tests {
                 {"uid": {"type": "F", "id": "shut"}, "attrs": {"locked": true}, "parents": []},
             ]),
             Some(&schema),
-        )
-        .unwrap();
-        let index =
-            PolicyIndex::build(&policies, Some(&schema), &entities, &prepare(&policies)).unwrap();
+        )?;
+        let index = PolicyIndex::build(&policies, Some(&schema), &entities, &prepare(&policies))
+            .ok_or("no index")?;
         let authorizer = cedar_policy::Authorizer::new();
         for user in ["ab", "b", "none", "ghost"] {
             for file in ["open", "shut"] {
-                let request = Request::new(
-                    format!(r#"U::"{user}""#).parse().unwrap(),
-                    r#"Action::"v""#.parse().unwrap(),
-                    format!(r#"F::"{file}""#).parse().unwrap(),
-                    cedar_policy::Context::empty(),
-                    Some(&schema),
-                )
-                .unwrap();
+                let request = request_of(user, file, &schema)?;
                 let full = crate::Answer::from_response(
                     authorizer.is_authorized(&request, &policies, &entities),
                 );
@@ -832,23 +841,22 @@ mod tests {
                 assert_eq!(ours, full, "{user} on {file}");
             }
         }
+        Ok(())
     }
 
     #[test]
-    fn a_principal_without_the_role_skips_the_guarded_policies() {
+    fn a_principal_without_the_role_skips_the_guarded_policies() -> TestResult {
         let policies: PolicySet = r#"
             permit(principal in R::"a", action == Action::"v", resource);
             permit(principal, action == Action::"v", resource) when { principal in [R::"b"] };
             forbid(principal, action == Action::"v", resource) when { resource.locked };
         "#
-        .parse()
-        .unwrap();
+        .parse()?;
         let schema: Schema = r#"
             entity R; entity U in [R]; entity F { locked: Bool };
             action v appliesTo { principal: U, resource: F };
         "#
-        .parse()
-        .unwrap();
+        .parse()?;
         let entities = Entities::from_json_value(
             serde_json::json!([
                 {"uid": {"type": "U", "id": "ab"}, "attrs": {}, "parents": [{"type": "R", "id": "a"}, {"type": "R", "id": "b"}]},
@@ -856,34 +864,27 @@ mod tests {
                 {"uid": {"type": "F", "id": "f"}, "attrs": {"locked": false}, "parents": []},
             ]),
             Some(&schema),
-        )
-        .unwrap();
-        let index =
-            PolicyIndex::build(&policies, Some(&schema), &entities, &Prepared::default()).unwrap();
-        let selected = |user: &str| {
-            let request = Request::new(
-                format!(r#"U::"{user}""#).parse().unwrap(),
-                r#"Action::"v""#.parse().unwrap(),
-                r#"F::"f""#.parse().unwrap(),
-                cedar_policy::Context::empty(),
-                Some(&schema),
-            )
-            .unwrap();
-            match index.select(&request, &entities, &policies) {
+        )?;
+        let index = PolicyIndex::build(&policies, Some(&schema), &entities, &Prepared::default())
+            .ok_or("no index")?;
+        let selected = |user: &str| -> TestResult<Vec<String>> {
+            let request = request_of(user, "f", &schema)?;
+            Ok(match index.select(&request, &entities, &policies) {
                 Selection::Nothing => Vec::new(),
                 Selection::Policies(set) => {
                     let mut ids: Vec<String> = set.policies().map(|p| p.id().to_string()).collect();
                     ids.sort();
                     ids
                 }
-            }
+            })
         };
         // positional ids: policy0 is "a", policy1 "b", policy2 the forbid of all
-        assert_eq!(selected("ab"), ["policy0", "policy1", "policy2"]);
-        assert_eq!(selected("none"), ["policy2"]);
+        assert_eq!(selected("ab")?, ["policy0", "policy1", "policy2"]);
+        assert_eq!(selected("none")?, ["policy2"]);
         // twice: the subset built on first use is reused
-        assert_eq!(selected("none"), ["policy2"]);
+        assert_eq!(selected("none")?, ["policy2"]);
         // an unknown principal holds no role
-        assert_eq!(selected("ghost"), ["policy2"]);
+        assert_eq!(selected("ghost")?, ["policy2"]);
+        Ok(())
     }
 }
