@@ -300,46 +300,50 @@ fn collect_literals(expr: &Expr, out: &mut BTreeSet<(Vec<String>, ContextLiteral
 mod tests {
     use super::*;
 
-    fn policy(text: &str) -> Policy {
-        Policy::parse(None, text).unwrap()
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    fn policy(text: &str) -> Result<Policy, Box<dyn std::error::Error>> {
+        Ok(Policy::parse(None, text)?)
     }
 
     #[test]
-    fn annotation_wins() {
+    fn annotation_wins() -> TestResult {
         let p = policy(
             r#"@condition("own resources only") permit(principal, action, resource) when { resource.owner == principal };"#,
-        );
+        )?;
         assert_eq!(
             policy_condition(&p, &[]).as_deref(),
             Some("own resources only")
         );
+        Ok(())
     }
 
     #[test]
-    fn role_and_type_tests_are_dropped() {
+    fn role_and_type_tests_are_dropped() -> TestResult {
         let roles = vec!["NS::Role".to_owned()];
         let p = policy(
             r#"permit(principal, action, resource) when {
                 principal in [NS::Role::"a", NS::Role::"b"] && resource.owner == principal && !resource.serviceAccount
             };"#,
-        );
+        )?;
         assert_eq!(
             policy_condition(&p, &roles).as_deref(),
             Some("resource.owner == principal && !resource.serviceAccount")
         );
         let p = policy(
             r#"permit(principal, action, resource) when { resource is NS::Job || resource is NS::Formula };"#,
-        );
+        )?;
         assert_eq!(policy_condition(&p, &roles), None);
-        let p = policy(r#"permit(principal in NS::Role::"a", action, resource);"#);
+        let p = policy(r#"permit(principal in NS::Role::"a", action, resource);"#)?;
         assert_eq!(policy_condition(&p, &roles), None);
         let p = policy(
             r#"forbid(principal, action, resource) unless { resource.userCount < resource.maxUsers };"#,
-        );
+        )?;
         assert_eq!(
             policy_condition(&p, &roles).as_deref(),
             Some("!(resource.userCount < resource.maxUsers)")
         );
+        Ok(())
     }
 
     #[test]
@@ -350,12 +354,12 @@ mod tests {
     }
 
     #[test]
-    fn literals_compared_with_context() {
+    fn literals_compared_with_context() -> TestResult {
         let p = policy(
             r#"permit(principal, action, resource) when {
                 ["x", "y"].contains(context.role) && context.role != "z" && context.n < 5 && context.r.k == "q" && resource.plan == "free"
             };"#,
-        );
+        )?;
         let found = context_literals([&p]);
         let role = vec!["role".to_owned()];
         assert!(found.contains(&(role.clone(), ContextLiteral::String("x".into()))));
@@ -367,5 +371,6 @@ mod tests {
             ContextLiteral::String("q".into())
         )));
         assert_eq!(found.len(), 5);
+        Ok(())
     }
 }

@@ -317,8 +317,8 @@ impl Matrix {
     /// ```no_run
     /// # let snapshot = rolegrid::Store::open(".")?.load("fireworks", &Default::default())?;
     /// let matrix = rolegrid::matrix::Matrix::build(&snapshot)?;
-    /// let cell = matrix.cell("contributor", "update", "Deployment").unwrap();
-    /// assert_eq!(cell.condition.as_deref(), Some("own resources only"));
+    /// let cell = matrix.cell("contributor", "update", "Deployment");
+    /// assert_eq!(cell.and_then(|c| c.condition.as_deref()), Some("own resources only"));
     /// # Ok::<(), rolegrid::Problems>(())
     /// ```
     pub fn cell(&self, role: &str, action: &str, resource_type: &str) -> Option<&Cell> {

@@ -352,7 +352,7 @@ mod tests {
     use std::str::FromStr;
 
     #[test]
-    fn order_follows_declarations() {
+    fn order_follows_declarations() -> Result<(), Box<dyn std::error::Error>> {
         let text = r#"
             // entity Ignored;
             namespace App {
@@ -369,16 +369,24 @@ mod tests {
         assert!(pos("App::Account") < pos("App::Role"));
         assert!(pos("App::File") < pos("App::Folder"));
         assert_eq!(pos("Ignored"), None);
-        let action = |id: &str| EntityUid::from_str(&format!("App::Action::\"{id}\"")).unwrap();
-        assert!(info.action_position(&action("view")) < info.action_position(&action("edit")));
-        assert!(info.action_position(&action("edit")) < info.action_position(&action("share")));
-        let context = info.context(&action("edit"));
-        let find = |name: &str| context.iter().find(|a| a.name == name).unwrap();
-        assert_eq!(find("role").ty, AttrType::String);
-        assert_eq!(find("level").ty, AttrType::Long);
-        assert!(!find("level").required);
-        assert_eq!(find("who").ty, AttrType::Entity("App::Account".to_owned()));
-        assert_eq!(find("flags").ty, AttrType::Set(Box::new(AttrType::Bool)));
-        assert!(info.context(&action("share")).is_empty());
+        let action =
+            |id: &str| EntityUid::from_str(&format!("App::Action::\"{id}\"")).map_err(Box::new);
+        let (view, edit, share) = (action("view")?, action("edit")?, action("share")?);
+        assert!(info.action_position(&view) < info.action_position(&edit));
+        assert!(info.action_position(&edit) < info.action_position(&share));
+        let context = info.context(&edit);
+        let find = |name: &str| {
+            context
+                .iter()
+                .find(|a| a.name == name)
+                .ok_or_else(|| format!("no context attribute {name}"))
+        };
+        assert_eq!(find("role")?.ty, AttrType::String);
+        assert_eq!(find("level")?.ty, AttrType::Long);
+        assert!(!find("level")?.required);
+        assert_eq!(find("who")?.ty, AttrType::Entity("App::Account".to_owned()));
+        assert_eq!(find("flags")?.ty, AttrType::Set(Box::new(AttrType::Bool)));
+        assert!(info.context(&share).is_empty());
+        Ok(())
     }
 }
