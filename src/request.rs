@@ -55,6 +55,32 @@ pub fn parse_uid(field: &str, value: &serde_json::Value) -> Result<EntityUid, Pr
     }
 }
 
+/// Uids already read from their text, so a stream of requests parses each
+/// distinct uid once.
+#[derive(Debug, Default)]
+pub(crate) struct UidCache(std::collections::HashMap<String, EntityUid>);
+
+/// Most uids a cache keeps before it starts afresh.
+const UID_CACHE_LIMIT: usize = 100_000;
+
+impl UidCache {
+    /// [`parse_uid`], remembering uids given as text.
+    fn parse(&mut self, field: &str, value: &serde_json::Value) -> Result<EntityUid, Problem> {
+        let serde_json::Value::String(text) = value else {
+            return parse_uid(field, value);
+        };
+        if let Some(uid) = self.0.get(text) {
+            return Ok(uid.clone());
+        }
+        let uid = parse_uid(field, value)?;
+        if self.0.len() >= UID_CACHE_LIMIT {
+            self.0.clear();
+        }
+        self.0.insert(text.clone(), uid.clone());
+        Ok(uid)
+    }
+}
+
 impl RequestSpec {
     /// From Cedar's textual uids and an optional JSON context.
     pub fn from_strs(
@@ -81,8 +107,20 @@ impl RequestSpec {
         Self::from_json(&value)
     }
 
+    /// [`RequestSpec::from_json_line`] for a stream of lines: each distinct
+    /// uid text is parsed once (the same answers and errors).
+    pub(crate) fn from_json_line_cached(line: &str, cache: &mut UidCache) -> Result<Self, Problem> {
+        let value: serde_json::Value = serde_json::from_str(line)
+            .map_err(|e| request_problem(format!("not a JSON request: {e}")))?;
+        Self::read(&value, Some(cache))
+    }
+
     /// From a parsed JSON object: `{"principal", "action", "resource", "context"?}`.
     pub fn from_json(value: &serde_json::Value) -> Result<Self, Problem> {
+        Self::read(value, None)
+    }
+
+    fn read(value: &serde_json::Value, mut cache: Option<&mut UidCache>) -> Result<Self, Problem> {
         let object = value.as_object().ok_or_else(|| {
             request_problem(
                 "a request must be a JSON object with principal, action, resource and context",
@@ -100,10 +138,14 @@ impl RequestSpec {
             }
         }
         let get = |k: &str| object.get(k).unwrap_or(&serde_json::Value::Null);
+        let mut uid = |field: &str| match cache.as_deref_mut() {
+            Some(cache) => cache.parse(field, get(field)),
+            None => parse_uid(field, get(field)),
+        };
         Ok(Self {
-            principal: parse_uid("principal", get("principal"))?,
-            action: parse_uid("action", get("action"))?,
-            resource: parse_uid("resource", get("resource"))?,
+            principal: uid("principal")?,
+            action: uid("action")?,
+            resource: uid("resource")?,
             context: object.get("context").cloned(),
         })
     }

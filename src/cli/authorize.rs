@@ -6,7 +6,7 @@ use super::source::{Loaded, SourceArgs};
 use crate::answer::Answer;
 use crate::diagnostics::{Problem, ProblemKind, Problems};
 use crate::evaluator::{Evaluator, ReloadOutcome};
-use crate::request::RequestSpec;
+use crate::request::{RequestSpec, UidCache};
 use crate::snapshot::Snapshot;
 use cedar_policy::Entities;
 use std::io::{BufRead, Write};
@@ -133,53 +133,6 @@ fn human(answer: &Answer, loaded: &Loaded) -> String {
     text
 }
 
-/// Parsed uids by their text, so a batch parses each distinct uid once
-/// (Cedar's uid parser is the costliest step of reading a request line).
-#[derive(Default)]
-pub(crate) struct UidCache(std::collections::HashMap<String, cedar_policy::EntityUid>);
-
-/// Most uids a cache keeps before it starts afresh.
-const UID_CACHE_LIMIT: usize = 100_000;
-
-impl UidCache {
-    /// Reads a request line as [`RequestSpec::from_json_line`] does, with the
-    /// same answers and errors, parsing each distinct uid text only once.
-    fn spec(&mut self, line: &str) -> Result<RequestSpec, Problem> {
-        let value: serde_json::Value = match serde_json::from_str(line) {
-            Ok(value) => value,
-            Err(_) => return RequestSpec::from_json_line(line),
-        };
-        let fast = value.as_object().and_then(|object| {
-            if !object
-                .keys()
-                .all(|k| matches!(k.as_str(), "principal" | "action" | "resource" | "context"))
-            {
-                return None;
-            }
-            let mut uid = |key: &str| -> Option<cedar_policy::EntityUid> {
-                let text = object.get(key)?.as_str()?;
-                if let Some(uid) = self.0.get(text) {
-                    return Some(uid.clone());
-                }
-                let uid = <cedar_policy::EntityUid as std::str::FromStr>::from_str(text).ok()?;
-                if self.0.len() >= UID_CACHE_LIMIT {
-                    self.0.clear();
-                }
-                self.0.insert(text.to_owned(), uid.clone());
-                Some(uid)
-            };
-            Some(RequestSpec {
-                principal: uid("principal")?,
-                action: uid("action")?,
-                resource: uid("resource")?,
-                context: object.get("context").cloned(),
-            })
-        });
-        // anything unusual (object uids, errors) takes the one reference path
-        fast.map_or_else(|| RequestSpec::from_json(&value), Ok)
-    }
-}
-
 /// The input's lines without their line ends; a line that is not UTF-8 is
 /// `Err(its text, lossily decoded)`, so it can be answered with an error.
 fn request_lines(
@@ -215,7 +168,7 @@ fn answer_line(
     format: Format,
 ) -> (String, bool) {
     let spec = match line {
-        Ok(line) => cache.spec(line),
+        Ok(line) => RequestSpec::from_json_line_cached(line, cache),
         Err(_) => Err(Problem::new(
             ProblemKind::Request,
             "request line is not valid UTF-8",
