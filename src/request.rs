@@ -159,12 +159,15 @@ impl RequestSpec {
     /// [`RequestSpec::build`], taking the empty context of an action from
     /// `empty_context` when it has it (the same value Cedar would read from
     /// `{}` against the schema: reading it is most of a request's cost).
-    pub(crate) fn build_with(
+    pub(crate) fn build_with<'c>(
         self,
         schema: Option<&Schema>,
-        empty_context: impl Fn(&EntityUid) -> Option<Context>,
+        empty_context: impl Fn(&EntityUid) -> Option<&'c Context>,
     ) -> Result<Request, Problem> {
+        // an action with a known empty context is declared: no need to look for it
+        let known = empty_context(&self.action);
         if let Some(schema) = schema
+            && known.is_none()
             && !schema.actions().any(|a| a == &self.action)
         {
             return Err(request_problem(format!(
@@ -188,13 +191,13 @@ impl RequestSpec {
         }
         let empty = match &self.context {
             None | Some(serde_json::Value::Null) => true,
-            Some(serde_json::Value::Object(map)) => map.is_empty() && schema.is_some(),
+            Some(serde_json::Value::Object(map)) => map.is_empty(),
             Some(_) => false,
         };
         let context = match self.context {
             // with a schema, an omitted context is the empty record, checked like any other
-            _ if empty && schema.is_some() => match empty_context(&self.action) {
-                Some(context) => Ok(context),
+            _ if empty && schema.is_some() => match known {
+                Some(context) => Ok(context.clone()),
                 None => Context::from_json_value(
                     serde_json::json!({}),
                     schema.map(|s| (s, &self.action)),

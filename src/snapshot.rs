@@ -213,7 +213,7 @@ impl Snapshot {
     /// ```
     pub fn build_request(&self, spec: RequestSpec) -> Result<Request, Problem> {
         spec.build_with(self.schema.as_ref(), |action| {
-            self.empty_contexts.get(action).cloned()
+            self.empty_contexts.get(action)
         })
     }
 

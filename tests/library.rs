@@ -567,10 +567,7 @@ action edit appliesTo { principal: [User], resource: [Doc], context: { flag: Boo
 #[test]
 fn build_request_equals_the_reference_build() {
     for product in PRODUCTS {
-        let snapshot = rolegrid::Store::open(".")
-            .unwrap()
-            .load(product, &LoadOptions::default())
-            .unwrap();
+        let snapshot = common::load(product);
         let schema = snapshot.schema().unwrap();
         let uids: Vec<EntityUid> = snapshot
             .entities()
@@ -622,10 +619,7 @@ fn build_request_equals_the_reference_build() {
 #[test]
 fn entities_equal_cedars_schema_built_entities() {
     for product in PRODUCTS {
-        let snapshot = rolegrid::Store::open(".")
-            .unwrap()
-            .load(product, &LoadOptions::default())
-            .unwrap();
+        let snapshot = common::load(product);
         let schema = snapshot.schema().unwrap();
         let ours = snapshot.entities();
         // the files' entities, through Cedar's own schema-checked constructor

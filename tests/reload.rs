@@ -401,17 +401,17 @@ fn authorize_watch_as_a_child_process_sees_an_edit_without_restarting() {
     assert_eq!(status.code(), Some(0));
 }
 
+/// An evaluator serving fireworks from a store copy, not watching.
+fn open_fireworks(root: &Path) -> Evaluator {
+    Evaluator::open_products(root, &["fireworks".to_owned()], LoadOptions::default()).unwrap()
+}
+
 /// Incremental reload reuses unchanged files' results; a schema change must
 /// still re-validate every policy file, even those that did not change.
 #[test]
 fn a_schema_edit_revalidates_unchanged_policy_files() {
     let dir = store_copy();
-    let evaluator = Evaluator::open_products(
-        dir.path(),
-        &["fireworks".to_owned()],
-        LoadOptions::default(),
-    )
-    .unwrap();
+    let evaluator = open_fireworks(dir.path());
     let schema = dir.path().join("schemas/fireworks.cedarschema");
     let text = std::fs::read_to_string(&schema).unwrap();
     // `serviceAccount` is used by account.cedar, which we do not touch
@@ -440,12 +440,7 @@ fn a_schema_edit_revalidates_unchanged_policy_files() {
 #[test]
 fn incremental_reload_equals_a_fresh_load() {
     let dir = store_copy();
-    let evaluator = Evaluator::open_products(
-        dir.path(),
-        &["fireworks".to_owned()],
-        LoadOptions::default(),
-    )
-    .unwrap();
+    let evaluator = open_fireworks(dir.path());
     let path = dir.path().join(ACCOUNT_POLICIES);
     let original = std::fs::read_to_string(&path).unwrap();
     save(&path, flip_view_users(&original));
@@ -498,12 +493,7 @@ fn incremental_reload_equals_a_fresh_load() {
 #[test]
 fn entity_edits_are_seen_and_policy_edits_reuse_the_entities() {
     let dir = store_copy();
-    let evaluator = Evaluator::open_products(
-        dir.path(),
-        &["fireworks".to_owned()],
-        LoadOptions::default(),
-    )
-    .unwrap();
+    let evaluator = open_fireworks(dir.path());
     let decide = |principal: &str| {
         let snapshot = evaluator.snapshot("fireworks").unwrap();
         let request = snapshot
