@@ -9,7 +9,7 @@
 use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceCode, SourceSpan};
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// A file that was read, kept so problems can point into it.
 ///
@@ -21,6 +21,9 @@ use std::sync::Arc;
 pub struct SourceFile {
     path: Arc<Path>,
     text: Arc<str>,
+    /// Where each line starts, found on first use (a large file with many
+    /// located items would otherwise be scanned from the top for each).
+    line_starts: Arc<OnceLock<Vec<usize>>>,
 }
 
 impl fmt::Debug for SourceFile {
@@ -37,6 +40,7 @@ impl SourceFile {
         Self {
             path: Arc::from(path.into()),
             text: text.into(),
+            line_starts: Arc::default(),
         }
     }
 
@@ -52,7 +56,24 @@ impl SourceFile {
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        line_col(&self.text, offset)
+        let offset = offset.min(self.text.len());
+        if !self.text.is_char_boundary(offset) {
+            return line_col(&self.text, offset);
+        }
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(at, _)| at + 1))
+                .collect()
+        });
+        // the lines that start at or before the offset: the last is its line
+        let line = starts.partition_point(|&start| start <= offset);
+        let start = starts.get(line.wrapping_sub(1)).copied().unwrap_or(0);
+        let column = self
+            .text
+            .get(start..offset)
+            .map_or(0, |s| s.chars().count())
+            + 1;
+        (line.max(1), column)
     }
 
     /// Byte offset of a 1-based line and column (in characters), clamped to the text.
@@ -608,5 +629,25 @@ impl Renderer {
             out = problem.to_string();
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_with_the_line_index_equals_the_scan_from_the_top() {
+        let text = "é\r\nline two\n\n  — third: ünï\nlast without newline";
+        let file = SourceFile::new("f.yaml", text);
+        for offset in (0..=text.len() + 2).filter(|&o| o > text.len() || text.is_char_boundary(o)) {
+            assert_eq!(
+                file.line_col(offset),
+                line_col(text, offset),
+                "offset {offset}"
+            );
+        }
+        assert_eq!(file.line_col(0), (1, 1));
+        assert_eq!(SourceFile::new("e", "").line_col(3), (1, 1));
     }
 }

@@ -2,10 +2,10 @@
 
 use crate::answer::Answer;
 use crate::diagnostics::{Location, Problem, ProblemKind, Problems, SourceFile};
-use crate::index::{PolicyIndex, Prepared, Selection};
+use crate::index::{Cell, PolicyIndex, Prepared, Selection};
 use crate::limits::Limits;
 use crate::request::RequestSpec;
-use crate::store::{EntityOrigin, ParsedEntities, PolicyOrigin, ProductFiles};
+use crate::store::{BuiltEntities, EntityOrigin, ParsedEntities, PolicyOrigin, ProductFiles};
 use cedar_policy::{
     Authorizer, Context, Entities, EntityUid, PolicyId, PolicySet, Request, Schema,
 };
@@ -42,27 +42,31 @@ pub struct Snapshot {
     fingerprint: u64,
     generation: u64,
     index: Option<PolicyIndex>,
+    /// Whether an entity attribute or tag holds an unknown (see `decide_cell`).
+    entities_hold_unknowns: bool,
     /// Each schema action's empty context, read once.
     empty_contexts: HashMap<EntityUid, Context>,
     authorizer: Authorizer,
 }
 
 impl Snapshot {
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "the crate's two loaders hand over what they built, once"
-    )]
     pub(crate) fn new(
         product: Option<String>,
         schema: Option<Schema>,
         policies: PolicySet,
         policy_origins: HashMap<PolicyId, PolicyOrigin>,
-        entities: Entities,
-        entity_origins: HashMap<EntityUid, EntityOrigin>,
+        built: BuiltEntities,
         warnings: Problems,
         prepared: &Prepared,
     ) -> Self {
+        let BuiltEntities {
+            entities,
+            origins: entity_origins,
+            may_hold_unknowns,
+        } = built;
         let index = PolicyIndex::build(&policies, schema.as_ref(), &entities, prepared);
+        // exact, but only where an entity file may have written one
+        let entities_hold_unknowns = may_hold_unknowns && hold_unknowns(&entities);
         let empty_contexts = schema
             .iter()
             .flat_map(|schema| {
@@ -75,6 +79,7 @@ impl Snapshot {
             .collect();
         Self {
             index,
+            entities_hold_unknowns,
             empty_contexts,
             product,
             schema,
@@ -251,9 +256,50 @@ impl Snapshot {
         };
         match selection {
             Selection::Nothing => Answer::denied_by_default(),
-            Selection::Policies(policies) => {
-                Answer::from_response(self.authorizer.is_authorized(request, policies, entities))
+            Selection::Policies(policies) => self.cedar(request, policies, entities),
+            Selection::Cell(cell)
+                if std::ptr::eq(entities, &self.entities) && !self.entities_hold_unknowns =>
+            {
+                self.decide_cell(request, cell)
             }
+            Selection::Cell(cell) => self.cedar(request, cell.combined(&self.policies), entities),
+        }
+    }
+
+    fn cedar(&self, request: &Request, policies: &PolicySet, entities: &Entities) -> Answer {
+        Answer::from_response(self.authorizer.is_authorized(request, policies, entities))
+    }
+
+    /// Decides a request of an index key against the snapshot's entities,
+    /// which hold no unknown: Cedar evaluates the cell's other policies and
+    /// the answer is completed with its granted permits, which are satisfied
+    /// and raise no error. Cedar's rules (cedar-policy-core's `Response` from
+    /// its `PartialResponse`): allowed iff a permit and no forbid is
+    /// satisfied; the reasons are the satisfied forbids if any forbid is
+    /// satisfied or left undecided (only unknowns leave one undecided), else
+    /// the satisfied permits. So, with S Cedar's answer on the others:
+    /// - S denies with reasons: forbids are satisfied, S is the answer;
+    /// - S allows with reasons: no forbid is, the granted join the reasons;
+    /// - S allows without reasons: a forbid was left undecided, S is the answer;
+    /// - S denies without reasons: no permit or forbid of the others is
+    ///   satisfied, so the answer allows with the granted as reasons, unless
+    ///   a forbid was left undecided (then no reasons): that takes an unknown,
+    ///   which the context may hold (not the entities), so then Cedar decides
+    ///   the whole cell.
+    fn decide_cell(&self, request: &Request, cell: &Cell) -> Answer {
+        let granted = cell.granted();
+        let Some(evaluated) = cell.evaluated() else {
+            return Answer::allowed_by(granted);
+        };
+        let answer = self.cedar(request, evaluated, &self.entities);
+        if granted.is_empty() {
+            return answer;
+        }
+        match (answer.is_allowed(), answer.reasons().is_empty()) {
+            (false, false) | (true, true) => answer,
+            (true, false) => answer.with_granted(granted),
+            (false, true) if !context_may_hold_unknowns(request) => answer.with_granted(granted),
+            (false, true) => self.cedar(request, cell.combined(&self.policies), &self.entities),
         }
     }
 
@@ -267,8 +313,8 @@ impl Snapshot {
         limits: &Limits,
     ) -> Result<Entities, Problems> {
         let mut parsed = ParsedEntities {
-            entities: Vec::new(),
             origins: self.entity_origins.clone(),
+            ..ParsedEntities::default()
         };
         let mut problems = Problems::new();
         for file in files {
@@ -342,8 +388,8 @@ impl Snapshot {
         limits: &Limits,
     ) -> Result<Entities, Problems> {
         let mut parsed = ParsedEntities {
-            entities: Vec::new(),
             origins: self.entity_origins.clone(),
+            ..ParsedEntities::default()
         };
         let problems = parsed.add_values(file, items, fill_defaults, self.schema.as_ref(), limits);
         if !problems.is_empty() {
@@ -374,5 +420,26 @@ impl Snapshot {
                 }
                 Problems::from(problem)
             })
+    }
+}
+
+/// Whether an attribute or tag of an entity holds an unknown (Cedar's JSON
+/// entity format can write one: `{"__extn": {"fn": "unknown", ...}}`).
+fn hold_unknowns(entities: &Entities) -> bool {
+    entities.iter().any(|entity| {
+        entity.attrs().any(|(_, value)| value.is_err())
+            || entity.tags().any(|(_, value)| value.is_err())
+    })
+}
+
+/// Whether a request's context may hold an unknown: Cedar keeps a context
+/// with unknowns apart, and then answers no attribute from it.
+fn context_may_hold_unknowns(request: &Request) -> bool {
+    let Some(context) = request.context() else {
+        return true;
+    };
+    match context.clone().into_iter().next() {
+        None => false,
+        Some((key, _)) => context.get(&key).is_none(),
     }
 }

@@ -649,3 +649,105 @@ fn entities_equal_cedars_schema_built_entities() {
         }
     }
 }
+
+/// A permit decided by its scope alone joins the reasons only where Cedar
+/// would name it: an entity attribute holding an unknown leaves a forbid
+/// undecided, and then Cedar allows with no reasons at all.
+#[test]
+fn permits_decided_by_the_scope_answer_like_cedar_with_unknowns_and_extra_entities() {
+    let sources = Sources {
+        schema: Some(SourceFile::new(
+            "s.cedarschema",
+            "entity R; entity U in [R]; entity F { secret: Bool };\n\
+             action v appliesTo { principal: U, resource: F };\n",
+        )),
+        policies: vec![SourceFile::new(
+            "p.cedar",
+            "@id(\"role\") permit (principal in R::\"r\", action == Action::\"v\", resource);\n\
+             @id(\"open\") permit (principal, action, resource is F);\n\
+             @id(\"hidden\") forbid (principal, action, resource) when { resource.secret };\n",
+        )],
+        entities: vec![(
+            SourceFile::new(
+                "e.entities.json",
+                r#"[
+                  {"uid": {"type": "R", "id": "r"}, "attrs": {}, "parents": []},
+                  {"uid": {"type": "U", "id": "u"}, "attrs": {}, "parents": [{"type": "R", "id": "r"}]},
+                  {"uid": {"type": "U", "id": "v"}, "attrs": {}, "parents": []},
+                  {"uid": {"type": "F", "id": "known"}, "attrs": {"secret": false}, "parents": []},
+                  {"uid": {"type": "F", "id": "shut"}, "attrs": {"secret": true}, "parents": []},
+                  {"uid": {"type": "F", "id": "unknown"}, "attrs": {"secret": {"__extn": {"fn": "unknown", "arg": "s"}}}, "parents": []}
+                ]"#,
+            ),
+            FileKind::EntitiesJson,
+        )],
+    };
+    let with_unknowns = build_snapshot(&sources, None, &LoadOptions::default()).unwrap();
+    let mut known_only = sources.clone();
+    known_only.entities[0].0 = SourceFile::new(
+        "e.entities.json",
+        sources.entities[0]
+            .0
+            .text()
+            .replace(r#"{"__extn": {"fn": "unknown", "arg": "s"}}"#, "false"),
+    );
+    let without_unknowns = build_snapshot(&known_only, None, &LoadOptions::default()).unwrap();
+    // the same files as a product of a store (the other loader)
+    let store = common::TempStore::with_product("p", sources.schema.as_ref().unwrap().text());
+    store.write("policies/p/p.cedar", sources.policies[0].text());
+    store.write("policies/p/e.entities.json", sources.entities[0].0.text());
+    let product = rolegrid::Store::open(store.path())
+        .unwrap()
+        .load("p", &LoadOptions::default())
+        .unwrap();
+    let extra = [SourceFile::new(
+        "x.entities.json",
+        r#"[{"uid": {"type": "U", "id": "w"}, "attrs": {}, "parents": [{"type": "R", "id": "r"}]}]"#,
+    )];
+    let mut checked = 0;
+    for snapshot in [&with_unknowns, &without_unknowns, &product] {
+        let extended = snapshot.with_entities(&extra, &Limits::default()).unwrap();
+        for user in ["u", "v", "w"] {
+            for file in ["known", "shut", "unknown"] {
+                let request = snapshot
+                    .request(
+                        &format!(r#"U::"{user}""#),
+                        r#"Action::"v""#,
+                        &format!(r#"F::"{file}""#),
+                        None,
+                    )
+                    .unwrap();
+                for entities in [snapshot.entities(), &extended] {
+                    let plain = snapshot.authorize_unindexed(&request, entities);
+                    assert_eq!(
+                        snapshot.authorize_with(&request, entities),
+                        plain,
+                        "{user} on {file}"
+                    );
+                    checked += 1;
+                }
+                assert_eq!(
+                    snapshot.authorize(&request),
+                    snapshot.authorize_unindexed(&request, snapshot.entities())
+                );
+            }
+        }
+    }
+    assert_eq!(checked, 54);
+    // the case that needs care: allowed by Cedar with no reasons
+    let request = with_unknowns
+        .request(r#"U::"u""#, r#"Action::"v""#, r#"F::"unknown""#, None)
+        .unwrap();
+    let answer = with_unknowns.authorize(&request);
+    assert_eq!(answer.decision(), Decision::Allow);
+    assert!(answer.reasons().is_empty());
+    assert_eq!(product.authorize(&request), answer);
+    // and without unknowns, the permits of the scope are the reasons
+    let request = without_unknowns
+        .request(r#"U::"u""#, r#"Action::"v""#, r#"F::"known""#, None)
+        .unwrap();
+    assert_eq!(
+        common::reasons(&without_unknowns.authorize(&request)),
+        ["open", "role"]
+    );
+}

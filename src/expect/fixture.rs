@@ -4,7 +4,7 @@
 use crate::snapshot::Snapshot;
 use cedar_policy::{Entities, EntityId, EntityTypeName, EntityUid, Schema};
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::Path;
 use std::str::FromStr;
 
 /// The fixture of a product seen as roles and the users holding them.
@@ -19,8 +19,10 @@ pub struct Fixture {
     roles: Vec<String>,
     role_users: Vec<(EntityUid, String)>,
     by_type: HashMap<EntityTypeName, Vec<EntityUid>>,
+    /// Every fixture entity, for lookups.
+    known: HashSet<EntityUid>,
     entity_types: HashSet<EntityTypeName>,
-    actions: Vec<EntityUid>,
+    actions: HashSet<EntityUid>,
     action_type: Option<EntityTypeName>,
 }
 
@@ -31,17 +33,25 @@ impl Fixture {
         let namespace = schema.map(namespace_of).unwrap_or_default();
         let role_type = EntityTypeName::from_str(&qualify(&namespace, "Role")).ok();
         let action_type = EntityTypeName::from_str(&qualify(&namespace, "Action")).ok();
-        // fixture entities in the order they were written
-        let mut ordered: Vec<(PathBuf, usize, EntityUid)> = snapshot
+        // fixture entities in the order they were written (files by path)
+        let placed: Vec<(&Path, usize, EntityUid)> = snapshot
             .entities()
             .iter()
             .filter_map(|e| {
                 let uid = e.uid();
                 let origin = snapshot.entity_origin(&uid)?;
-                Some((origin.file.path().to_path_buf(), origin.span.start, uid))
+                Some((origin.file.path(), origin.span.start, uid))
             })
             .collect();
-        ordered.sort();
+        let mut paths: Vec<&Path> = placed.iter().map(|(path, _, _)| *path).collect();
+        paths.sort_unstable();
+        paths.dedup();
+        let rank: HashMap<&Path, usize> = paths.iter().enumerate().map(|(i, p)| (*p, i)).collect();
+        let mut ordered: Vec<(usize, usize, EntityUid)> = placed
+            .into_iter()
+            .map(|(path, start, uid)| (rank.get(path).copied().unwrap_or(usize::MAX), start, uid))
+            .collect();
+        ordered.sort_unstable_by_key(|(rank, start, _)| (*rank, *start));
         let mut by_type: HashMap<EntityTypeName, Vec<EntityUid>> = HashMap::new();
         for (_, _, uid) in &ordered {
             by_type
@@ -59,6 +69,7 @@ impl Fixture {
             role_type,
             roles,
             role_users: Vec::new(),
+            known: ordered.iter().map(|(_, _, uid)| uid.clone()).collect(),
             by_type,
             entity_types: schema
                 .map(|s| s.entity_types().cloned().collect())
@@ -108,7 +119,7 @@ impl Fixture {
 
     /// Whether the fixture defines an entity.
     pub fn contains(&self, uid: &EntityUid) -> bool {
-        self.entities_of_type(uid.type_name()).contains(uid)
+        self.known.contains(uid)
     }
 
     /// The roles `uid` holds directly in `entities`: its `<NS>::Role`

@@ -28,6 +28,11 @@
 //! handed over without that first conjunct, which is true for it (see
 //! [`prep`]).
 //!
+//! Within a key, a permit whose copy handed to Cedar has no condition and a
+//! scope that tests only what the key fixes (see [`Cell`]) is satisfied by
+//! every request of the key: it is *granted*, and Cedar evaluates only the
+//! other policies (`Snapshot::decide_cell` completes the answer).
+//!
 //! Cedar evaluates a policy's scope, then its first condition, left to right
 //! and stops at the first false conjunct; scope tests, and `in`/`==` between
 //! `principal` and entity literals, never error. So a policy left out here
@@ -42,8 +47,8 @@ mod prep;
 pub(crate) use prep::{PolicyPrep, Prepared, prepare};
 
 use cedar_policy::{
-    ActionConstraint, Entities, EntityTypeName, EntityUid, Policy, PolicySet, PrincipalConstraint,
-    Request, ResourceConstraint, Schema,
+    ActionConstraint, Entities, EntityTypeName, EntityUid, Policy, PolicyId, PolicySet,
+    PrincipalConstraint, Request, ResourceConstraint, Schema,
 };
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
@@ -78,8 +83,84 @@ pub(crate) struct PolicyIndex {
 pub(crate) enum Selection<'a> {
     /// Evaluate these policies.
     Policies(&'a PolicySet),
+    /// The policies of a key (see [`Cell`]).
+    Cell(&'a Cell),
     /// No policy can apply: deny by default.
     Nothing,
+}
+
+/// The policies of a key for one combination of principal guards, split in
+/// two: those Cedar must evaluate, and the permits its scope alone decides.
+///
+/// In a key (action, principal type, resource type), a permit whose scope is
+/// only `principal`/`principal is P`, `action`/`action == A` and
+/// `resource`/`resource is R`, with no condition (as handed over: after
+/// dropping its action list and a guard the principal holds), is satisfied,
+/// without error, by every request of the key. Cedar's answer is then a
+/// function of the other policies' answer (see `Snapshot::decide`): the
+/// *granted* permits join the reasons unless a forbid is satisfied.
+#[derive(Debug)]
+pub(crate) struct Cell {
+    /// What Cedar must evaluate (`None`: nothing).
+    evaluated: Option<PolicySet>,
+    /// The granted permits' ids, sorted as [`crate::Answer`] sorts reasons.
+    granted: Vec<PolicyId>,
+    granted_policies: Vec<Policy>,
+    /// Both together, made on first use.
+    combined: OnceLock<Option<PolicySet>>,
+}
+
+impl Cell {
+    /// The cell of these policies (`None`: a set could not be made).
+    fn new<'p>(policies: impl IntoIterator<Item = &'p Policy>) -> Option<Self> {
+        let mut evaluated = PolicySet::new();
+        let mut any = false;
+        let mut granted_policies = Vec::new();
+        for policy in policies {
+            if prep::granted_in_key(policy) {
+                granted_policies.push(policy.clone());
+            } else {
+                evaluated.add(policy.clone()).ok()?;
+                any = true;
+            }
+        }
+        let mut granted: Vec<PolicyId> = granted_policies.iter().map(|p| p.id().clone()).collect();
+        granted.sort_unstable_by(|a, b| AsRef::<str>::as_ref(a).cmp(b.as_ref()));
+        Some(Self {
+            evaluated: any.then_some(evaluated),
+            granted,
+            granted_policies,
+            combined: OnceLock::new(),
+        })
+    }
+
+    /// The policies Cedar must evaluate, if any.
+    pub fn evaluated(&self) -> Option<&PolicySet> {
+        self.evaluated.as_ref()
+    }
+
+    /// The permits satisfied by every request of the key, sorted by id.
+    pub fn granted(&self) -> &[PolicyId] {
+        &self.granted
+    }
+
+    /// Every policy of the cell in one set (`full` if it cannot be made).
+    pub fn combined<'a>(&'a self, full: &'a PolicySet) -> &'a PolicySet {
+        self.combined
+            .get_or_init(|| {
+                let mut set = self.evaluated.clone().unwrap_or_default();
+                for policy in &self.granted_policies {
+                    set.add(policy.clone()).ok()?;
+                }
+                Some(set)
+            })
+            .as_ref()
+            .unwrap_or(full)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.evaluated.is_none() && self.granted.is_empty()
+    }
 }
 
 /// Some of the index's policies (by number), as a set made on first use
@@ -110,13 +191,15 @@ impl LazySet {
 #[derive(Debug)]
 struct Slice {
     /// Every policy of the key.
-    all: LazySet,
+    every: Vec<u32>,
+    /// Their cell, made on first use.
+    every_cell: OnceLock<Option<Cell>>,
     /// The guard entities that have a bit, with it.
     bits: FastMap<EntityUid, u64>,
     /// Each policy with the bits of its guard (0: always evaluated).
     members: Vec<(u32, u64)>,
-    /// The subset for each combination of bits, built on first use.
-    subsets: Box<[OnceLock<Option<PolicySet>>]>,
+    /// The cell for each combination of bits, built on first use.
+    subsets: Box<[OnceLock<Option<Cell>>]>,
 }
 
 impl Slice {
@@ -155,7 +238,8 @@ impl Slice {
             Box::default()
         };
         Self {
-            all: LazySet::new(policies.iter().map(|(p, _)| *p).collect()),
+            every: policies.iter().map(|(p, _)| *p).collect(),
+            every_cell: OnceLock::new(),
             bits,
             members,
             subsets,
@@ -163,15 +247,22 @@ impl Slice {
     }
 
     /// The policies that can apply to a request by `principal`.
-    fn select<'a>(
-        &'a self,
+    /// The cell of every policy of the key (`None`: use the full set).
+    fn every(&self, numbered: &Numbered) -> Option<&Cell> {
+        self.every_cell
+            .get_or_init(|| Cell::new(self.every.iter().filter_map(|&p| numbered.policy(p))))
+            .as_ref()
+    }
+
+    /// The policies that can apply to a request by `principal` (`None`: use the full set).
+    fn select(
+        &self,
         principal: Option<&EntityUid>,
         entities: &Entities,
         numbered: &Numbered,
-        full: &'a PolicySet,
-    ) -> &'a PolicySet {
+    ) -> Option<&Cell> {
         let Some(principal) = principal.filter(|_| !self.subsets.is_empty()) else {
-            return self.all.get(numbered, full);
+            return self.every(numbered);
         };
         let mut held = self.bits.get(principal).copied().unwrap_or(0);
         if let Some(ancestors) = entities.ancestors(principal) {
@@ -183,10 +274,10 @@ impl Slice {
             .ok()
             .and_then(|at| self.subsets.get(at));
         let Some(cell) = cell else {
-            return self.all.get(numbered, full);
+            return self.every(numbered);
         };
         cell.get_or_init(|| {
-            set_of(self.members.iter().filter_map(|&(p, mask)| {
+            Cell::new(self.members.iter().filter_map(|&(p, mask)| {
                 if mask == 0 {
                     numbered.policy(p)
                 } else if mask & held != 0 {
@@ -198,7 +289,6 @@ impl Slice {
             }))
         })
         .as_ref()
-        .unwrap_or(full)
     }
 }
 
@@ -399,7 +489,13 @@ impl PolicyIndex {
             _ => None,
         };
         let set = match keyed {
-            Some(slice) => slice.select(request.principal(), entities, &self.numbered, full),
+            Some(slice) => {
+                return match slice.select(request.principal(), entities, &self.numbered) {
+                    Some(cell) if cell.is_empty() => Selection::Nothing,
+                    Some(cell) => Selection::Cell(cell),
+                    None => Selection::Policies(full),
+                };
+            }
             None => match self.by_action.get(action) {
                 Some(set) => set.get(&self.numbered, full),
                 None => self.any_action.get(&self.numbered, full),
@@ -522,6 +618,9 @@ mod tests {
                     Selection::Policies(set) => crate::Answer::from_response(
                         authorizer.is_authorized(&request, set, &entities),
                     ),
+                    Selection::Cell(cell) => crate::Answer::from_response(
+                        authorizer.is_authorized(&request, cell.combined(&policies), &entities),
+                    ),
                 };
                 assert_eq!(ours, full, "{user} on {file}");
             }
@@ -552,24 +651,39 @@ mod tests {
         )?;
         let index = PolicyIndex::build(&policies, Some(&schema), &entities, &Prepared::default())
             .ok_or("no index")?;
-        let selected = |user: &str| -> TestResult<Vec<String>> {
+        // the policies Cedar evaluates, and those granted by the scope alone
+        let selected = |user: &str| -> TestResult<(Vec<String>, Vec<String>)> {
             let request = request_of(user, "f", &schema)?;
             Ok(match index.select(&request, &entities, &policies) {
-                Selection::Nothing => Vec::new(),
-                Selection::Policies(set) => {
-                    let mut ids: Vec<String> = set.policies().map(|p| p.id().to_string()).collect();
+                Selection::Nothing => (Vec::new(), Vec::new()),
+                Selection::Policies(_) => Err("a keyed request gets a cell")?,
+                Selection::Cell(cell) => {
+                    let mut ids: Vec<String> = cell
+                        .evaluated()
+                        .iter()
+                        .flat_map(|set| set.policies())
+                        .map(|p| p.id().to_string())
+                        .collect();
                     ids.sort();
-                    ids
+                    let granted = cell.granted().iter().map(ToString::to_string).collect();
+                    (ids, granted)
                 }
             })
         };
-        // positional ids: policy0 is "a", policy1 "b", policy2 the forbid of all
-        assert_eq!(selected("ab")?, ["policy0", "policy1", "policy2"]);
-        assert_eq!(selected("none")?, ["policy2"]);
+        let strings =
+            |ids: &[&str]| -> Vec<String> { ids.iter().map(|&id| id.to_owned()).collect() };
+        // positional ids: policy0 is "a", policy1 "b", policy2 the forbid of all;
+        // for a principal holding both roles, both permits lose their guard
+        // and are satisfied whatever the file: only the forbid is evaluated
+        assert_eq!(
+            selected("ab")?,
+            (strings(&["policy2"]), strings(&["policy0", "policy1"]))
+        );
+        assert_eq!(selected("none")?, (strings(&["policy2"]), Vec::new()));
         // twice: the subset built on first use is reused
-        assert_eq!(selected("none")?, ["policy2"]);
+        assert_eq!(selected("none")?, (strings(&["policy2"]), Vec::new()));
         // an unknown principal holds no role
-        assert_eq!(selected("ghost")?, ["policy2"]);
+        assert_eq!(selected("ghost")?, (strings(&["policy2"]), Vec::new()));
         Ok(())
     }
 }

@@ -4,7 +4,10 @@
 //! the principal is known to hold). Read from Cedar's JSON form of the
 //! policy (EST).
 
-use cedar_policy::{ActionConstraint, EntityUid, Policy, PolicyId, PolicySet, PrincipalConstraint};
+use cedar_policy::{
+    ActionConstraint, Effect, EntityUid, Policy, PolicyId, PolicySet, PrincipalConstraint,
+    ResourceConstraint,
+};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -27,9 +30,11 @@ pub(crate) struct PolicyPrep {
     pub(super) guard: Option<Vec<EntityUid>>,
     /// The same policy without its `action in [...]` constraint (see [`narrow`]).
     pub(super) narrowed: Option<Policy>,
-    /// Also without the guard, when it is the leftmost conjunct of the first
-    /// `when` and made of `in` tests: for principals known to hold one of
-    /// its entities it is true, and `true && rest` is `rest`, errors included.
+    /// Also without the guard, when it is `principal in E` in the scope
+    /// (`principal is T in E` becomes `principal is T`), or the leftmost
+    /// conjunct of the first `when` made of `in` tests: for principals known
+    /// to hold one of its entities it is true, and `true && rest` is `rest`,
+    /// errors included.
     pub(super) stripped: Option<Policy>,
 }
 
@@ -37,10 +42,14 @@ impl PolicyPrep {
     pub(super) fn of(policy: &Policy) -> Self {
         let principal = policy.principal_constraint();
         let scope_guard = scope_guard(&principal);
+        let scope_in = matches!(
+            principal,
+            PrincipalConstraint::In(_) | PrincipalConstraint::IsIn(..)
+        );
         let action_list = matches!(policy.action_constraint(), ActionConstraint::In(_));
         let conditions = scope_guard.is_none() && policy.has_non_scope_constraint();
         // Cedar's JSON form, only when something needs it (it re-parses the policy)
-        let Some(est) = (action_list || conditions)
+        let Some(est) = (action_list || conditions || scope_in)
             .then(|| policy.to_json().ok())
             .flatten()
         else {
@@ -55,6 +64,7 @@ impl PolicyPrep {
             None
         };
         let stripped = match &from_condition {
+            _ if scope_in => strip_scope(policy, est.clone(), action_list),
             Some((_, true)) => strip(policy, est.clone(), action_list),
             _ => None,
         };
@@ -85,6 +95,46 @@ fn strip(policy: &Policy, mut est: serde_json::Value, action_list: bool) -> Opti
         }
     }
     Policy::from_json(Some(policy.id().clone()), est).ok()
+}
+
+/// The policy without its scope's `principal in E` (`principal is T in E`
+/// keeps `is T`), and without its action list when `action_list`; same id
+/// and annotations.
+fn strip_scope(policy: &Policy, mut est: serde_json::Value, action_list: bool) -> Option<Policy> {
+    if action_list {
+        *est.get_mut("action")? = serde_json::json!({"op": "All"});
+    }
+    let principal = est.get_mut("principal")?;
+    match principal.get("op")?.as_str()? {
+        "in" => *principal = serde_json::json!({"op": "All"}),
+        "is" => {
+            principal.as_object_mut()?.remove("in")?;
+        }
+        _ => return None,
+    }
+    Policy::from_json(Some(policy.id().clone()), est).ok()
+}
+
+/// Whether a policy, as an index key's set holds it, is satisfied without
+/// error by every request of the key: a permit with no condition whose
+/// scope tests only the types and the action the key fixes (`principal`,
+/// `principal is P`, `action`, `action == A`, `resource`, `resource is R`;
+/// a policy is in a key only where those hold).
+pub(super) fn granted_in_key(policy: &Policy) -> bool {
+    policy.effect() == Effect::Permit
+        && !policy.has_non_scope_constraint()
+        && matches!(
+            policy.principal_constraint(),
+            PrincipalConstraint::Any | PrincipalConstraint::Is(_)
+        )
+        && matches!(
+            policy.action_constraint(),
+            ActionConstraint::Any | ActionConstraint::Eq(_)
+        )
+        && matches!(
+            policy.resource_constraint(),
+            ResourceConstraint::Any | ResourceConstraint::Is(_)
+        )
 }
 
 /// What the index derives from each static policy of a set.
@@ -329,10 +379,32 @@ mod tests {
         for text in [
             r#"permit(principal, action, resource) when { principal == U::"u" && resource.x };"#,
             r#"permit(principal, action, resource) when { principal in R::"a" || principal == U::"u" };"#,
-            r#"permit(principal in R::"a", action, resource) when { resource.x };"#,
+            r#"permit(principal == U::"u", action, resource);"#,
         ] {
             assert_eq!(stripped(text)?, None, "{text}");
         }
+        // a scope's `in` goes, its `is` and the conditions stay
+        let stripped_scope = |text: &str| -> TestResult<Option<String>> {
+            let policy: Policy = text.parse()?;
+            Ok(PolicyPrep::of(&policy).stripped.map(|p| {
+                let principal = match p.principal_constraint() {
+                    PrincipalConstraint::Any => "principal".to_owned(),
+                    PrincipalConstraint::Is(t) => format!("principal is {t}"),
+                    other => format!("{other:?}"),
+                };
+                format!("{principal}, conditions: {}", p.has_non_scope_constraint())
+            }))
+        };
+        assert_eq!(
+            stripped_scope(
+                r#"permit(principal in R::"a", action in [Action::"v"], resource) when { resource.x };"#
+            )?,
+            Some("principal, conditions: true".to_owned())
+        );
+        assert_eq!(
+            stripped_scope(r#"permit(principal is U in R::"a", action, resource);"#)?,
+            Some("principal is U, conditions: false".to_owned())
+        );
         Ok(())
     }
 }

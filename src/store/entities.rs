@@ -22,8 +22,25 @@ pub struct EntityOrigin {
 #[derive(Debug, Default)]
 pub(crate) struct ParsedEntities {
     pub entities: Vec<Entity>,
+    /// Each entity's uid and parents, in the same order, read once (Cedar
+    /// gives an entity's parents only with a copy of all its attributes).
+    pub links: Vec<Link>,
     pub origins: HashMap<EntityUid, EntityOrigin>,
+    /// Whether an entity may hold an unknown (see [`names_unknown`]).
+    pub may_hold_unknowns: bool,
 }
+
+/// Entities joined into Cedar's [`Entities`], with where each was written.
+#[derive(Debug, Clone)]
+pub(crate) struct BuiltEntities {
+    pub entities: Entities,
+    pub origins: HashMap<EntityUid, EntityOrigin>,
+    /// Whether an attribute or tag may hold an unknown (`false`: none does).
+    pub may_hold_unknowns: bool,
+}
+
+/// An entity's uid and its parents.
+pub(crate) type Link = (EntityUid, Vec<EntityUid>);
 
 /// YAML options: duplicate keys are errors, only `true`/`false` are
 /// booleans, at most `max_yaml_nodes` nodes (each use
@@ -338,6 +355,7 @@ impl ParsedEntities {
                     .entry("parents")
                     .or_insert_with(|| serde_json::Value::Array(Vec::new()));
             }
+            self.may_hold_unknowns |= names_unknown(&value);
             if let Some(problem) = check_numbers(file, &value, &span) {
                 problems.push(problem);
                 continue;
@@ -377,19 +395,20 @@ impl ParsedEntities {
                 continue;
             }
             self.origins.insert(
-                uid,
+                uid.clone(),
                 EntityOrigin {
                     file: file.clone(),
                     span,
                 },
             );
+            self.links.push((uid, parents_of(&entity)));
             self.entities.push(entity);
         }
         // the file's own hierarchy, before anything hands it to Cedar: entities
         // added to a snapshot's (`--entities`, expectation files) are merged by
         // Cedar's `add_entities`, whose closure takes minutes on a long chain
         if problems.is_empty() {
-            let added = self.entities.get(first_new..).unwrap_or_default();
+            let added = self.links.get(first_new..).unwrap_or_default();
             if let Some(problem) = find_cycle(added, &self.origins)
                 .or_else(|| check_entity_hierarchy(added, &self.origins, limits))
             {
@@ -407,11 +426,11 @@ impl ParsedEntities {
         self,
         schema: Option<&Schema>,
         limits: &Limits,
-    ) -> Result<(Entities, HashMap<EntityUid, EntityOrigin>), Problems> {
-        if let Some(problem) = find_cycle(&self.entities, &self.origins) {
+    ) -> Result<BuiltEntities, Problems> {
+        if let Some(problem) = find_cycle(&self.links, &self.origins) {
             return Err(problem.into());
         }
-        if let Some(problem) = check_entity_hierarchy(&self.entities, &self.origins, limits) {
+        if let Some(problem) = check_entity_hierarchy(&self.links, &self.origins, limits) {
             return Err(problem.into());
         }
         let error = |e: &dyn std::error::Error| -> Problems {
@@ -436,7 +455,11 @@ impl ParsedEntities {
             None => Entities::from_entities(self.entities, None),
         };
         match built {
-            Ok(entities) => Ok((entities, self.origins)),
+            Ok(entities) => Ok(BuiltEntities {
+                entities,
+                origins: self.origins,
+                may_hold_unknowns: self.may_hold_unknowns,
+            }),
             Err(e) => Err(error(&e)),
         }
     }
@@ -459,19 +482,19 @@ pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
 
 /// Finds a cycle in the parent relation, iteratively (deep chains must not
 /// overflow the stack), and reports it at one of its entities.
-fn find_cycle(entities: &[Entity], origins: &HashMap<EntityUid, EntityOrigin>) -> Option<Problem> {
+fn find_cycle(links: &[Link], origins: &HashMap<EntityUid, EntityOrigin>) -> Option<Problem> {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
         Open,
         Done,
     }
-    let parents: HashMap<EntityUid, Vec<EntityUid>> =
-        entities.iter().map(|e| (e.uid(), parents_of(e))).collect();
+    let parents: HashMap<&EntityUid, &Vec<EntityUid>> =
+        links.iter().map(|(uid, parents)| (uid, parents)).collect();
     let mut marks: HashMap<&EntityUid, Mark> = HashMap::new();
     // start from the entities in file order, so the same files always report the same cycle
-    let starts: Vec<&EntityUid> = entities
+    let starts: Vec<&EntityUid> = links
         .iter()
-        .filter_map(|e| parents.get_key_value(&e.uid()).map(|(k, _)| k))
+        .filter_map(|(uid, _)| parents.get_key_value(uid).map(|(k, _)| *k))
         .collect();
     for start in starts {
         if marks.contains_key(start) {
@@ -481,7 +504,7 @@ fn find_cycle(entities: &[Entity], origins: &HashMap<EntityUid, EntityOrigin>) -
         marks.insert(start, Mark::Open);
         while let Some((node, next)) = path.last_mut() {
             let node: &EntityUid = node;
-            let children = parents.get(node).map(Vec::as_slice).unwrap_or_default();
+            let children = parents.get(node).map(|p| p.as_slice()).unwrap_or_default();
             if let Some(parent) = children.get(*next) {
                 *next += 1;
                 match marks.get(parent) {
@@ -506,7 +529,7 @@ fn find_cycle(entities: &[Entity], origins: &HashMap<EntityUid, EntityOrigin>) -
                     Some(Mark::Done) => {}
                     None => {
                         if parents.contains_key(parent) {
-                            let key = parents.get_key_value(parent).map(|(k, _)| k);
+                            let key = parents.get_key_value(parent).map(|(k, _)| *k);
                             if let Some(key) = key {
                                 marks.insert(key, Mark::Open);
                                 path.push((key, 0));
@@ -685,28 +708,27 @@ pub(crate) fn chain_text(names: &[String]) -> String {
 /// Checks the entity hierarchy against `max_hierarchy_depth` and
 /// `max_ancestor_links`, reporting at the entity where a limit was passed.
 fn check_entity_hierarchy(
-    entities: &[Entity],
+    links: &[Link],
     origins: &HashMap<EntityUid, EntityOrigin>,
     limits: &Limits,
 ) -> Option<Problem> {
-    let mut index: HashMap<EntityUid, usize> = HashMap::with_capacity(entities.len());
-    let mut uids: Vec<EntityUid> = Vec::with_capacity(entities.len());
-    for entity in entities {
-        let uid = entity.uid();
-        index.entry(uid.clone()).or_insert_with(|| {
+    let mut index: HashMap<&EntityUid, usize> = HashMap::with_capacity(links.len());
+    let mut uids: Vec<&EntityUid> = Vec::with_capacity(links.len());
+    for (uid, _) in links {
+        index.entry(uid).or_insert_with(|| {
             uids.push(uid);
             uids.len() - 1
         });
     }
     let mut parents: Vec<Vec<usize>> = vec![Vec::new(); uids.len()];
-    for entity in entities {
-        let Some(&child) = index.get(&entity.uid()) else {
+    for (uid, own) in links {
+        let Some(&child) = index.get(uid) else {
             continue;
         };
         let mut list = Vec::new();
-        for parent in parents_of(entity) {
+        for parent in own {
             let next = uids.len();
-            let at = *index.entry(parent.clone()).or_insert_with(|| {
+            let at = *index.entry(parent).or_insert_with(|| {
                 uids.push(parent);
                 next
             });
@@ -756,7 +778,7 @@ fn check_entity_hierarchy(
             ),
         ),
     };
-    if let Some(origin) = uids.get(node).and_then(|uid| origins.get(uid)) {
+    if let Some(origin) = uids.get(node).and_then(|uid| origins.get(*uid)) {
         problem = problem
             .in_file(&origin.file)
             .at(origin.span.clone(), "here");
@@ -826,6 +848,22 @@ pub(crate) fn bad_number_reason(text: &str, whole: bool) -> String {
 
 /// An entity attribute that holds a number Cedar cannot: a problem pointing
 /// at the number where it can be found, else at the entity.
+/// Whether an entity's Cedar JSON may give a value that is an unknown:
+/// Cedar reads one only from `{"__extn": {"fn": "unknown", "arg": ...}}`,
+/// so any object with `"fn": "unknown"` counts (and the deprecated `__expr`
+/// escape, whose text could call `unknown`).
+fn names_unknown(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Object(map) => {
+            map.get("fn").and_then(serde_json::Value::as_str) == Some("unknown")
+                || map.contains_key("__expr")
+                || map.values().any(names_unknown)
+        }
+        serde_json::Value::Array(items) => items.iter().any(names_unknown),
+        _ => false,
+    }
+}
+
 fn check_numbers(
     file: &SourceFile,
     value: &serde_json::Value,

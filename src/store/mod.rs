@@ -24,8 +24,8 @@ pub use pipeline::LoadCache;
 pub use policies::{PolicyIds, PolicyOrigin};
 
 pub(crate) use entities::{
-    ParsedEntities, bad_number, bad_number_reason, error_chain, parse_yaml_list, shorten, span_of,
-    yaml_problem,
+    BuiltEntities, ParsedEntities, bad_number, bad_number_reason, error_chain, parse_yaml_list,
+    shorten, span_of, yaml_problem,
 };
 pub(crate) use files::{io_problem, read_source, walk};
 pub(crate) use policies::ParsedPolicies;
@@ -457,14 +457,13 @@ fn build_snapshot_inner(
     if problems.has_errors() {
         return Err(problems);
     }
-    let (entities, entity_origins) = entities.build_with(schema.as_ref(), &options.limits)?;
+    let entities = entities.build_with(schema.as_ref(), &options.limits)?;
     Ok(Snapshot::new(
         product.map(str::to_owned),
         schema,
         policies.set,
         policies.origins,
         entities,
-        entity_origins,
         problems,
         &crate::index::Prepared::default(),
     ))

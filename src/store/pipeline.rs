@@ -10,7 +10,7 @@
 //! index) is recomputed on every load.
 
 use super::{
-    LoadOptions, ParsedEntities, ParsedPolicies, PolicyIds, Sources, in_file_order,
+    BuiltEntities, LoadOptions, ParsedEntities, ParsedPolicies, PolicyIds, Sources, in_file_order,
     parse_schema_with, push_warnings, validate_with,
 };
 
@@ -39,14 +39,13 @@ pub struct LoadCache {
     entities: HashMap<PathBuf, EntityFile>,
     /// The entities of the last successful load, with the key of the entity
     /// files and schema they were built from.
-    built: Option<BuiltEntities>,
+    built: Option<CachedEntities>,
 }
 
 #[derive(Debug)]
-struct BuiltEntities {
+struct CachedEntities {
     key: u64,
-    entities: cedar_policy::Entities,
-    origins: HashMap<cedar_policy::EntityUid, super::EntityOrigin>,
+    built: BuiltEntities,
 }
 
 impl LoadCache {
@@ -325,12 +324,12 @@ pub(crate) fn build_product(
         }
         hasher.finish()
     };
-    let (built, entity_origins) = match cache.built.as_ref().filter(|b| b.key == key) {
+    let built = match cache.built.as_ref().filter(|b| b.key == key) {
         Some(built) => {
             if problems.has_errors() {
                 return Err(problems);
             }
-            (built.entities.clone(), built.origins.clone())
+            built.built.clone()
         }
         None => {
             cache.built = None;
@@ -340,12 +339,13 @@ pub(crate) fn build_product(
                     continue;
                 };
                 problems.extend(file.problems.iter().cloned());
-                for entity in &file.parsed.entities {
-                    let uid = entity.uid();
-                    let Some(origin) = file.parsed.origins.get(&uid) else {
+                entities.may_hold_unknowns |= file.parsed.may_hold_unknowns;
+                for (entity, link) in file.parsed.entities.iter().zip(&file.parsed.links) {
+                    let uid = &link.0;
+                    let Some(origin) = file.parsed.origins.get(uid) else {
                         continue;
                     };
-                    if let Some(first) = entities.origins.get(&uid) {
+                    if let Some(first) = entities.origins.get(uid) {
                         problems.push(
                             Problem::new(
                                 ProblemKind::DuplicateEntity,
@@ -364,7 +364,8 @@ pub(crate) fn build_product(
                         );
                         continue;
                     }
-                    entities.origins.insert(uid, origin.clone());
+                    entities.origins.insert(uid.clone(), origin.clone());
+                    entities.links.push(link.clone());
                     entities.entities.push(entity.clone());
                 }
             }
@@ -380,13 +381,12 @@ pub(crate) fn build_product(
             if problems.has_errors() {
                 return Err(problems);
             }
-            let (entities, origins) = entities.build_with(schema.as_ref(), &options.limits)?;
-            cache.built = Some(BuiltEntities {
+            let built = entities.build_with(schema.as_ref(), &options.limits)?;
+            cache.built = Some(CachedEntities {
                 key,
-                entities: entities.clone(),
-                origins: origins.clone(),
+                built: built.clone(),
             });
-            (entities, origins)
+            built
         }
     };
     Ok(Snapshot::new(
@@ -395,7 +395,6 @@ pub(crate) fn build_product(
         merged.set,
         merged.origins,
         built,
-        entity_origins,
         problems,
         &prepared,
     ))
