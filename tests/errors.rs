@@ -1004,3 +1004,42 @@ fn validation_problems_of_a_large_file_come_in_file_order() {
         assert_eq!(lines(), expected);
     }
 }
+
+/// Validation runs beside the join of the entities: a hierarchy cycle across
+/// two entity files (found only when they are joined) is reported when the
+/// policies are valid, and left out, as before, when they are not.
+#[test]
+fn a_cycle_across_entity_files_is_reported_unless_the_policies_are_invalid() {
+    let store = TempStore::with_product(
+        "shop",
+        "namespace Shop { entity Group in [Group]; entity User in [Group]; entity Doc; \
+         action view appliesTo { principal: User, resource: Doc }; }",
+    );
+    store.write(
+        "policies/shop/a.entities.yaml",
+        "- uid: {type: Shop::Group, id: a}\n  parents: [{type: Shop::Group, id: b}]\n",
+    );
+    store.write(
+        "policies/shop/b.entities.yaml",
+        "- uid: {type: Shop::Group, id: b}\n  parents: [{type: Shop::Group, id: a}]\n",
+    );
+    let kinds = || -> Vec<ProblemKind> {
+        match Store::open(store.path())
+            .unwrap()
+            .load("shop", &LoadOptions::default())
+        {
+            Ok(_) => Vec::new(),
+            Err(problems) => problems.iter().map(Problem::kind).collect(),
+        }
+    };
+    store.write(
+        "policies/shop/p.cedar",
+        "@id(\"view\") permit (principal, action == Shop::Action::\"view\", resource);\n",
+    );
+    assert_eq!(kinds(), [ProblemKind::HierarchyCycle]);
+    store.write(
+        "policies/shop/p.cedar",
+        "@id(\"view\") permit (principal, action == Shop::Action::\"view\", resource) when { resource.nope };\n",
+    );
+    assert_eq!(kinds(), [ProblemKind::PolicyValidation]);
+}

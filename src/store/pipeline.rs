@@ -202,60 +202,50 @@ pub(crate) fn build_product(
         return Err(problems);
     }
 
-    // validation: per file, cached by file and schema content, in parallel
-    if let Some(schema) = &schema
-        && options.validate_policies
-        && !problems.has_errors()
-    {
-        let stale: Vec<(&PathBuf, &PolicyFile)> = cache
-            .policies
-            .iter()
-            .filter(|(_, f)| f.validation.as_ref().is_none_or(|(h, _)| *h != schema_hash))
-            .collect();
-        // Cedar validates each policy on its own: a file's policies are cut
-        // into chunks so one large edited file still uses every core
-        let validator = cedar_policy::Validator::new(schema.clone());
-        let mut chunks: Vec<(usize, cedar_policy::PolicySet)> = Vec::new();
-        for (at, (_, file)) in stale.iter().enumerate() {
-            if file.parsed.set.templates().next().is_some() {
-                chunks.push((at, file.parsed.set.clone()));
-                continue;
-            }
-            let policies: Vec<&cedar_policy::Policy> = file.parsed.set.policies().collect();
-            for part in policies.chunks(VALIDATION_CHUNK) {
-                match cedar_policy::PolicySet::from_policies(part.iter().map(|p| (*p).clone())) {
-                    Ok(set) => chunks.push((at, set)),
-                    Err(_) => chunks.push((at, file.parsed.set.clone())),
-                }
-            }
-        }
-        let validated = par_map(
-            &chunks,
-            |(_, set)| set.policies().count(),
-            |(at, set)| {
-                let origins = stale.get(*at).map(|(_, f)| &f.parsed.origins);
-                let problems = origins
-                    .map(|origins| validate_with(&validator, schema, set, origins))
-                    .unwrap_or_default();
-                (*at, problems)
-            },
+    // entity files: read against the schema, in parallel, cached by file and schema content
+    read_entity_files(
+        &mut cache.entities,
+        sources,
+        schema.as_ref(),
+        schema_hash,
+        options,
+    );
+
+    // then at once: Cedar's validation of the policies on every core, and
+    // the join of the entities (mostly Cedar's transitive closure, one core)
+    let validate = schema
+        .as_ref()
+        .filter(|_| options.validate_policies && !problems.has_errors());
+    let LoadCache {
+        policies,
+        entities,
+        built,
+        ..
+    } = cache;
+    let (validation, joined) = std::thread::scope(|scope| {
+        let validating =
+            validate.map(|schema| scope.spawn(|| validate_files(policies, schema, schema_hash)));
+        let joined = join_entities(
+            entities,
+            built,
+            sources,
+            schema.as_ref(),
+            schema_hash,
+            options,
         );
-        let mut results: Vec<Problems> = stale.iter().map(|_| Problems::new()).collect();
-        for (at, problems) in validated {
-            if let Some(result) = results.get_mut(at) {
-                result.extend(problems);
-            }
-        }
-        let paths: Vec<PathBuf> = stale.iter().map(|(path, _)| (*path).clone()).collect();
-        for (path, result) in paths.into_iter().zip(results) {
-            if let Some(file) = cache.policies.get_mut(&path) {
-                file.validation = Some((schema_hash, in_file_order(result)));
-            }
-        }
+        let validated = validating.map(|handle| handle.join().is_ok());
+        (validated, joined)
+    });
+    if validation == Some(false) {
+        problems.push(Problem::new(
+            ProblemKind::PolicyValidation,
+            "policy validation stopped unexpectedly",
+        ));
+    }
+    if validate.is_some() {
         let mut warnings = Problems::new();
         for source in &sources.policies {
-            if let Some((_, result)) = cache
-                .policies
+            if let Some((_, result)) = policies
                 .get(source.path())
                 .and_then(|f| f.validation.as_ref())
             {
@@ -270,15 +260,100 @@ pub(crate) fn build_product(
         }
         push_warnings(&mut problems, warnings, options.deny_warnings);
     }
+    // the entities' problems come after the policies', as the files are listed
+    let built = match joined {
+        Joined::Cached(built) => built,
+        Joined::Fresh {
+            problems: more,
+            built,
+        } => {
+            problems.extend(more);
+            match built {
+                Some(Ok(built)) if !problems.has_errors() => built,
+                // a join that failed is reported only when nothing else was wrong
+                Some(Err(failed)) if !problems.has_errors() => return Err(failed),
+                _ => return Err(problems),
+            }
+        }
+    };
+    if problems.has_errors() {
+        return Err(problems);
+    }
+    Ok(Snapshot::new(
+        Some(product.to_owned()),
+        schema,
+        merged.set,
+        merged.origins,
+        built,
+        problems,
+        &prepared,
+    ))
+}
 
-    // entity files: read against the schema, in parallel, cached by file and schema content
+/// Validates the policy files whose validation is missing or was against
+/// another schema, on every core, keeping each file's result with it.
+fn validate_files(policies: &mut HashMap<PathBuf, PolicyFile>, schema: &Schema, schema_hash: u64) {
+    let stale: Vec<(&PathBuf, &PolicyFile)> = policies
+        .iter()
+        .filter(|(_, f)| f.validation.as_ref().is_none_or(|(h, _)| *h != schema_hash))
+        .collect();
+    // Cedar validates each policy on its own: a file's policies are cut
+    // into chunks so one large edited file still uses every core
+    let validator = cedar_policy::Validator::new(schema.clone());
+    let mut chunks: Vec<(usize, cedar_policy::PolicySet)> = Vec::new();
+    for (at, (_, file)) in stale.iter().enumerate() {
+        if file.parsed.set.templates().next().is_some() {
+            chunks.push((at, file.parsed.set.clone()));
+            continue;
+        }
+        let policies: Vec<&cedar_policy::Policy> = file.parsed.set.policies().collect();
+        for part in policies.chunks(VALIDATION_CHUNK) {
+            match cedar_policy::PolicySet::from_policies(part.iter().map(|p| (*p).clone())) {
+                Ok(set) => chunks.push((at, set)),
+                Err(_) => chunks.push((at, file.parsed.set.clone())),
+            }
+        }
+    }
+    let validated = par_map(
+        &chunks,
+        |(_, set)| set.policies().count(),
+        |(at, set)| {
+            let origins = stale.get(*at).map(|(_, f)| &f.parsed.origins);
+            let problems = origins
+                .map(|origins| validate_with(&validator, schema, set, origins))
+                .unwrap_or_default();
+            (*at, problems)
+        },
+    );
+    let mut results: Vec<Problems> = stale.iter().map(|_| Problems::new()).collect();
+    for (at, problems) in validated {
+        if let Some(result) = results.get_mut(at) {
+            result.extend(problems);
+        }
+    }
+    let paths: Vec<PathBuf> = stale.iter().map(|(path, _)| (*path).clone()).collect();
+    for (path, result) in paths.into_iter().zip(results) {
+        if let Some(file) = policies.get_mut(&path) {
+            file.validation = Some((schema_hash, in_file_order(result)));
+        }
+    }
+}
+
+/// Reads the entity files that are new or changed (or were read against
+/// another schema), on every core, and forgets the files that are gone.
+fn read_entity_files(
+    cached: &mut HashMap<PathBuf, EntityFile>,
+    sources: &Sources,
+    schema: Option<&Schema>,
+    schema_hash: u64,
+    options: &LoadOptions,
+) {
     let stale: Vec<(&SourceFile, super::FileKind, u64)> = sources
         .entities
         .iter()
         .map(|(file, kind)| (file, *kind, hash_text(file)))
         .filter(|(file, _, hash)| {
-            cache
-                .entities
+            cached
                 .get(file.path())
                 .is_none_or(|c| c.hash != *hash || c.schema_hash != schema_hash)
         })
@@ -288,7 +363,7 @@ pub(crate) fn build_product(
         |(file, _, _)| file.text().len(),
         |(file, kind, hash)| {
             let mut parsed = ParsedEntities::default();
-            let problems = parsed.add_file(file, *kind, schema.as_ref(), &options.limits);
+            let problems = parsed.add_file(file, *kind, schema, &options.limits);
             (
                 file.path().to_path_buf(),
                 EntityFile {
@@ -301,103 +376,115 @@ pub(crate) fn build_product(
         },
     );
     for (path, file) in read {
-        cache.entities.insert(path, file);
+        cached.insert(path, file);
     }
-    cache.entities.retain(|path, _| {
+    cached.retain(|path, _| {
         sources
             .entities
             .iter()
             .any(|(f, _)| f.path() == path.as_path())
     });
-    // the same entity files on the same schema as the last good load: the same entities
+}
+
+/// The product's entities, joined from its entity files.
+enum Joined {
+    /// The same files on the same schema as the last good load: its entities.
+    Cached(BuiltEntities),
+    /// Joined anew: the files' problems (with entities defined twice and
+    /// the count limit), and the entities unless those have errors.
+    Fresh {
+        problems: Problems,
+        built: Option<Result<BuiltEntities, Problems>>,
+    },
+}
+
+/// Joins the entity files' entities into Cedar's `Entities`, or reuses the
+/// last good load's when the files and schema are the same.
+fn join_entities(
+    files: &HashMap<PathBuf, EntityFile>,
+    cached: &mut Option<CachedEntities>,
+    sources: &Sources,
+    schema: Option<&Schema>,
+    schema_hash: u64,
+    options: &LoadOptions,
+) -> Joined {
     let key = {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         schema_hash.hash(&mut hasher);
         options.limits.hash(&mut hasher);
         for (source, _) in &sources.entities {
             source.path().hash(&mut hasher);
-            cache
-                .entities
-                .get(source.path())
-                .map(|f| f.hash)
-                .hash(&mut hasher);
+            files.get(source.path()).map(|f| f.hash).hash(&mut hasher);
         }
         hasher.finish()
     };
-    let built = match cache.built.as_ref().filter(|b| b.key == key) {
-        Some(built) => {
-            if problems.has_errors() {
-                return Err(problems);
-            }
-            built.built.clone()
-        }
-        None => {
-            cache.built = None;
-            let mut entities = ParsedEntities::default();
-            for (source, _) in &sources.entities {
-                let Some(file) = cache.entities.get(source.path()) else {
-                    continue;
-                };
-                problems.extend(file.problems.iter().cloned());
-                entities.may_hold_unknowns |= file.parsed.may_hold_unknowns;
-                for (entity, link) in file.parsed.entities.iter().zip(&file.parsed.links) {
-                    let uid = &link.0;
-                    let Some(origin) = file.parsed.origins.get(uid) else {
-                        continue;
-                    };
-                    if let Some(first) = entities.origins.get(uid) {
-                        problems.push(
-                            Problem::new(
-                                ProblemKind::DuplicateEntity,
-                                format!("entity {uid} is defined twice"),
-                            )
-                            .in_file(&origin.file)
-                            .at(origin.span.clone(), "defined again here")
-                            .with_related(
-                                Problem::new(
-                                    ProblemKind::DuplicateEntity,
-                                    format!("{uid} first defined here"),
-                                )
-                                .in_file(&first.file)
-                                .at(first.span.clone(), "first defined here"),
-                            ),
-                        );
-                        continue;
-                    }
-                    entities.origins.insert(uid.clone(), origin.clone());
-                    entities.links.push(link.clone());
-                    entities.entities.push(entity.clone());
-                }
-            }
-            if entities.entities.len() > options.limits.max_entities {
-                problems.push(Problem::new(
-                    ProblemKind::Limit,
-                    format!(
-                        "more than {} entities (limit `max_entities`)",
-                        options.limits.max_entities
+    if let Some(same) = cached.as_ref().filter(|b| b.key == key) {
+        return Joined::Cached(same.built.clone());
+    }
+    *cached = None;
+    let mut problems = Problems::new();
+    let mut entities = ParsedEntities::default();
+    for (source, _) in &sources.entities {
+        let Some(file) = files.get(source.path()) else {
+            continue;
+        };
+        problems.extend(file.problems.iter().cloned());
+        entities.may_hold_unknowns |= file.parsed.may_hold_unknowns;
+        for (entity, link) in file.parsed.entities.iter().zip(&file.parsed.links) {
+            let uid = &link.0;
+            let Some(origin) = file.parsed.origins.get(uid) else {
+                continue;
+            };
+            if let Some(first) = entities.origins.get(uid) {
+                problems.push(
+                    Problem::new(
+                        ProblemKind::DuplicateEntity,
+                        format!("entity {uid} is defined twice"),
+                    )
+                    .in_file(&origin.file)
+                    .at(origin.span.clone(), "defined again here")
+                    .with_related(
+                        Problem::new(
+                            ProblemKind::DuplicateEntity,
+                            format!("{uid} first defined here"),
+                        )
+                        .in_file(&first.file)
+                        .at(first.span.clone(), "first defined here"),
                     ),
-                ));
+                );
+                continue;
             }
-            if problems.has_errors() {
-                return Err(problems);
-            }
-            let built = entities.build_with(schema.as_ref(), &options.limits)?;
-            cache.built = Some(CachedEntities {
-                key,
-                built: built.clone(),
-            });
-            built
+            entities.origins.insert(uid.clone(), origin.clone());
+            entities.links.push(link.clone());
+            entities.entities.push(entity.clone());
         }
-    };
-    Ok(Snapshot::new(
-        Some(product.to_owned()),
-        schema,
-        merged.set,
-        merged.origins,
-        built,
+    }
+    if entities.entities.len() > options.limits.max_entities {
+        problems.push(Problem::new(
+            ProblemKind::Limit,
+            format!(
+                "more than {} entities (limit `max_entities`)",
+                options.limits.max_entities
+            ),
+        ));
+    }
+    if problems.has_errors() {
+        return Joined::Fresh {
+            problems,
+            built: None,
+        };
+    }
+    let built = entities.build_with(schema, &options.limits);
+    if let Ok(built) = &built {
+        *cached = Some(CachedEntities {
+            key,
+            built: built.clone(),
+        });
+    }
+    Joined::Fresh {
         problems,
-        &prepared,
-    ))
+        built: Some(built),
+    }
 }
 
 fn duplicate_id(id: &str, again: &super::PolicyOrigin, first: &super::PolicyOrigin) -> Problem {
