@@ -94,6 +94,10 @@ pub struct SynthConfig {
     pub entities: usize,
     /// Expectation cases per product.
     pub expectations: usize,
+    /// Write entity files in Cedar's JSON entity format (`*.entities.json`,
+    /// one entity per line) instead of YAML: the same entities, the form
+    /// generated data of that size is usually in.
+    pub entities_json: bool,
 }
 
 impl Default for SynthConfig {
@@ -109,6 +113,7 @@ impl Default for SynthConfig {
             policies: 1000,
             entities: 10_000,
             expectations: 1000,
+            entities_json: false,
         }
     }
 }
@@ -506,7 +511,16 @@ impl<'c> Generator<'c> {
         let mut oracle = Oracle::new(&self, &schema_text, &entity_values)?;
         let entity_files: Vec<(String, String)> = entity_values
             .iter()
-            .map(|(name, title, values)| (name.clone(), entities_yaml(title, values)))
+            .map(|(name, title, values)| {
+                if self.config.entities_json {
+                    (
+                        name.replace(".entities.yaml", ".entities.json"),
+                        entities_json(values),
+                    )
+                } else {
+                    (name.clone(), entities_yaml(title, values))
+                }
+            })
             .collect();
         let cases = self.make_cases(&mut oracle)?;
         let mut decided: HashMap<&str, usize> = HashMap::new();
@@ -1353,6 +1367,27 @@ fn entities_yaml(title: &str, values: &[serde_json::Value]) -> String {
         }
     }
     text
+}
+
+/// Entities in Cedar's JSON entity format, one per line (every entity has
+/// its `attrs` and `parents`, which that format requires).
+fn entities_json(values: &[serde_json::Value]) -> String {
+    let lines: Vec<String> = values
+        .iter()
+        .map(|value| {
+            let mut value = value.clone();
+            if let Some(object) = value.as_object_mut() {
+                object
+                    .entry("attrs")
+                    .or_insert_with(|| serde_json::json!({}));
+                object
+                    .entry("parents")
+                    .or_insert_with(|| serde_json::json!([]));
+            }
+            value.to_string()
+        })
+        .collect();
+    format!("[\n{}\n]\n", lines.join(",\n"))
 }
 
 fn is_empty_collection(value: &serde_json::Value) -> bool {

@@ -46,6 +46,9 @@ struct Args {
     /// Expectation cases per product.
     #[arg(long, default_value_t = 1000)]
     expectations: usize,
+    /// Write entity files as Cedar JSON (`*.entities.json`) instead of YAML.
+    #[arg(long)]
+    entities_json: bool,
     /// Also write this many request lines (JSON Lines, cycling through the
     /// first product's expectation requests) to FILE.
     #[arg(long, value_names = ["FILE", "N"], num_args = 2)]
@@ -63,6 +66,7 @@ fn main() -> ExitCode {
         policies: args.policies,
         entities: args.entities,
         expectations: args.expectations,
+        entities_json: args.entities_json,
     };
     let started = std::time::Instant::now();
     let store = match SynthStore::generate(&config)
