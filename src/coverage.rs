@@ -15,7 +15,7 @@
 //! Per policy: how many expectations it was a determining policy of.
 
 use crate::diagnostics::Location;
-use crate::expect::{Fixture, RunOutcome, Suite};
+use crate::expect::{RunOutcome, Suite};
 use crate::snapshot::Snapshot;
 use cedar_policy::{Decision, Effect, EntityTypeName};
 use serde_json::json;
@@ -145,8 +145,8 @@ pub fn percent(part: usize, whole: usize) -> f64 {
 impl Coverage {
     /// Computes coverage from a snapshot, its suite and a run of that suite.
     pub fn compute(snapshot: &Snapshot, suite: &Suite, outcome: &RunOutcome) -> Self {
-        let fixture = Fixture::new(snapshot);
-        let ns = fixture.namespace().to_owned();
+        // the suite read roles, role users and namespace from the fixture
+        let ns = suite.namespace.clone();
         let short_type = |t: &EntityTypeName| -> String {
             let text = t.to_string();
             text.strip_prefix(&format!("{ns}::"))
@@ -205,12 +205,12 @@ impl Coverage {
             }
         }
 
-        let roles = fixture
-            .roles()
+        let roles = suite
+            .roles
             .iter()
             .map(|role| {
-                let users = fixture
-                    .role_users()
+                let users = suite
+                    .role_users
                     .iter()
                     .filter(|(_, r)| r == role)
                     .map(|(uid, _)| uid.id().unescaped().to_owned())

@@ -175,6 +175,9 @@ pub struct Suite {
     pub roles: Vec<String>,
     /// The product's namespace (from the schema), `""` when none.
     pub namespace: String,
+    /// The fixture's role users (holding exactly one role directly) with
+    /// their role, in fixture order.
+    pub role_users: Vec<(cedar_policy::EntityUid, String)>,
 }
 
 impl Suite {
@@ -207,6 +210,7 @@ impl Suite {
             items: Vec::new(),
             roles: fixture.roles().to_vec(),
             namespace: fixture.namespace().to_owned(),
+            role_users: fixture.role_users().to_vec(),
         };
         let mut problems = Problems::new();
         // each file on its own, on every core, then in the files' order
