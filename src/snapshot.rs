@@ -44,6 +44,9 @@ pub struct Snapshot {
     index: Option<PolicyIndex>,
     /// Whether an entity attribute or tag holds an unknown (see `decide_cell`).
     entities_hold_unknowns: bool,
+    /// Whether this build of Cedar can make a context that holds an unknown
+    /// (only with its partial evaluation: see `decide_cell`).
+    contexts_may_hold_unknowns: bool,
     /// Each schema action's empty context, read once.
     empty_contexts: HashMap<EntityUid, Context>,
     authorizer: Authorizer,
@@ -67,6 +70,11 @@ impl Snapshot {
         let index = PolicyIndex::build(&policies, schema.as_ref(), &entities, prepared);
         // exact, but only where an entity file may have written one
         let entities_hold_unknowns = may_hold_unknowns && hold_unknowns(&entities);
+        let contexts_may_hold_unknowns = Context::from_json_value(
+            serde_json::json!({"u": {"__extn": {"fn": "unknown", "arg": "u"}}}),
+            None,
+        )
+        .is_ok();
         let empty_contexts = schema
             .iter()
             .flat_map(|schema| {
@@ -80,6 +88,7 @@ impl Snapshot {
         Self {
             index,
             entities_hold_unknowns,
+            contexts_may_hold_unknowns,
             empty_contexts,
             product,
             schema,
@@ -284,8 +293,8 @@ impl Snapshot {
     /// - S denies without reasons: no permit or forbid of the others is
     ///   satisfied, so the answer allows with the granted as reasons, unless
     ///   a forbid was left undecided (then no reasons): that takes an unknown,
-    ///   which the context may hold (not the entities), so then Cedar decides
-    ///   the whole cell.
+    ///   which the context may hold (not the entities) where Cedar is built
+    ///   with partial evaluation, so then Cedar decides the whole cell.
     fn decide_cell(&self, request: &Request, cell: &Cell) -> Answer {
         let granted = cell.granted();
         let Some(evaluated) = cell.evaluated() else {
@@ -298,7 +307,11 @@ impl Snapshot {
         match (answer.is_allowed(), answer.reasons().is_empty()) {
             (false, false) | (true, true) => answer,
             (true, false) => answer.with_granted(granted),
-            (false, true) if !context_may_hold_unknowns(request) => answer.with_granted(granted),
+            (false, true)
+                if !self.contexts_may_hold_unknowns || !context_may_hold_unknowns(request) =>
+            {
+                answer.with_granted(granted)
+            }
             (false, true) => self.cedar(request, cell.combined(&self.policies), &self.entities),
         }
     }

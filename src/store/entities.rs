@@ -376,22 +376,7 @@ impl ParsedEntities {
             };
             let uid = entity.uid();
             if let Some(first) = self.origins.get(&uid) {
-                problems.push(
-                    Problem::new(
-                        ProblemKind::DuplicateEntity,
-                        format!("entity {uid} is defined twice"),
-                    )
-                    .in_file(file)
-                    .at(span, "defined again here")
-                    .with_related(
-                        Problem::new(
-                            ProblemKind::DuplicateEntity,
-                            format!("{uid} first defined here"),
-                        )
-                        .in_file(&first.file)
-                        .at(first.span.clone(), "first defined here"),
-                    ),
-                );
+                problems.push(defined_twice(&uid, file, span, first));
                 continue;
             }
             self.origins.insert(
@@ -463,6 +448,29 @@ impl ParsedEntities {
             Err(e) => Err(error(&e)),
         }
     }
+}
+
+/// An entity defined again at `span` of `file`, after `first`.
+pub(crate) fn defined_twice(
+    uid: &EntityUid,
+    file: &SourceFile,
+    span: Range<usize>,
+    first: &EntityOrigin,
+) -> Problem {
+    Problem::new(
+        ProblemKind::DuplicateEntity,
+        format!("entity {uid} is defined twice"),
+    )
+    .in_file(file)
+    .at(span, "defined again here")
+    .with_related(
+        Problem::new(
+            ProblemKind::DuplicateEntity,
+            format!("{uid} first defined here"),
+        )
+        .in_file(&first.file)
+        .at(first.span.clone(), "first defined here"),
+    )
 }
 
 /// A message with its causes, as Cedar nests the useful part in `source()`.

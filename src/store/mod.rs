@@ -24,8 +24,8 @@ pub use pipeline::LoadCache;
 pub use policies::{PolicyIds, PolicyOrigin};
 
 pub(crate) use entities::{
-    BuiltEntities, ParsedEntities, bad_number, bad_number_reason, error_chain, parse_yaml_list,
-    shorten, span_of, yaml_problem,
+    BuiltEntities, ParsedEntities, bad_number, bad_number_reason, defined_twice, error_chain,
+    parse_yaml_list, shorten, span_of, yaml_problem,
 };
 pub(crate) use files::{io_problem, read_source, walk};
 pub(crate) use policies::ParsedPolicies;

@@ -10,8 +10,8 @@
 //! index) is recomputed on every load.
 
 use super::{
-    BuiltEntities, LoadOptions, ParsedEntities, ParsedPolicies, PolicyIds, Sources, in_file_order,
-    parse_schema_with, push_warnings, validate_with,
+    BuiltEntities, LoadOptions, ParsedEntities, ParsedPolicies, PolicyIds, Sources, defined_twice,
+    in_file_order, parse_schema_with, push_warnings, validate_with,
 };
 
 /// Policies validated together in one task.
@@ -436,22 +436,7 @@ fn join_entities(
                 continue;
             };
             if let Some(first) = entities.origins.get(uid) {
-                problems.push(
-                    Problem::new(
-                        ProblemKind::DuplicateEntity,
-                        format!("entity {uid} is defined twice"),
-                    )
-                    .in_file(&origin.file)
-                    .at(origin.span.clone(), "defined again here")
-                    .with_related(
-                        Problem::new(
-                            ProblemKind::DuplicateEntity,
-                            format!("{uid} first defined here"),
-                        )
-                        .in_file(&first.file)
-                        .at(first.span.clone(), "first defined here"),
-                    ),
-                );
+                problems.push(defined_twice(uid, &origin.file, origin.span.clone(), first));
                 continue;
             }
             entities.origins.insert(uid.clone(), origin.clone());
