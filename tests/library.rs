@@ -26,15 +26,20 @@ const PRODUCTS: [&str; 5] = [
     "rudderstack",
 ];
 
+/// The uids of a snapshot's entities.
+fn uids_of(snapshot: &Snapshot) -> Vec<EntityUid> {
+    snapshot
+        .entities()
+        .iter()
+        .map(cedar_policy::Entity::uid)
+        .collect()
+}
+
 /// Every request the schema allows between the fixture's users, the actions
 /// and the fixture's entities (with a context where an action needs one).
 fn all_requests(snapshot: &Snapshot) -> Vec<Request> {
     let schema = snapshot.schema().unwrap();
-    let uids: Vec<EntityUid> = snapshot
-        .entities()
-        .iter()
-        .map(cedar_policy::Entity::uid)
-        .collect();
+    let uids = uids_of(snapshot);
     let mut requests = Vec::new();
     for action in schema.actions() {
         let principals: Vec<_> = schema.principals_for_action(action).unwrap().collect();
@@ -569,11 +574,7 @@ fn build_request_equals_the_reference_build() {
     for product in PRODUCTS {
         let snapshot = common::load(product);
         let schema = snapshot.schema().unwrap();
-        let uids: Vec<EntityUid> = snapshot
-            .entities()
-            .iter()
-            .map(cedar_policy::Entity::uid)
-            .collect();
+        let uids = uids_of(snapshot.as_ref());
         let mut compared = 0;
         for action in schema.actions() {
             for principal in uids.iter().step_by(4) {
