@@ -97,7 +97,7 @@ pub(crate) enum Selection<'a> {
 /// `resource`/`resource is R`, with no condition (as handed over: after
 /// dropping its action list and a guard the principal holds), is satisfied,
 /// without error, by every request of the key. Cedar's answer is then a
-/// function of the other policies' answer (see `Snapshot::decide`): the
+/// function of the other policies' answer (see `Snapshot::decide_cell`): the
 /// *granted* permits join the reasons unless a forbid is satisfied.
 #[derive(Debug)]
 pub(crate) struct Cell {
@@ -246,7 +246,6 @@ impl Slice {
         }
     }
 
-    /// The policies that can apply to a request by `principal`.
     /// The cell of every policy of the key (`None`: use the full set).
     fn every(&self, numbered: &Numbered) -> Option<&Cell> {
         self.every_cell
