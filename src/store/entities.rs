@@ -4,6 +4,7 @@
 use crate::diagnostics::{Problem, ProblemKind, Problems, SourceFile};
 use crate::limits::Limits;
 use crate::store::files::FileKind;
+use crate::store::typed_entities::TypedReader;
 use cedar_policy::{Entities, Entity, EntityUid, Schema};
 use serde_saphyr::Spanned;
 use std::collections::HashMap;
@@ -332,6 +333,7 @@ impl ParsedEntities {
     ) -> Problems {
         let mut problems = Problems::new();
         let first_new = self.entities.len();
+        let mut typed = schema.map(TypedReader::new);
         for (mut value, span) in items {
             if self.entities.len() >= limits.max_entities {
                 problems.push(
@@ -360,8 +362,17 @@ impl ParsedEntities {
                 problems.push(problem);
                 continue;
             }
-            let entity = match Entity::from_json_value(value, schema) {
-                Ok(entity) => entity,
+            // the typed path where it applies, else Cedar's reader
+            let typed = typed.as_mut().and_then(|reader| reader.read(&value));
+            let read = match typed {
+                Some((entity, parents)) => Ok((entity, parents)),
+                None => Entity::from_json_value(value, schema).map(|entity| {
+                    let parents = parents_of(&entity);
+                    (entity, parents)
+                }),
+            };
+            let (entity, parents) = match read {
+                Ok(read) => read,
                 Err(e) => {
                     problems.push(
                         Problem::new(
@@ -386,7 +397,7 @@ impl ParsedEntities {
                     span,
                 },
             );
-            self.links.push((uid, parents_of(&entity)));
+            self.links.push((uid, parents));
             self.entities.push(entity);
         }
         // the file's own hierarchy, before anything hands it to Cedar: entities
@@ -854,8 +865,6 @@ pub(crate) fn bad_number_reason(text: &str, whole: bool) -> String {
     }
 }
 
-/// An entity attribute that holds a number Cedar cannot: a problem pointing
-/// at the number where it can be found, else at the entity.
 /// Whether an entity's Cedar JSON may give a value that is an unknown:
 /// Cedar reads one only from `{"__extn": {"fn": "unknown", "arg": ...}}`,
 /// so any object with `"fn": "unknown"` counts (and the deprecated `__expr`
@@ -872,6 +881,8 @@ fn names_unknown(value: &serde_json::Value) -> bool {
     }
 }
 
+/// An entity attribute that holds a number Cedar cannot: a problem pointing
+/// at the number where it can be found, else at the entity.
 fn check_numbers(
     file: &SourceFile,
     value: &serde_json::Value,
