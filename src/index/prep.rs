@@ -2,7 +2,7 @@
 //! its principal guard, and the copies handed to Cedar inside the index
 //! (without the action list that is always true there, and without a guard
 //! the principal is known to hold). Read from Cedar's JSON form of the
-//! policy (EST).
+//! policy (EST), converted from the policy Cedar evaluates.
 
 use cedar_policy::{
     ActionConstraint, Effect, EntityUid, Policy, PolicyId, PolicySet, PrincipalConstraint,
@@ -48,9 +48,9 @@ impl PolicyPrep {
         );
         let action_list = matches!(policy.action_constraint(), ActionConstraint::In(_));
         let conditions = scope_guard.is_none() && policy.has_non_scope_constraint();
-        // Cedar's JSON form, only when something needs it (it re-parses the policy)
+        // Cedar's JSON form, only when something needs it
         let Some(est) = (action_list || conditions || scope_in)
-            .then(|| policy.to_json().ok())
+            .then(|| est_of(policy))
             .flatten()
         else {
             return Self {
@@ -78,6 +78,16 @@ impl PolicyPrep {
             stripped,
         }
     }
+}
+
+/// Cedar's JSON form (EST) of a policy, converted from the policy Cedar
+/// evaluates (its AST) as Cedar's own `From` does: no second parse of the
+/// text, which `Policy::to_json` does and which cost more than the rest of
+/// preparing the index. The conditions come as one `when`, the conjunction
+/// Cedar evaluates, in the order written.
+fn est_of(policy: &Policy) -> Option<serde_json::Value> {
+    let est = cedar_policy_core::est::Policy::from(policy.as_ref().clone());
+    serde_json::to_value(est).ok()
 }
 
 /// The policy without its first condition's leftmost conjunct (and without
@@ -350,14 +360,15 @@ mod tests {
     fn stripping_drops_the_leftmost_in_guard_only() -> TestResult {
         let stripped = |text: &str| -> TestResult<Option<serde_json::Value>> {
             let policy: Policy = text.parse()?;
+            // compared as the conjunction Cedar evaluates (`est_of`'s one `when`)
             match PolicyPrep::of(&policy).stripped {
-                Some(p) => Ok(Some(p.to_json()?["conditions"].clone())),
+                Some(p) => Ok(Some(est_of(&p).ok_or("EST")?["conditions"].clone())),
                 None => Ok(None),
             }
         };
         let conditions = |text: &str| -> TestResult<serde_json::Value> {
             let policy: Policy = text.parse()?;
-            Ok(policy.to_json()?["conditions"].clone())
+            Ok(est_of(&policy).ok_or("EST")?["conditions"].clone())
         };
         assert_eq!(
             stripped(
