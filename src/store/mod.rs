@@ -234,7 +234,13 @@ impl Store {
         sources: &Sources,
         options: &LoadOptions,
     ) -> Result<Snapshot, Problems> {
-        self.build_cached(product, files, sources, options, &mut LoadCache::default())
+        self.build_cached(
+            product,
+            files,
+            sources,
+            options,
+            &mut LoadCache::single_use(),
+        )
     }
 
     /// Like [`Store::build`], reusing what `cache` kept from earlier loads of

@@ -40,6 +40,9 @@ pub struct LoadCache {
     /// The entities of the last successful load, with the key of the entity
     /// files and schema they were built from.
     built: Option<CachedEntities>,
+    /// For one load only: the join moves the entities out of their files'
+    /// results instead of copying them, and keeps no copy of the result.
+    single_use: bool,
 }
 
 #[derive(Debug)]
@@ -49,6 +52,15 @@ struct CachedEntities {
 }
 
 impl LoadCache {
+    /// A cache for a single load (`Store::load`, `rolegrid check`): what a
+    /// later load would reuse is not kept, which spares copying every entity.
+    pub(crate) fn single_use() -> Self {
+        Self {
+            single_use: true,
+            ..Self::default()
+        }
+    }
+
     /// How many files' results it holds.
     pub fn len(&self) -> usize {
         self.policies.len() + self.entities.len() + usize::from(self.schema.is_some())
@@ -220,14 +232,16 @@ pub(crate) fn build_product(
         policies,
         entities,
         built,
+        single_use,
         ..
     } = cache;
+    let single_use = *single_use;
     let (validation, joined) = std::thread::scope(|scope| {
         let validating =
             validate.map(|schema| scope.spawn(|| validate_files(policies, schema, schema_hash)));
         let joined = join_entities(
             entities,
-            built,
+            (!single_use).then_some(built),
             sources,
             schema.as_ref(),
             schema_hash,
@@ -400,9 +414,12 @@ enum Joined {
 
 /// Joins the entity files' entities into Cedar's `Entities`, or reuses the
 /// last good load's when the files and schema are the same.
+///
+/// With no `cached` (a single load), the entities are moved out of `files`
+/// rather than copied, and the result is not kept.
 fn join_entities(
-    files: &HashMap<PathBuf, EntityFile>,
-    cached: &mut Option<CachedEntities>,
+    files: &mut HashMap<PathBuf, EntityFile>,
+    mut cached: Option<&mut Option<CachedEntities>>,
     sources: &Sources,
     schema: Option<&Schema>,
     schema_hash: u64,
@@ -418,19 +435,30 @@ fn join_entities(
         }
         hasher.finish()
     };
-    if let Some(same) = cached.as_ref().filter(|b| b.key == key) {
-        return Joined::Cached(same.built.clone());
+    if let Some(cached) = cached.as_deref_mut() {
+        if let Some(same) = cached.as_ref().filter(|b| b.key == key) {
+            return Joined::Cached(same.built.clone());
+        }
+        *cached = None;
     }
-    *cached = None;
+    let keep = cached.is_some();
     let mut problems = Problems::new();
     let mut entities = ParsedEntities::default();
     for (source, _) in &sources.entities {
-        let Some(file) = files.get(source.path()) else {
+        let Some(file) = files.get_mut(source.path()) else {
             continue;
         };
         problems.extend(file.problems.iter().cloned());
         entities.may_hold_unknowns |= file.parsed.may_hold_unknowns;
-        for (entity, link) in file.parsed.entities.iter().zip(&file.parsed.links) {
+        let (read, links) = if keep {
+            (file.parsed.entities.clone(), file.parsed.links.clone())
+        } else {
+            (
+                std::mem::take(&mut file.parsed.entities),
+                std::mem::take(&mut file.parsed.links),
+            )
+        };
+        for (entity, link) in read.into_iter().zip(links) {
             let uid = &link.0;
             let Some(origin) = file.parsed.origins.get(uid) else {
                 continue;
@@ -440,8 +468,8 @@ fn join_entities(
                 continue;
             }
             entities.origins.insert(uid.clone(), origin.clone());
-            entities.links.push(link.clone());
-            entities.entities.push(entity.clone());
+            entities.links.push(link);
+            entities.entities.push(entity);
         }
     }
     if entities.entities.len() > options.limits.max_entities {
@@ -460,7 +488,7 @@ fn join_entities(
         };
     }
     let built = entities.build_with(schema, &options.limits);
-    if let Ok(built) = &built {
+    if let (Ok(built), Some(cached)) = (&built, cached) {
         *cached = Some(CachedEntities {
             key,
             built: built.clone(),
