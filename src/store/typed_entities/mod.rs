@@ -25,7 +25,7 @@ use cedar_policy_core::extensions::Extensions;
 use cedar_policy_core::validator::CoreSchema;
 use serde_json::{Map, Value};
 use std::borrow::Borrow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::str::FromStr;
 
 /// Builds entities from Cedar JSON values by the schema's attribute types;
@@ -95,14 +95,17 @@ impl<'s> TypedReader<'s> {
             let attr = self.values.value(value, ty)?;
             attrs.insert(name.clone(), attr);
         }
-        let mut parents = Vec::new();
-        for parent in object.get("parents")?.as_array()? {
+        // the parents in the order written, each once
+        let written = object.get("parents")?.as_array()?;
+        let mut parents = Vec::with_capacity(written.len());
+        let mut parent_set = HashSet::with_capacity(written.len());
+        for parent in written {
             let parent = self.values.uid(parent)?;
-            if !parents.contains(&parent) {
+            if parent_set.insert(parent.clone()) {
                 parents.push(parent);
             }
         }
-        let entity = Entity::new(uid, attrs, parents.iter().cloned().collect()).ok()?;
+        let entity = Entity::new(uid, attrs, parent_set).ok()?;
         EntitySchemaConformanceChecker::new(&self.types.schema, Extensions::all_available())
             .validate_entity(entity.as_ref())
             .ok()?;
