@@ -17,6 +17,7 @@ mod files;
 mod pipeline;
 mod policies;
 mod schema;
+mod slices;
 mod typed_entities;
 
 pub use entities::EntityOrigin;

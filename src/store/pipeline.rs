@@ -9,6 +9,7 @@
 //! (duplicate policy ids and entity uids, the entity hierarchy, the policy
 //! index) is recomputed on every load.
 
+use super::slices;
 use super::{
     BuiltEntities, LoadOptions, ParsedEntities, ParsedPolicies, PolicyIds, Sources, defined_twice,
     in_file_order, parse_schema_with, push_warnings, validate_with,
@@ -16,6 +17,9 @@ use super::{
 
 /// Policies validated together in one task.
 const VALIDATION_CHUNK: usize = 8;
+
+/// Policy files validated together, each with its slice of the schema.
+const FILES_PER_BATCH: usize = 16;
 use crate::diagnostics::{Problem, ProblemKind, Problems, SourceFile};
 use crate::index::{Prepared, prepare};
 use crate::parallel::par_map;
@@ -311,31 +315,79 @@ fn validate_files(policies: &mut HashMap<PathBuf, PolicyFile>, schema: &Schema, 
         .iter()
         .filter(|(_, f)| f.validation.as_ref().is_none_or(|(h, _)| *h != schema_hash))
         .collect();
-    // Cedar validates each policy on its own: a file's policies are cut
-    // into chunks so one large edited file still uses every core
     let validator = cedar_policy::Validator::new(schema.clone());
-    let mut chunks: Vec<(usize, cedar_policy::PolicySet)> = Vec::new();
-    for (at, (_, file)) in stale.iter().enumerate() {
-        if file.parsed.set.templates().next().is_some() {
-            chunks.push((at, file.parsed.set.clone()));
-            continue;
+    // a batch of files at a time: each file's slice of the schema is a copy
+    // of most of it, so only a batch's slices are kept at once
+    let mut results: Vec<(PathBuf, Problems)> = Vec::with_capacity(stale.len());
+    for batch in stale.chunks(FILES_PER_BATCH) {
+        let validated = validate_batch(batch, schema, &validator);
+        for ((path, _), problems) in batch.iter().zip(validated) {
+            results.push(((*path).clone(), problems));
         }
-        let policies: Vec<&cedar_policy::Policy> = file.parsed.set.policies().collect();
-        for part in policies.chunks(VALIDATION_CHUNK) {
-            match cedar_policy::PolicySet::from_policies(part.iter().map(|p| (*p).clone())) {
-                Ok(set) => chunks.push((at, set)),
-                Err(_) => chunks.push((at, file.parsed.set.clone())),
+    }
+    for (path, result) in results {
+        if let Some(file) = policies.get_mut(&path) {
+            file.validation = Some((schema_hash, in_file_order(result)));
+        }
+    }
+}
+
+/// Validates a batch of policy files, on every core: each file's problems.
+fn validate_batch(
+    stale: &[(&PathBuf, &PolicyFile)],
+    schema: &Schema,
+    validator: &cedar_policy::Validator,
+) -> Vec<Problems> {
+    // Cedar validates each policy on its own: a file's policies are cut
+    // into chunks so one large edited file still uses every core, and each
+    // policy is validated against the slice of the schema it can reach
+    let plans: Vec<Option<slices::Plan>> = par_map(
+        stale,
+        |(_, file)| file.parsed.set.policies().count(),
+        |(_, file)| {
+            // templates and their links are validated together, against the whole schema
+            let has_templates = file.parsed.set.templates().next().is_some();
+            (!has_templates).then(|| slices::plan(schema, file.parsed.set.policies()))
+        },
+    );
+    let mut chunks: Vec<(usize, Option<&slices::Slice>, cedar_policy::PolicySet)> = Vec::new();
+    for (at, ((_, file), plan)) in stale.iter().zip(&plans).enumerate() {
+        let Some(plan) = plan else {
+            chunks.push((at, None, file.parsed.set.clone()));
+            continue;
+        };
+        let parts = plan.whole.chunks(VALIDATION_CHUNK).map(|part| (None, part));
+        let sliced = plan.sliced.iter().flat_map(|(slice, policies)| {
+            policies
+                .chunks(VALIDATION_CHUNK)
+                .map(move |part| (Some(slice), part))
+        });
+        for (slice, part) in parts.chain(sliced) {
+            match slices::set_of(part) {
+                Some(set) => chunks.push((at, slice, set)),
+                None => chunks.push((at, None, file.parsed.set.clone())),
             }
         }
     }
     let validated = par_map(
         &chunks,
-        |(_, set)| set.policies().count(),
-        |(at, set)| {
-            let origins = stale.get(*at).map(|(_, f)| &f.parsed.origins);
-            let problems = origins
-                .map(|origins| validate_with(&validator, schema, set, origins))
-                .unwrap_or_default();
+        |(_, _, set)| set.policies().count(),
+        |(at, slice, set)| {
+            let Some(origins) = stale.get(*at).map(|(_, f)| &f.parsed.origins) else {
+                return (*at, Problems::new());
+            };
+            let problems = match slice {
+                Some(slice) => {
+                    let problems = validate_with(slice.validator(), schema, set, origins);
+                    if problems.is_empty() {
+                        problems
+                    } else {
+                        // what is reported is always what the whole schema gives
+                        validate_with(validator, schema, set, origins)
+                    }
+                }
+                None => validate_with(validator, schema, set, origins),
+            };
             (*at, problems)
         },
     );
@@ -345,12 +397,7 @@ fn validate_files(policies: &mut HashMap<PathBuf, PolicyFile>, schema: &Schema, 
             result.extend(problems);
         }
     }
-    let paths: Vec<PathBuf> = stale.iter().map(|(path, _)| (*path).clone()).collect();
-    for (path, result) in paths.into_iter().zip(results) {
-        if let Some(file) = policies.get_mut(&path) {
-            file.validation = Some((schema_hash, in_file_order(result)));
-        }
-    }
+    results
 }
 
 /// Reads the entity files that are new or changed (or were read against
