@@ -18,11 +18,14 @@
 //! give equal entities on the shipped models, a generated store and Cedar's
 //! data, each also changed attribute by attribute into other forms.
 
+mod described;
+
 use cedar_policy::{Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression, Schema};
 use cedar_policy_core::entities::conformance::EntitySchemaConformanceChecker;
 use cedar_policy_core::entities::{AttributeType, EntityTypeDescription, SchemaType};
 use cedar_policy_core::extensions::Extensions;
 use cedar_policy_core::validator::CoreSchema;
+use described::{DescribedSchema, Description};
 use serde_json::{Map, Value};
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -42,7 +45,7 @@ pub(crate) struct TypedReader<'s> {
 
 /// The schema's entity types, each looked up once.
 struct Types<'s> {
-    schema: CoreSchema<'s>,
+    schema: DescribedSchema<'s>,
     /// Each entity type's schema entry and attribute types.
     described: HashMap<EntityTypeName, Option<Described>>,
 }
@@ -56,8 +59,7 @@ struct Values {
 
 /// An entity type's schema entry and the attribute types looked up so far.
 struct Described {
-    description:
-        <CoreSchema<'static> as cedar_policy_core::entities::Schema>::EntityTypeDescription,
+    description: Description,
     attrs: HashMap<String, Option<SchemaType>>,
 }
 
@@ -66,7 +68,7 @@ impl<'s> TypedReader<'s> {
     pub(crate) fn new(schema: &'s Schema) -> Self {
         Self {
             types: Types {
-                schema: CoreSchema::new(schema.as_ref()),
+                schema: DescribedSchema::new(CoreSchema::new(schema.as_ref())),
                 described: HashMap::new(),
             },
             values: Values::default(),
