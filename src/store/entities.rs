@@ -46,7 +46,7 @@ pub(crate) type Link = (EntityUid, Vec<EntityUid>);
 /// YAML options: duplicate keys are errors, only `true`/`false` are
 /// booleans, at most `max_yaml_nodes` nodes (each use
 /// of an alias counts its whole content again) and `max_nesting` levels.
-fn yaml_options_with(limits: &Limits) -> serde_saphyr::Options {
+pub(super) fn yaml_options_with(limits: &Limits) -> serde_saphyr::Options {
     let mut options = serde_saphyr::Options::default();
     options.strict_booleans = true;
     options.with_snippet = false;
@@ -97,8 +97,22 @@ pub(crate) fn parse_yaml_list_with(
         )
         .with_help(format!("write `[]` for a file with no {what}")));
     }
+    let options = yaml_options_with(limits);
+    // lists of plain data are read from the parser's events; the rest, and
+    // every error, by serde-saphyr
+    if let Some(budget) = &options.budget
+        && let Some(items) = super::plain_yaml::read_list(file.text(), budget)
+    {
+        return Ok(items
+            .into_iter()
+            .map(|(value, at)| {
+                let span = item_span(file, at.start, Some(at.len()));
+                (value, span)
+            })
+            .collect());
+    }
     let items: Vec<Spanned<serde_json::Value>> =
-        serde_saphyr::from_str_with_options(file.text(), yaml_options_with(limits)).map_err(|e| {
+        serde_saphyr::from_str_with_options(file.text(), options).map_err(|e| {
             yaml_limit_problem(file, &e, limits).unwrap_or_else(|| {
                 let problem = yaml_problem(file, &e);
                 if problem.message().contains("expected sequence start") {
@@ -221,11 +235,17 @@ pub(crate) fn span_of(file: &SourceFile, location: &serde_saphyr::Location) -> R
             usize::try_from(location.column()).unwrap_or(1),
         ),
     };
-    let len = span
-        .byte_len()
-        .and_then(|l| usize::try_from(l).ok())
-        .unwrap_or(1)
-        .max(1);
+    item_span(
+        file,
+        start,
+        span.byte_len().and_then(|l| usize::try_from(l).ok()),
+    )
+}
+
+/// The range from byte `start`, `len` bytes long (at least one, one when
+/// unknown) but not past the end of its line.
+fn item_span(file: &SourceFile, start: usize, len: Option<usize>) -> Range<usize> {
+    let len = len.unwrap_or(1).max(1);
     let line_end = file
         .text()
         .get(start..)

@@ -15,6 +15,7 @@
 mod entities;
 mod files;
 mod pipeline;
+mod plain_yaml;
 mod policies;
 mod schema;
 mod slices;
