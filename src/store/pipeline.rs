@@ -316,11 +316,12 @@ fn validate_files(policies: &mut HashMap<PathBuf, PolicyFile>, schema: &Schema, 
         .filter(|(_, f)| f.validation.as_ref().is_none_or(|(h, _)| *h != schema_hash))
         .collect();
     let validator = cedar_policy::Validator::new(schema.clone());
+    let slicer = slices::Slicer::new(schema);
     // a batch of files at a time: each file's slice of the schema is a copy
     // of most of it, so only a batch's slices are kept at once
     let mut results: Vec<(PathBuf, Problems)> = Vec::with_capacity(stale.len());
     for batch in stale.chunks(FILES_PER_BATCH) {
-        let validated = validate_batch(batch, schema, &validator);
+        let validated = validate_batch(batch, schema, &validator, &slicer);
         for ((path, _), problems) in batch.iter().zip(validated) {
             results.push(((*path).clone(), problems));
         }
@@ -337,6 +338,7 @@ fn validate_batch(
     stale: &[(&PathBuf, &PolicyFile)],
     schema: &Schema,
     validator: &cedar_policy::Validator,
+    slicer: &slices::Slicer<'_>,
 ) -> Vec<Problems> {
     // Cedar validates each policy on its own: a file's policies are cut
     // into chunks so one large edited file still uses every core, and each
@@ -347,7 +349,7 @@ fn validate_batch(
         |(_, file)| {
             // templates and their links are validated together, against the whole schema
             let has_templates = file.parsed.set.templates().next().is_some();
-            (!has_templates).then(|| slices::plan(schema, file.parsed.set.policies()))
+            (!has_templates).then(|| slicer.plan(file.parsed.set.policies()))
         },
     );
     let mut chunks: Vec<(usize, Option<&slices::Slice>, cedar_policy::PolicySet)> = Vec::new();

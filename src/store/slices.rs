@@ -56,57 +56,117 @@ impl Slice {
     }
 }
 
-/// Splits `set`'s static policies into those validated against the whole
-/// schema and those validated against the slice that keeps the actions any
-/// of them can match.
-pub(crate) fn plan<'p>(schema: &Schema, policies: impl IntoIterator<Item = &'p Policy>) -> Plan {
-    plan_up_to(schema, policies, 50)
+/// What planning needs of a schema, worked out once for all its files.
+pub(crate) struct Slicer<'s> {
+    schema: &'s ValidatorSchema,
+    /// The schema's actions by name: the order slices keep environments in.
+    actions: Vec<&'s ValidatorActionId>,
+    /// The schema's request environments.
+    total: usize,
 }
 
-/// [`plan`], slicing only where the slice keeps at most `percent` percent
-/// of the schema's request environments.
-fn plan_up_to<'p>(
-    schema: &Schema,
-    policies: impl IntoIterator<Item = &'p Policy>,
-    percent: usize,
-) -> Plan {
-    let schema: &ValidatorSchema = schema.as_ref();
-    let total = environments(schema.action_ids());
-    let mut whole = Vec::new();
-    let mut sliced = Vec::new();
-    let mut reached: HashSet<&EntityUID> = HashSet::new();
-    for policy in policies {
-        match reach(schema, policy) {
-            Some(actions) if environments(actions.iter().copied()) * 100 <= total * percent => {
-                reached.extend(actions.iter().map(|a| a.name()));
-                sliced.push(policy.clone());
-            }
-            _ => whole.push(policy.clone()),
+impl<'s> Slicer<'s> {
+    /// A slicer for `schema`.
+    pub(crate) fn new(schema: &'s Schema) -> Self {
+        let schema: &ValidatorSchema = schema.as_ref();
+        let mut actions: Vec<&ValidatorActionId> = schema.action_ids().collect();
+        actions.sort_unstable_by(|a, b| a.name().cmp(b.name()));
+        Self {
+            schema,
+            total: environments(actions.iter().copied()),
+            actions,
         }
     }
-    if sliced.is_empty() {
-        return Plan {
-            whole,
-            sliced: None,
-        };
+
+    /// Splits `policies` into those validated against the whole schema and
+    /// those validated against the slice that keeps the actions any of them
+    /// can match.
+    pub(crate) fn plan<'p>(&self, policies: impl IntoIterator<Item = &'p Policy>) -> Plan {
+        self.plan_up_to(policies, 50)
     }
-    let slice = slice_of(schema, &reached);
-    if environments(slice.action_ids()) * 100 > total * percent {
-        // the policies' actions together reach most of the schema: slicing saves nothing
-        whole.extend(sliced);
-        return Plan {
+
+    /// [`Slicer::plan`], slicing only where the slice keeps at most
+    /// `percent` percent of the schema's request environments.
+    fn plan_up_to<'p>(
+        &self,
+        policies: impl IntoIterator<Item = &'p Policy>,
+        percent: usize,
+    ) -> Plan {
+        let worth = |environments: usize| environments * 100 <= self.total * percent;
+        let mut whole = Vec::new();
+        let mut sliced = Vec::new();
+        let mut reached: HashSet<&EntityUID> = HashSet::new();
+        for policy in policies {
+            match reach(self.schema, policy) {
+                Some(actions) if worth(environments(actions.iter().copied())) => {
+                    reached.extend(actions.iter().map(|a| a.name()));
+                    sliced.push(policy.clone());
+                }
+                _ => whole.push(policy.clone()),
+            }
+        }
+        if sliced.is_empty() {
+            return Plan {
+                whole,
+                sliced: None,
+            };
+        }
+        let slice = self.slice(&reached);
+        if !worth(environments(slice.action_ids())) {
+            // the policies' actions together reach most of the schema: slicing saves nothing
+            whole.extend(sliced);
+            return Plan {
+                whole,
+                sliced: None,
+            };
+        }
+        Plan {
             whole,
-            sliced: None,
-        };
+            sliced: Some((
+                Slice {
+                    validator: cedar_policy_core::validator::Validator::new(slice),
+                },
+                sliced,
+            )),
+        }
     }
-    Plan {
-        whole,
-        sliced: Some((
-            Slice {
-                validator: cedar_policy_core::validator::Validator::new(slice),
-            },
-            sliced,
-        )),
+
+    /// The schema with the request environments of the actions not
+    /// `reached` cut to one for each principal type they cover that no
+    /// earlier action (by name) has kept; everything else (entity types,
+    /// actions, hierarchy, contexts, the reached actions' `appliesTo`) is
+    /// the schema's.
+    fn slice(&self, reached: &HashSet<&EntityUID>) -> ValidatorSchema {
+        let mut kept: HashSet<&EntityType> = HashSet::new();
+        let mut actions: Vec<ValidatorActionId> = Vec::with_capacity(self.actions.len());
+        for &action in &self.actions {
+            let context = match action.context_type() {
+                Some(context) if !reached.contains(action.name()) => context,
+                // reached, or declared `external` (no environments): as it is
+                _ => {
+                    actions.push(action.clone());
+                    continue;
+                }
+            };
+            let resource = action.applies_to_resources().next();
+            let principals: Vec<EntityType> = match resource {
+                Some(_) => action
+                    .applies_to_principals()
+                    .filter(|p| kept.insert(*p))
+                    .cloned()
+                    .collect(),
+                None => Vec::new(),
+            };
+            actions.push(ValidatorActionId::new_defined(
+                action.name().clone(),
+                principals,
+                resource.cloned(),
+                action.descendants().cloned(),
+                context.clone(),
+                action.loc().cloned(),
+            ));
+        }
+        ValidatorSchema::new(self.schema.entity_types().cloned(), actions)
     }
 }
 
@@ -146,49 +206,6 @@ fn reach<'s>(schema: &'s ValidatorSchema, policy: &Policy) -> Option<Vec<&'s Val
         }
     }
     Some(reached)
-}
-
-/// `schema` with the request environments of the actions not `reached` cut
-/// to one for each principal type they cover that no earlier action (by
-/// name) has kept; everything else (entity types, actions, hierarchy,
-/// contexts, the reached actions' `appliesTo`) is the schema's.
-fn slice_of(schema: &ValidatorSchema, reached: &HashSet<&EntityUID>) -> ValidatorSchema {
-    let mut others: Vec<&ValidatorActionId> = schema
-        .action_ids()
-        .filter(|a| !reached.contains(a.name()))
-        .collect();
-    others.sort_unstable_by(|a, b| a.name().cmp(b.name()));
-    let mut actions: Vec<ValidatorActionId> = schema
-        .action_ids()
-        .filter(|a| reached.contains(a.name()))
-        .cloned()
-        .collect();
-    let mut kept: HashSet<&EntityType> = HashSet::new();
-    for action in others {
-        let Some(context) = action.context_type() else {
-            // declared `external`: no environments
-            actions.push(action.clone());
-            continue;
-        };
-        let resource = action.applies_to_resources().next();
-        let principals: Vec<EntityType> = match resource {
-            Some(_) => action
-                .applies_to_principals()
-                .filter(|p| kept.insert(*p))
-                .cloned()
-                .collect(),
-            None => Vec::new(),
-        };
-        actions.push(ValidatorActionId::new_defined(
-            action.name().clone(),
-            principals,
-            resource.cloned(),
-            action.descendants().cloned(),
-            context.clone(),
-            action.loc().cloned(),
-        ));
-    }
-    ValidatorSchema::new(schema.entity_types().cloned(), actions)
 }
 
 /// A policy set of `policies` (they come from one valid set).

@@ -12,7 +12,7 @@
 //! models; Cedar's example policies; a generated store. The whole Cedar
 //! corpus is the opt-in `slices_match_cedar_on_the_corpus`.
 
-use super::{Plan, plan, plan_up_to};
+use super::{Plan, Slicer};
 use cedar_policy::{Policy, PolicyId, PolicySet, Schema, ValidationMode, Validator};
 use cedar_policy_core::validator::ValidatorSchema;
 use std::collections::HashMap;
@@ -95,14 +95,15 @@ fn check(schema: &Schema, policies: &[Policy]) -> Tally {
         }
         tally.whole += plan.whole.len();
     };
+    let slicer = Slicer::new(schema);
     let mut tally = Tally::default();
     for policy in policies {
         // every policy that can have a slice, however large
-        compare(&plan_up_to(schema, [policy], 100), &mut tally);
+        compare(&slicer.plan_up_to([policy], 100), &mut tally);
     }
     let mut shared = Tally::default();
-    compare(&plan_up_to(schema, policies, 100), &mut shared);
-    compare(&plan(schema, policies), &mut shared);
+    compare(&slicer.plan_up_to(policies, 100), &mut shared);
+    compare(&slicer.plan(policies), &mut shared);
     tally
 }
 
@@ -343,7 +344,7 @@ fn slices_match_cedar_on_the_corpus() {
 fn what_a_slice_cannot_serve_is_left_to_the_whole_schema() {
     let schema = Schema::from_cedarschema_str(SCHEMA).unwrap().0;
     let any = policies_of(r#"permit(principal, action, resource);"#);
-    assert_eq!(plan(&schema, &any).whole.len(), 1);
+    assert_eq!(Slicer::new(&schema).plan(&any).whole.len(), 1);
     let mut set: PolicySet =
         r#"@id("t") permit(principal == ?principal, action == NS::Action::"read", resource);"#
             .parse()
@@ -358,6 +359,6 @@ fn what_a_slice_cannot_serve_is_left_to_the_whole_schema() {
         .into(),
     )
     .unwrap();
-    let plan = plan(&schema, set.policies());
+    let plan = Slicer::new(&schema).plan(set.policies());
     assert!(plan.sliced.is_none() && plan.whole.len() == 1);
 }
