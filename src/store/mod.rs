@@ -19,6 +19,8 @@ mod plain_yaml;
 mod policies;
 mod schema;
 mod slices;
+#[cfg(test)]
+mod test_data;
 mod typed_entities;
 
 pub use entities::EntityOrigin;

@@ -3,7 +3,7 @@
 //! serde-saphyr reads YAML at about 4 MB/s per core here: 100,000 generated
 //! entities (35 MB) took 9.6 s of CPU, half of a 10,000-policy `check`. Most
 //! of that is its deserializer layer; its parser, granit-parser, produces
-//! the events of the same files in about a quarter of the time. Entity and
+//! the events of the same files in about a third of the time. Entity and
 //! expectation files are lists of mappings, sequences, strings, integers
 //! and booleans, for which the events say everything: [`read_list`] builds
 //! the values from granit-parser's events, with serde-saphyr's parser

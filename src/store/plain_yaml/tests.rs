@@ -7,13 +7,9 @@
 use super::read_list;
 use crate::limits::Limits;
 use crate::store::entities::yaml_options_with;
+use crate::store::test_data::root;
 use serde_json::Value;
 use std::ops::Range;
-use std::path::PathBuf;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// serde-saphyr's items with the byte range of each one's location.
 fn saphyr(text: &str) -> Result<Vec<(Value, Range<usize>)>, String> {

@@ -13,14 +13,11 @@
 //! corpus is the opt-in `slices_match_cedar_on_the_corpus`.
 
 use super::{Plan, Slicer};
+use crate::store::test_data::{cedar_tests, root, unpacked_corpus};
 use cedar_policy::{Policy, PolicyId, PolicySet, Schema, ValidationMode, Validator};
 use cedar_policy_core::validator::ValidatorSchema;
 use std::collections::HashMap;
 use std::path::PathBuf;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// Cedar's errors and warnings for each of `policies`, sorted.
 fn diagnostics<'p>(
@@ -247,7 +244,7 @@ fn slices_match_cedar_on_the_shipped_models() {
 /// with a schema (their policies and schemas as the corpus has them).
 #[test]
 fn slices_match_cedar_on_cedar_example_policies() {
-    let corpus = root().join("../shared/corpus/cedar-integration-tests");
+    let corpus = cedar_tests();
     let mut checked = 0;
     for folder in ["example_use_cases", "multi", "ip", "decimal"] {
         let mut tests: Vec<PathBuf> = std::fs::read_dir(corpus.join("tests").join(folder))
@@ -300,18 +297,10 @@ fn slices_match_cedar_on_a_generated_store() {
 #[test]
 #[ignore = "unpacks Cedar's corpus (139 MB); run on demand"]
 fn slices_match_cedar_on_the_corpus() {
-    let dir = tempfile::tempdir().unwrap();
-    let status = std::process::Command::new("tar")
-        .arg("-xzf")
-        .arg(root().join("../shared/corpus/cedar-integration-tests/corpus-tests.tar.gz"))
-        .arg("-C")
-        .arg(dir.path())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let (_dir, corpus) = unpacked_corpus();
     let mut total = Tally::default();
     let mut tests = 0;
-    for entry in std::fs::read_dir(dir.path().join("corpus-tests")).unwrap() {
+    for entry in std::fs::read_dir(&corpus).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_none_or(|e| e != "cedarschema") {
             continue;

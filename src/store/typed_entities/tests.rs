@@ -11,14 +11,11 @@
 use super::TypedReader;
 use crate::diagnostics::SourceFile;
 use crate::store::entities::parse_yaml_list;
+use crate::store::test_data::{cedar_tests, root, unpacked_corpus};
 use cedar_policy::{Entity, EntityUid, Schema};
 use serde_json::{Value, json};
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use std::path::Path;
 
 /// How a batch of values went.
 #[derive(Debug, Default)]
@@ -268,7 +265,7 @@ fn typed_entities_match_cedar_on_a_generated_store() {
 /// records: those entities go to Cedar's reader, the rest agree.
 #[test]
 fn typed_entities_match_cedar_on_cedar_sample_data() {
-    let corpus = root().join("../shared/corpus/cedar-integration-tests/sample-data");
+    let corpus = cedar_tests().join("sample-data");
     for (folder, schema) in [
         ("sandbox_a", "schema.cedarschema"),
         ("sandbox_b", "schema.cedarschema"),
@@ -288,18 +285,10 @@ fn typed_entities_match_cedar_on_cedar_sample_data() {
 #[test]
 #[ignore = "unpacks Cedar's corpus (139 MB); run on demand"]
 fn typed_entities_match_cedar_on_the_corpus() {
-    let dir = tempfile::tempdir().unwrap();
-    let status = std::process::Command::new("tar")
-        .arg("-xzf")
-        .arg(root().join("../shared/corpus/cedar-integration-tests/corpus-tests.tar.gz"))
-        .arg("-C")
-        .arg(dir.path())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let (_dir, corpus) = unpacked_corpus();
     let mut total = Tally::default();
     let mut files = 0;
-    for entry in std::fs::read_dir(dir.path().join("corpus-tests")).unwrap() {
+    for entry in std::fs::read_dir(&corpus).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let Some(hash) = name.strip_suffix(".entities.json") else {
