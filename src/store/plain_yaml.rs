@@ -35,8 +35,8 @@ pub(crate) fn read_list(
         max_depth: budget.max_depth / 2,
         nodes: 0,
     };
-    reader.expect(|e| matches!(e, Event::StreamStart))?;
-    reader.expect(|e| matches!(e, Event::DocumentStart(_, None)))?;
+    reader.consume(|e| matches!(e, Event::StreamStart))?;
+    reader.consume(|e| matches!(e, Event::DocumentStart(_, None)))?;
     let (first, _) = reader.next()?;
     let Event::SequenceStart(_, 0, None) = first else {
         return None;
@@ -51,8 +51,8 @@ pub(crate) fn read_list(
         let len = span.end.byte_offset()?.saturating_sub(start);
         items.push((reader.value(event, 1)?, start..start + len));
     }
-    reader.expect(|e| matches!(e, Event::DocumentEnd))?;
-    reader.expect(|e| matches!(e, Event::StreamEnd))?;
+    reader.consume(|e| matches!(e, Event::DocumentEnd))?;
+    reader.consume(|e| matches!(e, Event::StreamEnd))?;
     Some(items)
 }
 
@@ -93,7 +93,7 @@ impl<'t> Reader<'t> {
     }
 
     /// Consumes the next event if `is` it.
-    fn expect(&mut self, is: impl Fn(&Event<'t>) -> bool) -> Option<()> {
+    fn consume(&mut self, is: impl Fn(&Event<'t>) -> bool) -> Option<()> {
         let (event, _) = self.next()?;
         is(&event).then_some(())
     }

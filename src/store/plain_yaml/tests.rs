@@ -197,8 +197,6 @@ fn structures_are_read_as_serde_saphyr_reads_them_or_left() {
     ];
     for text in left {
         assert!(!agree(text), "read:\n{text}");
-        // serde-saphyr reads it or reports an error: either is what the store uses
-        let _ = saphyr(text);
     }
 }
 
