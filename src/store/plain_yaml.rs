@@ -1,7 +1,7 @@
 //! Reading a YAML list of plain data straight from the YAML parser's events.
 //!
 //! serde-saphyr reads YAML at about 4 MB/s per core here: 100,000 generated
-//! entities (35 MB) took 9.6 s of CPU, half of a 10,000-policy `check`. Most
+//! entities (a 33 MB store) took 9.6 s of CPU, half of a 10,000-policy `check`. Most
 //! of that is its deserializer layer; its parser, granit-parser, produces
 //! the events of the same files in about a third of the time. Entity and
 //! expectation files are lists of mappings, sequences, strings, integers
@@ -22,7 +22,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 /// The items of the YAML list `text`, each with the byte range serde-saphyr
-/// gives for its start (before the clipping `span_of` does), or `None`
+/// gives for its start (before the store clips it to its line), or `None`
 /// where serde-saphyr must read the file.
 pub(crate) fn read_list(
     text: &str,

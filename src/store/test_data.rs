@@ -28,3 +28,26 @@ pub(crate) fn unpacked_corpus() -> (tempfile::TempDir, PathBuf) {
     let tests = dir.path().join("corpus-tests");
     (dir, tests)
 }
+
+/// A generated store of `policies` policies and `entities` entities (and a
+/// few expectations), the same every time.
+pub(crate) fn generated(policies: usize, entities: usize) -> crate::synth::SynthStore {
+    crate::synth::SynthStore::generate(&crate::synth::SynthConfig {
+        policies,
+        entities,
+        expectations: 10,
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+/// The files of `store` whose path ends with `suffix`.
+pub(crate) fn ending<'s>(
+    store: &'s crate::synth::SynthStore,
+    suffix: &'s str,
+) -> impl Iterator<Item = &'s crate::synth::SynthFile> {
+    store
+        .files()
+        .iter()
+        .filter(move |f| f.path.to_string_lossy().ends_with(suffix))
+}

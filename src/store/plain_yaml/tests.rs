@@ -7,7 +7,7 @@
 use super::read_list;
 use crate::limits::Limits;
 use crate::store::entities::yaml_options_with;
-use crate::store::test_data::root;
+use crate::store::test_data::{ending, generated, root};
 use serde_json::Value;
 use std::ops::Range;
 
@@ -58,19 +58,11 @@ fn the_shipped_models_files_are_read_as_serde_saphyr_reads_them() {
 
 #[test]
 fn a_generated_store_is_read_as_serde_saphyr_reads_it() {
-    let store = crate::synth::SynthStore::generate(&crate::synth::SynthConfig {
-        policies: 100,
-        entities: 2000,
-        expectations: 10,
-        ..Default::default()
-    })
-    .unwrap();
+    let store = generated(100, 2000);
     let mut files = 0;
-    for file in store.files() {
-        if file.path.to_string_lossy().ends_with(".entities.yaml") {
-            assert!(agree(&file.text), "{} left", file.path.display());
-            files += 1;
-        }
+    for file in ending(&store, ".entities.yaml") {
+        assert!(agree(&file.text), "{} left", file.path.display());
+        files += 1;
     }
     assert!(files > 2, "{files}");
 }

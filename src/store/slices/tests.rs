@@ -13,7 +13,7 @@
 //! corpus is the opt-in `slices_match_cedar_on_the_corpus`.
 
 use super::{Plan, Slicer};
-use crate::store::test_data::{cedar_tests, root, unpacked_corpus};
+use crate::store::test_data::{cedar_tests, ending, generated, root, unpacked_corpus};
 use cedar_policy::{Policy, PolicyId, PolicySet, Schema, ValidationMode, Validator};
 use cedar_policy_core::validator::ValidatorSchema;
 use std::collections::HashMap;
@@ -268,18 +268,9 @@ fn slices_match_cedar_on_cedar_example_policies() {
 
 #[test]
 fn slices_match_cedar_on_a_generated_store() {
-    let store = crate::synth::SynthStore::generate(&crate::synth::SynthConfig {
-        policies: 400,
-        entities: 100,
-        expectations: 10,
-        ..Default::default()
-    })
-    .unwrap();
-    let text_of = |ext: &str| -> String {
-        store
-            .files()
-            .iter()
-            .filter(|f| f.path.to_string_lossy().ends_with(ext))
+    let store = generated(400, 100);
+    let text_of = |suffix: &str| -> String {
+        ending(&store, suffix)
             .map(|f| f.text.as_str())
             .collect::<Vec<_>>()
             .join("\n")

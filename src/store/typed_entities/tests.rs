@@ -11,7 +11,7 @@
 use super::TypedReader;
 use crate::diagnostics::SourceFile;
 use crate::store::entities::parse_yaml_list;
-use crate::store::test_data::{cedar_tests, root, unpacked_corpus};
+use crate::store::test_data::{cedar_tests, ending, generated, root, unpacked_corpus};
 use cedar_policy::{Entity, EntityUid, Schema};
 use serde_json::{Value, json};
 use std::collections::HashSet;
@@ -231,23 +231,10 @@ fn typed_entities_match_cedar_on_the_shipped_models() {
 
 #[test]
 fn typed_entities_match_cedar_on_a_generated_store() {
-    let store = crate::synth::SynthStore::generate(&crate::synth::SynthConfig {
-        policies: 100,
-        entities: 600,
-        expectations: 10,
-        ..Default::default()
-    })
-    .unwrap();
-    let schema_file = store
-        .files()
-        .iter()
-        .find(|f| f.path.extension().is_some_and(|e| e == "cedarschema"))
-        .unwrap();
+    let store = generated(100, 600);
+    let schema_file = ending(&store, ".cedarschema").next().unwrap();
     let schema = Schema::from_cedarschema_str(&schema_file.text).unwrap().0;
-    let values: Vec<Value> = store
-        .files()
-        .iter()
-        .filter(|f| f.path.to_string_lossy().ends_with(".entities.yaml"))
+    let values: Vec<Value> = ending(&store, ".entities.yaml")
         .flat_map(|f| entity_values(&SourceFile::new(&f.path, f.text.as_str())))
         .collect();
     assert!(values.len() >= 600);
