@@ -62,6 +62,22 @@ impl Answer {
         }
     }
 
+    /// An answer from its parts, in any order: reasons and errors get
+    /// sorted by policy id as [`Answer::from_response`] sorts them.
+    pub(crate) fn new(
+        decision: Decision,
+        mut reasons: Vec<PolicyId>,
+        mut errors: Vec<PolicyError>,
+    ) -> Self {
+        reasons.sort_unstable_by(|a, b| AsRef::<str>::as_ref(a).cmp(b.as_ref()));
+        errors.sort_unstable_by(|a, b| a.policy.cmp(&b.policy));
+        Self {
+            decision,
+            reasons,
+            errors,
+        }
+    }
+
     /// Allow with these reasons (sorted by id) and no errors: what Cedar
     /// answers when only permits apply and all are satisfied.
     pub(crate) fn allowed_by(reasons: &[PolicyId]) -> Self {
@@ -70,16 +86,6 @@ impl Answer {
             reasons: reasons.to_vec(),
             errors: Vec::new(),
         }
-    }
-
-    /// This answer with more satisfied permits (`granted`, sorted by id, none
-    /// of them already a reason): allowed, with them among the reasons.
-    pub(crate) fn with_granted(mut self, granted: &[PolicyId]) -> Self {
-        self.decision = Decision::Allow;
-        self.reasons.extend_from_slice(granted);
-        self.reasons
-            .sort_unstable_by(|a, b| AsRef::<str>::as_ref(a).cmp(b.as_ref()));
-        self
     }
 
     /// Deny with no reasons and no errors: what Cedar answers when no policy applies.

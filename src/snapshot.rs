@@ -2,7 +2,7 @@
 
 use crate::answer::Answer;
 use crate::diagnostics::{Location, Problem, ProblemKind, Problems, SourceFile};
-use crate::index::{Cell, PolicyIndex, Prepared, Selection};
+use crate::index::{PolicyIndex, Prepared, Selection};
 use crate::limits::Limits;
 use crate::request::RequestSpec;
 use crate::store::{BuiltEntities, EntityOrigin, ParsedEntities, PolicyOrigin, ProductFiles};
@@ -42,11 +42,6 @@ pub struct Snapshot {
     fingerprint: u64,
     generation: u64,
     index: Option<PolicyIndex>,
-    /// Whether an entity attribute or tag holds an unknown (see `decide_cell`).
-    entities_hold_unknowns: bool,
-    /// Whether this build of Cedar can make a context that holds an unknown
-    /// (only with its partial evaluation: see `decide_cell`).
-    contexts_may_hold_unknowns: bool,
     /// Each schema action's empty context, read once.
     empty_contexts: HashMap<EntityUid, Context>,
     authorizer: Authorizer,
@@ -65,16 +60,8 @@ impl Snapshot {
         let BuiltEntities {
             entities,
             origins: entity_origins,
-            may_hold_unknowns,
         } = built;
         let index = PolicyIndex::build(&policies, schema.as_ref(), &entities, prepared);
-        // exact, but only where an entity file may have written one
-        let entities_hold_unknowns = may_hold_unknowns && hold_unknowns(&entities);
-        let contexts_may_hold_unknowns = Context::from_json_value(
-            serde_json::json!({"u": {"__extn": {"fn": "unknown", "arg": "u"}}}),
-            None,
-        )
-        .is_ok();
         let empty_contexts = schema
             .iter()
             .flat_map(|schema| {
@@ -87,8 +74,6 @@ impl Snapshot {
             .collect();
         Self {
             index,
-            entities_hold_unknowns,
-            contexts_may_hold_unknowns,
             empty_contexts,
             product,
             schema,
@@ -266,54 +251,14 @@ impl Snapshot {
         match selection {
             Selection::Nothing => Answer::denied_by_default(),
             Selection::Policies(policies) => self.cedar(request, policies, entities),
-            Selection::Cell(cell)
-                if std::ptr::eq(entities, &self.entities) && !self.entities_hold_unknowns =>
-            {
-                self.decide_cell(request, cell)
-            }
-            Selection::Cell(cell) => self.cedar(request, cell.combined(&self.policies), entities),
+            Selection::Cell(cell) => cell
+                .decide(request, entities)
+                .unwrap_or_else(|| self.cedar(request, cell.combined(&self.policies), entities)),
         }
     }
 
     fn cedar(&self, request: &Request, policies: &PolicySet, entities: &Entities) -> Answer {
         Answer::from_response(self.authorizer.is_authorized(request, policies, entities))
-    }
-
-    /// Decides a request of an index key against the snapshot's entities,
-    /// which hold no unknown: Cedar evaluates the cell's other policies and
-    /// the answer is completed with its granted permits, which are satisfied
-    /// and raise no error. Cedar's rules (cedar-policy-core's `Response` from
-    /// its `PartialResponse`): allowed iff a permit and no forbid is
-    /// satisfied; the reasons are the satisfied forbids if any forbid is
-    /// satisfied or left undecided (only unknowns leave one undecided), else
-    /// the satisfied permits. So, with S Cedar's answer on the others:
-    /// - S denies with reasons: forbids are satisfied, S is the answer;
-    /// - S allows with reasons: no forbid is, the granted join the reasons;
-    /// - S allows without reasons: a forbid was left undecided, S is the answer;
-    /// - S denies without reasons: no permit or forbid of the others is
-    ///   satisfied, so the answer allows with the granted as reasons, unless
-    ///   a forbid was left undecided (then no reasons): that takes an unknown,
-    ///   which the context may hold (not the entities) where Cedar is built
-    ///   with partial evaluation, so then Cedar decides the whole cell.
-    fn decide_cell(&self, request: &Request, cell: &Cell) -> Answer {
-        let granted = cell.granted();
-        let Some(evaluated) = cell.evaluated() else {
-            return Answer::allowed_by(granted);
-        };
-        let answer = self.cedar(request, evaluated, &self.entities);
-        if granted.is_empty() {
-            return answer;
-        }
-        match (answer.is_allowed(), answer.reasons().is_empty()) {
-            (false, false) | (true, true) => answer,
-            (true, false) => answer.with_granted(granted),
-            (false, true)
-                if !self.contexts_may_hold_unknowns || !context_may_hold_unknowns(request) =>
-            {
-                answer.with_granted(granted)
-            }
-            (false, true) => self.cedar(request, cell.combined(&self.policies), &self.entities),
-        }
     }
 
     /// The snapshot's entities plus extra ones read from files (YAML or JSON,
@@ -433,26 +378,5 @@ impl Snapshot {
                 }
                 Problems::from(problem)
             })
-    }
-}
-
-/// Whether an attribute or tag of an entity holds an unknown (Cedar's JSON
-/// entity format can write one: `{"__extn": {"fn": "unknown", ...}}`).
-fn hold_unknowns(entities: &Entities) -> bool {
-    entities.iter().any(|entity| {
-        entity.attrs().any(|(_, value)| value.is_err())
-            || entity.tags().any(|(_, value)| value.is_err())
-    })
-}
-
-/// Whether a request's context may hold an unknown: Cedar keeps a context
-/// with unknowns apart, and then answers no attribute from it.
-fn context_may_hold_unknowns(request: &Request) -> bool {
-    let Some(context) = request.context() else {
-        return true;
-    };
-    match context.clone().into_iter().next() {
-        None => false,
-        Some((key, _)) => context.get(&key).is_none(),
     }
 }

@@ -30,8 +30,8 @@
 //!
 //! Within a key, a permit whose copy handed to Cedar has no condition and a
 //! scope that tests only what the key fixes (see [`Cell`]) is satisfied by
-//! every request of the key: it is *granted*, and Cedar evaluates only the
-//! other policies (`Snapshot::decide_cell` completes the answer).
+//! every request of the key: it is *granted*, and Cedar's evaluator
+//! evaluates only the other policies ([`Cell::decide`] completes the answer).
 //!
 //! Cedar evaluates a policy's scope, then its first condition, left to right
 //! and stops at the first false conjunct; scope tests, and `in`/`==` between
@@ -42,13 +42,15 @@
 //! whose key is unknown (no schema, or types the schema does not have) use
 //! the per-action slice, or the full set.
 
+mod cell;
 mod prep;
 
+pub(crate) use cell::Cell;
 pub(crate) use prep::{PolicyPrep, Prepared, prepare};
 
 use cedar_policy::{
-    ActionConstraint, Entities, EntityTypeName, EntityUid, Policy, PolicyId, PolicySet,
-    PrincipalConstraint, Request, ResourceConstraint, Schema,
+    ActionConstraint, Entities, EntityTypeName, EntityUid, Policy, PolicySet, PrincipalConstraint,
+    Request, ResourceConstraint, Schema,
 };
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
@@ -87,80 +89,6 @@ pub(crate) enum Selection<'a> {
     Cell(&'a Cell),
     /// No policy can apply: deny by default.
     Nothing,
-}
-
-/// The policies of a key for one combination of principal guards, split in
-/// two: those Cedar must evaluate, and the permits its scope alone decides.
-///
-/// In a key (action, principal type, resource type), a permit whose scope is
-/// only `principal`/`principal is P`, `action`/`action == A` and
-/// `resource`/`resource is R`, with no condition (as handed over: after
-/// dropping its action list and a guard the principal holds), is satisfied,
-/// without error, by every request of the key. Cedar's answer is then a
-/// function of the other policies' answer (see `Snapshot::decide_cell`): the
-/// *granted* permits join the reasons unless a forbid is satisfied.
-#[derive(Debug)]
-pub(crate) struct Cell {
-    /// What Cedar must evaluate (`None`: nothing).
-    evaluated: Option<PolicySet>,
-    /// The granted permits' ids, sorted as [`crate::Answer`] sorts reasons.
-    granted: Vec<PolicyId>,
-    granted_policies: Vec<Policy>,
-    /// Both together, made on first use.
-    combined: OnceLock<Option<PolicySet>>,
-}
-
-impl Cell {
-    /// The cell of these policies (`None`: a set could not be made).
-    fn new<'p>(policies: impl IntoIterator<Item = &'p Policy>) -> Option<Self> {
-        let mut evaluated = PolicySet::new();
-        let mut any = false;
-        let mut granted_policies = Vec::new();
-        for policy in policies {
-            if prep::granted_in_key(policy) {
-                granted_policies.push(policy.clone());
-            } else {
-                evaluated.add(policy.clone()).ok()?;
-                any = true;
-            }
-        }
-        let mut granted: Vec<PolicyId> = granted_policies.iter().map(|p| p.id().clone()).collect();
-        granted.sort_unstable_by(|a, b| AsRef::<str>::as_ref(a).cmp(b.as_ref()));
-        Some(Self {
-            evaluated: any.then_some(evaluated),
-            granted,
-            granted_policies,
-            combined: OnceLock::new(),
-        })
-    }
-
-    /// The policies Cedar must evaluate, if any.
-    pub fn evaluated(&self) -> Option<&PolicySet> {
-        self.evaluated.as_ref()
-    }
-
-    /// The permits satisfied by every request of the key, sorted by id.
-    pub fn granted(&self) -> &[PolicyId] {
-        &self.granted
-    }
-
-    /// Every policy of the cell in one set (`full` if it cannot be made).
-    pub fn combined<'a>(&'a self, full: &'a PolicySet) -> &'a PolicySet {
-        self.combined
-            .get_or_init(|| {
-                let mut set = self.evaluated.clone().unwrap_or_default();
-                for policy in &self.granted_policies {
-                    set.add(policy.clone()).ok()?;
-                }
-                Some(set)
-            })
-            .as_ref()
-            .unwrap_or(full)
-    }
-
-    fn is_empty(&self) -> bool {
-        self.evaluated.is_none() && self.granted.is_empty()
-    }
 }
 
 /// Some of the index's policies (by number), as a set made on first use
@@ -577,7 +505,9 @@ mod tests {
     }
 
     /// Guard shapes against principals that hold a role directly, through a
-    /// group, or not at all: the index's sets decide as the full set does.
+    /// group, or not at all, with permits granted by the scope, satisfied
+    /// forbids and policies that err: the index's sets, and the cells'
+    /// decisions, are the full set's.
     #[test]
     fn selected_sets_decide_as_the_full_set() -> TestResult {
         let policies: PolicySet = r#"
@@ -585,6 +515,8 @@ mod tests {
             permit(principal, action in [Action::"v"], resource) when { principal in [R::"b"] && resource.locked };
             permit(principal, action == Action::"v", resource) when { principal in R::"a" || principal == U::"ab" };
             forbid(principal, action == Action::"v", resource) when { principal in R::"b" && resource.nope };
+            permit(principal is U, action == Action::"v", resource is F);
+            permit(principal, action, resource) when { principal in R::"a" && resource.nope };
         "#
         .parse()?;
         let schema: Schema = r#"
@@ -600,6 +532,7 @@ mod tests {
                 {"uid": {"type": "U", "id": "none"}, "attrs": {}, "parents": []},
                 {"uid": {"type": "F", "id": "open"}, "attrs": {"locked": false}, "parents": []},
                 {"uid": {"type": "F", "id": "shut"}, "attrs": {"locked": true}, "parents": []},
+                {"uid": {"type": "F", "id": "nope"}, "attrs": {"locked": false, "nope": true}, "parents": []},
             ]),
             Some(&schema),
         )?;
@@ -607,7 +540,7 @@ mod tests {
             .ok_or("no index")?;
         let authorizer = cedar_policy::Authorizer::new();
         for user in ["ab", "b", "none", "ghost"] {
-            for file in ["open", "shut"] {
+            for file in ["open", "shut", "nope"] {
                 let request = request_of(user, file, &schema)?;
                 let full = crate::Answer::from_response(
                     authorizer.is_authorized(&request, &policies, &entities),
@@ -617,9 +550,16 @@ mod tests {
                     Selection::Policies(set) => crate::Answer::from_response(
                         authorizer.is_authorized(&request, set, &entities),
                     ),
-                    Selection::Cell(cell) => crate::Answer::from_response(
-                        authorizer.is_authorized(&request, cell.combined(&policies), &entities),
-                    ),
+                    Selection::Cell(cell) => {
+                        let cedar = crate::Answer::from_response(authorizer.is_authorized(
+                            &request,
+                            cell.combined(&policies),
+                            &entities,
+                        ));
+                        assert_eq!(cedar, full, "{user} on {file}: the cell's set");
+                        cell.decide(&request, &entities)
+                            .ok_or("no unknowns: decided")?
+                    }
                 };
                 assert_eq!(ours, full, "{user} on {file}");
             }
@@ -657,12 +597,8 @@ mod tests {
                 Selection::Nothing => (Vec::new(), Vec::new()),
                 Selection::Policies(_) => Err("a keyed request gets a cell")?,
                 Selection::Cell(cell) => {
-                    let mut ids: Vec<String> = cell
-                        .evaluated()
-                        .iter()
-                        .flat_map(|set| set.policies())
-                        .map(|p| p.id().to_string())
-                        .collect();
+                    let mut ids: Vec<String> =
+                        cell.evaluated_ids().map(ToString::to_string).collect();
                     ids.sort();
                     let granted = cell.granted().iter().map(ToString::to_string).collect();
                     (ids, granted)

@@ -27,8 +27,6 @@ pub(crate) struct ParsedEntities {
     /// gives an entity's parents only with a copy of all its attributes).
     pub links: Vec<Link>,
     pub origins: HashMap<EntityUid, EntityOrigin>,
-    /// Whether an entity may hold an unknown (see [`names_unknown`]).
-    pub may_hold_unknowns: bool,
 }
 
 /// Entities joined into Cedar's [`Entities`], with where each was written.
@@ -36,8 +34,6 @@ pub(crate) struct ParsedEntities {
 pub(crate) struct BuiltEntities {
     pub entities: Entities,
     pub origins: HashMap<EntityUid, EntityOrigin>,
-    /// Whether an attribute or tag may hold an unknown (`false`: none does).
-    pub may_hold_unknowns: bool,
 }
 
 /// An entity's uid and its parents.
@@ -377,7 +373,6 @@ impl ParsedEntities {
                     .entry("parents")
                     .or_insert_with(|| serde_json::Value::Array(Vec::new()));
             }
-            self.may_hold_unknowns |= names_unknown(&value);
             if let Some(problem) = check_numbers(file, &value, &span) {
                 problems.push(problem);
                 continue;
@@ -474,7 +469,6 @@ impl ParsedEntities {
             Ok(entities) => Ok(BuiltEntities {
                 entities,
                 origins: self.origins,
-                may_hold_unknowns: self.may_hold_unknowns,
             }),
             Err(e) => Err(error(&e)),
         }
@@ -882,22 +876,6 @@ pub(crate) fn bad_number_reason(text: &str, whole: bool) -> String {
         )
     } else {
         format!("{text} is not a whole number, and Cedar's numbers (Long) are")
-    }
-}
-
-/// Whether an entity's Cedar JSON may give a value that is an unknown:
-/// Cedar reads one only from `{"__extn": {"fn": "unknown", "arg": ...}}`,
-/// so any object with `"fn": "unknown"` counts (and the deprecated `__expr`
-/// escape, whose text could call `unknown`).
-fn names_unknown(value: &serde_json::Value) -> bool {
-    match value {
-        serde_json::Value::Object(map) => {
-            map.get("fn").and_then(serde_json::Value::as_str) == Some("unknown")
-                || map.contains_key("__expr")
-                || map.values().any(names_unknown)
-        }
-        serde_json::Value::Array(items) => items.iter().any(names_unknown),
-        _ => false,
     }
 }
 

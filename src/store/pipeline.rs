@@ -498,7 +498,6 @@ fn join_entities(
             continue;
         };
         problems.extend(file.problems.iter().cloned());
-        entities.may_hold_unknowns |= file.parsed.may_hold_unknowns;
         let (read, links) = if keep {
             (file.parsed.entities.clone(), file.parsed.links.clone())
         } else {
