@@ -204,6 +204,19 @@ impl Evaluator {
         self.products.load().keys().cloned().collect()
     }
 
+    /// Every product whose files concern this evaluator (see
+    /// [`Evaluator::follows`]): those it serves and, when it was opened on
+    /// the whole store, those the store has now.
+    pub fn followed(&self) -> Vec<String> {
+        let mut products = self.products();
+        if self.adopt_new {
+            products.extend(self.store.products().unwrap_or_default());
+            products.sort_unstable();
+            products.dedup();
+        }
+        products
+    }
+
     /// Whether a change to `product`'s files concerns this evaluator: it
     /// serves the product, or it was opened on the whole store.
     pub fn follows(&self, product: &str) -> bool {

@@ -547,3 +547,43 @@ fn entity_edits_are_seen_and_policy_edits_reuse_the_entities() {
     ));
     assert!(decide("ada-admin"));
 }
+
+/// A file deleted while its creation is still settling is seen as deleted,
+/// when a reload triggered by another file already read it. Before rolegrid
+/// debounced by product, notify-debouncer-full 0.7 dropped a file's create
+/// and remove events when the remove came within the debounce window of the
+/// create (notify-rs/notify#900): the reload that had read the file was the
+/// last, and the deleted file's policy kept being served.
+#[test]
+fn a_file_deleted_right_after_a_reload_read_it_is_seen() {
+    let h = Harness::new("fireworks");
+    let run = r#"Fireworks::Action::"runInference""#;
+    let uma = r#"Fireworks::Deployment::"deploy-uma""#;
+    let other = h.path("policies/fireworks/tenant.cedar");
+    let other_text = std::fs::read_to_string(&other).unwrap();
+    let deny = h.path("policies/fireworks/deny.cedar");
+    for round in 0..5 {
+        assert!(h.decide(INFERENCE, run, uma), "round {round}");
+        // another file's change settles while the new file's creation still does
+        save(&other, &other_text);
+        std::thread::sleep(Duration::from_millis(12));
+        std::fs::write(
+            &deny,
+            "@id(\"no-inference-on-uma\")\nforbid (principal, action == Fireworks::Action::\"runInference\", resource == Fireworks::Deployment::\"deploy-uma\");\n",
+        )
+        .unwrap();
+        let event = h.next_event("fireworks");
+        assert!(
+            matches!(event.outcome, ReloadOutcome::Swapped { .. }),
+            "round {round}: {event}"
+        );
+        assert!(!h.decide(INFERENCE, run, uma), "round {round}");
+        std::fs::remove_file(&deny).unwrap();
+        let event = h.next_event("fireworks");
+        assert!(
+            matches!(event.outcome, ReloadOutcome::Swapped { .. }),
+            "round {round}: {event}"
+        );
+    }
+    assert!(h.decide(INFERENCE, run, uma));
+}

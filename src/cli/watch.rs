@@ -5,9 +5,9 @@ use super::ExitStatus;
 use super::check;
 use super::output::report;
 use crate::diagnostics::{Problem, ProblemKind};
-use notify::RecursiveMode;
-use notify_debouncer_full::new_debouncer;
+use crate::reload::{Handlers, Settler};
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 use std::sync::mpsc::channel;
 
 /// Runs `check` now and after every change under `schemas/` and `policies/`,
@@ -15,16 +15,21 @@ use std::sync::mpsc::channel;
 pub fn run(args: &check::Args) -> ExitStatus {
     let root = &args.products.root;
     let (tx, changes) = channel();
-    let mut debouncer = match new_debouncer(crate::reload::DEBOUNCE * 4, None, tx) {
-        Ok(debouncer) => debouncer,
-        Err(e) => {
-            report(&Problem::new(ProblemKind::Io, format!("cannot watch files: {e}")).into());
-            return ExitStatus::Error;
-        }
-    };
-    for folder in ["schemas", "policies"] {
-        let path = root.join(folder);
-        if let Err(e) = debouncer.watch(&path, RecursiveMode::Recursive) {
+    let folders = [root.join("schemas"), root.join("policies")];
+    let _settler = match Settler::start(
+        &folders,
+        crate::reload::DEBOUNCE * 4,
+        Handlers {
+            key_of: |_: &Path| Some(()),
+            all_keys: || vec![()],
+            on_settled: move |_: Vec<()>| {
+                let _ = tx.send(());
+            },
+            on_error: |error: &notify::Error| eprintln!("rolegrid: file watcher error: {error}"),
+        },
+    ) {
+        Ok(settler) => settler,
+        Err((path, e)) => {
             report(
                 &Problem::new(
                     ProblemKind::Io,
@@ -34,7 +39,7 @@ pub fn run(args: &check::Args) -> ExitStatus {
             );
             return ExitStatus::Error;
         }
-    }
+    };
     let terminal = std::io::stdout().is_terminal();
     loop {
         if terminal {
@@ -56,18 +61,9 @@ pub fn run(args: &check::Args) -> ExitStatus {
             }
         );
         let _ = std::io::stdout().flush();
-        // wait for a batch of real changes; errors of the watcher are reported and waited through
-        loop {
-            match changes.recv() {
-                Ok(Ok(events)) if events.iter().any(|e| crate::reload::changes_content(e)) => break,
-                Ok(Ok(_)) => {}
-                Ok(Err(errors)) => {
-                    for error in errors {
-                        eprintln!("rolegrid: file watcher error: {error}");
-                    }
-                }
-                Err(_) => return ExitStatus::Error,
-            }
+        // wait until changes have settled (the watcher reports its errors itself)
+        if changes.recv().is_err() {
+            return ExitStatus::Error;
         }
         // drain what else arrived in the meantime
         while changes.try_recv().is_ok() {}

@@ -1,16 +1,19 @@
 //! Watching a store's folders and reloading the products whose files change.
 //!
-//! The watcher (notify, debounced) watches the `schemas/` and `policies/`
-//! folders recursively, not single files, so editors that save by writing a
-//! temporary file and renaming it, that delete and re-create files, and new
-//! subfolders are all seen. Each debounced batch of changes reloads every
-//! product it touches, on the watcher's own thread, off the request path.
+//! The watcher (notify, debounced by product: see [`settle`]) watches the
+//! `schemas/` and `policies/` folders recursively, not single files, so
+//! editors that save by writing a temporary file and renaming it, that
+//! delete and re-create files, and new subfolders are all seen. A product
+//! is reloaded once its files have been quiet for [`DEBOUNCE`], on the
+//! watcher's own thread, off the request path; a change seen during a
+//! reload brings another, so the last reload always reads the last change.
+
+mod settle;
+
+pub(crate) use settle::{Handlers, Settler};
 
 use crate::diagnostics::{Problem, ProblemKind};
 use crate::evaluator::{Evaluator, ReloadEvent};
-use notify::RecursiveMode;
-use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,13 +24,13 @@ pub const DEBOUNCE: Duration = Duration::from_millis(25);
 /// A running watch; dropping it (or calling [`Watch::stop`]) stops the
 /// watcher and joins its thread.
 pub struct Watch {
-    debouncer: Option<Debouncer<notify::RecommendedWatcher, RecommendedCache>>,
+    settler: Settler,
 }
 
 impl std::fmt::Debug for Watch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Watch")
-            .field("running", &self.debouncer.is_some())
+            .field("running", &self.settler.is_running())
             .finish()
     }
 }
@@ -35,19 +38,7 @@ impl std::fmt::Debug for Watch {
 impl Watch {
     /// Stops watching and waits for an ongoing reload to finish.
     pub fn stop(mut self) {
-        self.shutdown();
-    }
-
-    fn shutdown(&mut self) {
-        if let Some(debouncer) = self.debouncer.take() {
-            debouncer.stop();
-        }
-    }
-}
-
-impl Drop for Watch {
-    fn drop(&mut self) {
-        self.shutdown();
+        self.settler.stop();
     }
 }
 
@@ -71,40 +62,31 @@ impl Evaluator {
         mut on_event: impl FnMut(&ReloadEvent) + Send + 'static,
     ) -> Result<Watch, Problem> {
         let root = canonical_root(self.root())?;
+        let folders = [root.join("schemas"), root.join("policies")];
+        let follows = Arc::clone(self);
+        let all = Arc::clone(self);
         let evaluator = Arc::clone(self);
-        let watched_root = root.clone();
-        let mut debouncer = new_debouncer(DEBOUNCE, None, move |result: DebounceEventResult| {
-            let events = match result {
-                Ok(events) => events,
-                Err(errors) => {
-                    for error in errors {
-                        tracing::warn!(%error, "file watcher error");
+        let settler = Settler::start(
+            &folders,
+            DEBOUNCE,
+            Handlers {
+                key_of: move |path: &Path| {
+                    product_of(&root, path).filter(|product| follows.follows(product))
+                },
+                all_keys: move || all.followed(),
+                on_settled: move |products: Vec<String>| {
+                    for product in products {
+                        let event = evaluator.reload(&product);
+                        on_event(&event);
                     }
-                    return;
-                }
-            };
-            let products: BTreeSet<String> = events
-                .iter()
-                .filter(|event| changes_content(event))
-                .flat_map(|event| event.paths.iter())
-                .filter_map(|path| product_of(&watched_root, path))
-                .filter(|product| evaluator.follows(product))
-                .collect();
-            for product in products {
-                let event = evaluator.reload(&product);
-                on_event(&event);
-            }
-        })
-        .map_err(|e| watch_problem(&root, &e))?;
-        for folder in ["schemas", "policies"] {
-            let path = root.join(folder);
-            debouncer
-                .watch(&path, RecursiveMode::Recursive)
-                .map_err(|e| watch_problem(&path, &e))?;
-        }
-        Ok(Watch {
-            debouncer: Some(debouncer),
-        })
+                },
+                on_error: |error: &notify::Error| {
+                    tracing::warn!(%error, "file watcher error");
+                },
+            },
+        )
+        .map_err(|(path, e)| watch_problem(&path, &e))?;
+        Ok(Watch { settler })
     }
 }
 
