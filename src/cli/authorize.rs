@@ -133,19 +133,59 @@ fn human(answer: &Answer, loaded: &Loaded) -> String {
     text
 }
 
-/// The input's lines without their line ends; a line that is not UTF-8 is
-/// `Err(its text, lossily decoded)`, so it can be answered with an error.
+/// One request line as read.
+enum RequestLine {
+    /// The line without its line end.
+    Text(String),
+    /// A line that is not UTF-8.
+    NotUtf8,
+    /// A line longer than this many bytes: its bytes were skipped, not kept.
+    TooLong(u64),
+}
+
+impl RequestLine {
+    fn is_blank(&self) -> bool {
+        matches!(self, Self::Text(text) if text.trim().is_empty())
+    }
+}
+
+/// The input's lines, each at most `max_bytes` long (the store's largest
+/// file, `--max-file-size`): of a longer line no more than that is held and
+/// the rest is read past; it is given as [`RequestLine::TooLong`] so it can
+/// be answered with an error.
 fn request_lines(
-    input: Box<dyn BufRead>,
-) -> impl Iterator<Item = std::io::Result<Result<String, String>>> {
-    input.split(b'\n').map(|line| {
-        line.map(|mut bytes| {
-            if bytes.last() == Some(&b'\r') {
-                bytes.pop();
-            }
-            String::from_utf8(bytes).map_err(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-        })
-    })
+    mut input: Box<dyn BufRead>,
+    max_bytes: u64,
+) -> impl Iterator<Item = std::io::Result<RequestLine>> {
+    std::iter::from_fn(move || read_line(&mut *input, max_bytes).transpose())
+}
+
+/// Reads one line (`None` at the end of the input).
+fn read_line(input: &mut dyn BufRead, max_bytes: u64) -> std::io::Result<Option<RequestLine>> {
+    let mut bytes: Vec<u8> = Vec::new();
+    // room for the line end and a `\r` before it
+    let limit = max_bytes.saturating_add(2);
+    let read = std::io::Read::take(&mut *input, limit).read_until(b'\n', &mut bytes)?;
+    if read == 0 {
+        return Ok(None);
+    }
+    if bytes.last() == Some(&b'\n') {
+        bytes.pop();
+    } else if u64::try_from(read).is_ok_and(|read| read == limit) {
+        // stopped by the limit inside the line
+        input.skip_until(b'\n')?;
+        return Ok(Some(RequestLine::TooLong(max_bytes)));
+    }
+    if bytes.last() == Some(&b'\r') {
+        bytes.pop();
+    }
+    if u64::try_from(bytes.len()).map_or(true, |length| length > max_bytes) {
+        return Ok(Some(RequestLine::TooLong(max_bytes)));
+    }
+    Ok(Some(match String::from_utf8(bytes) {
+        Ok(text) => RequestLine::Text(text),
+        Err(_) => RequestLine::NotUtf8,
+    }))
 }
 
 fn open_input(path: &Path) -> Result<Box<dyn BufRead>, Problems> {
@@ -163,15 +203,19 @@ fn answer_line(
     cache: &mut UidCache,
     snapshot: &Snapshot,
     entities: &Entities,
-    line: &Result<String, String>,
+    line: &RequestLine,
     number: usize,
     format: Format,
 ) -> (String, bool) {
     let spec = match line {
-        Ok(line) => RequestSpec::from_json_line_cached(line, cache),
-        Err(_) => Err(Problem::new(
+        RequestLine::Text(line) => RequestSpec::from_json_line_cached(line, cache),
+        RequestLine::NotUtf8 => Err(Problem::new(
             ProblemKind::Request,
             "request line is not valid UTF-8",
+        )),
+        RequestLine::TooLong(max) => Err(Problem::new(
+            ProblemKind::Limit,
+            format!("request line is longer than {max} bytes (the limit is --max-file-size)"),
         )),
     };
     match spec.and_then(|spec| snapshot.build_request(spec)) {
@@ -210,12 +254,13 @@ fn answer_line(
 /// decides one line. Flushes after every line when `flush_each`.
 fn answer_lines(
     input: Box<dyn BufRead>,
+    max_line_bytes: u64,
     flush_each: bool,
-    mut answer: impl FnMut(&Result<String, String>, usize) -> (String, bool),
+    mut answer: impl FnMut(&RequestLine, usize) -> (String, bool),
 ) -> ExitStatus {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut status = ExitStatus::Success;
-    for (index, line) in request_lines(input).enumerate() {
+    for (index, line) in request_lines(input, max_line_bytes).enumerate() {
         let number = index + 1;
         let line = match line {
             Ok(line) => line,
@@ -228,7 +273,7 @@ fn answer_lines(
                 return ExitStatus::Error;
             }
         };
-        if line.as_ref().is_ok_and(|l| l.trim().is_empty()) {
+        if line.is_blank() {
             continue;
         }
         let (text, ok) = answer(&line, number);
@@ -254,7 +299,8 @@ fn run_batch(args: &Args, loaded: &Loaded, path: &Path) -> ExitStatus {
         }
     };
     let entities = loaded.entities();
-    answer_lines_parallel(input, |cache, line, number| {
+    let max_line_bytes = args.source.load_options().limits.max_file_bytes;
+    answer_lines_parallel(input, max_line_bytes, |cache, line, number| {
         answer_line(cache, &loaded.snapshot, entities, line, number, args.format)
     })
 }
@@ -266,20 +312,21 @@ const CHUNK_LINES: usize = 4096;
 /// reads a chunk of lines, answers it on every core, writes the answers in order.
 fn answer_lines_parallel(
     input: Box<dyn BufRead>,
-    answer: impl Fn(&mut UidCache, &Result<String, String>, usize) -> (String, bool) + Sync,
+    max_line_bytes: u64,
+    answer: impl Fn(&mut UidCache, &RequestLine, usize) -> (String, bool) + Sync,
 ) -> ExitStatus {
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let mut status = ExitStatus::Success;
-    let mut lines = request_lines(input).enumerate();
+    let mut lines = request_lines(input, max_line_bytes).enumerate();
     // one uid cache per worker, kept across chunks
     let mut caches: Vec<UidCache> = (0..threads).map(|_| UidCache::default()).collect();
-    let mut chunk: Vec<(usize, Result<String, String>)> = Vec::with_capacity(CHUNK_LINES);
+    let mut chunk: Vec<(usize, RequestLine)> = Vec::with_capacity(CHUNK_LINES);
     loop {
         chunk.clear();
         for (index, line) in lines.by_ref() {
             match line {
-                Ok(Ok(line)) if line.trim().is_empty() => {}
+                Ok(line) if line.is_blank() => {}
                 Ok(line) => chunk.push((index + 1, line)),
                 Err(e) => {
                     let _ = out.flush();
@@ -388,7 +435,7 @@ fn run_watch(args: &Args, path: &Path) -> ExitStatus {
     // extra entities are merged into each generation once, not per request
     let mut merged: Option<(u64, Entities)> = None;
     let mut cache = UidCache::default();
-    answer_lines(input, true, |line, number| {
+    answer_lines(input, limits.max_file_bytes, true, |line, number| {
         evaluator
             .with_snapshot(&product, |snapshot| {
                 if extra.is_empty() {
@@ -430,4 +477,42 @@ fn run_watch(args: &Args, path: &Path) -> ExitStatus {
                 )
             })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `request_lines` gives for `input` with lines of at most `max` bytes.
+    fn lines(input: &'static [u8], max: u64) -> Vec<String> {
+        request_lines(Box::new(input), max)
+            .map(|line| match line {
+                Ok(RequestLine::Text(text)) => text,
+                Ok(RequestLine::NotUtf8) => "<not UTF-8>".to_owned(),
+                Ok(RequestLine::TooLong(max)) => format!("<longer than {max}>"),
+                Err(e) => format!("<{e}>"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lines_up_to_the_limit_are_read_longer_ones_skipped() {
+        assert_eq!(lines(b"", 4), Vec::<String>::new());
+        assert_eq!(
+            lines(b"abcd\nabcde\nab", 4),
+            ["abcd", "<longer than 4>", "ab"]
+        );
+        // a line end of `\r\n` does not count
+        assert_eq!(lines(b"abcd\r\nabcd\r\n\r\n", 4), ["abcd", "abcd", ""]);
+        assert_eq!(lines(b"abcde\r\nxy", 4), ["<longer than 4>", "xy"]);
+        // far longer than the limit, and at the end without a line end
+        assert_eq!(
+            lines(
+                b"0123456789012345678901234567890123456789\nok\n0123456789",
+                4
+            ),
+            ["<longer than 4>", "ok", "<longer than 4>"]
+        );
+        assert_eq!(lines(b"a\xffb\nok", 4), ["<not UTF-8>", "ok"]);
+    }
 }
