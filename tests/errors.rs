@@ -161,6 +161,46 @@ fn validation_suggestion_for_an_unknown_action_is_the_same_every_time() {
     assert_eq!(helps.len(), 1, "{helps:?}");
 }
 
+/// Cedar suggests the schema's entity type closest to an unknown one, and
+/// picks among equally close ones in the hash order of each schema it
+/// builds: rolegrid names the first by name, the same every time.
+#[test]
+fn validation_suggestion_for_an_unknown_entity_type_is_the_same_every_time() {
+    let sources = rolegrid::Sources {
+        schema: Some(rolegrid::SourceFile::new(
+            "s.cedarschema",
+            "entity Usb; entity Usa; entity Usc; entity Doc; action view appliesTo { principal: [Usa], resource: [Doc] };",
+        )),
+        policies: vec![rolegrid::SourceFile::new(
+            "p.cedar",
+            "@id(\"p\") permit (principal is Usx, action, resource);",
+        )],
+        ..Default::default()
+    };
+    let helps: std::collections::BTreeSet<String> = (0..30)
+        .map(|_| {
+            let problems = match rolegrid::build_snapshot(&sources, None, &LoadOptions::default()) {
+                Ok(_) => panic!("an unknown entity type loaded"),
+                Err(problems) => problems,
+            };
+            let problem = problems
+                .iter()
+                .find(|p| p.kind() == ProblemKind::PolicyValidation)
+                .expect("a validation error");
+            assert!(
+                problem.message().contains("unrecognized entity type `Usx`"),
+                "{}",
+                problem.message()
+            );
+            problem.help_text().unwrap_or_default().to_owned()
+        })
+        .collect();
+    assert_eq!(
+        helps.into_iter().collect::<Vec<_>>(),
+        ["did you mean `Usa`?"]
+    );
+}
+
 #[test]
 fn duplicate_policy_id_names_both_places() {
     assert_run_snapshot!("duplicate_policy_id", authorize_in("errors-duplicate-id"));

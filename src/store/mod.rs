@@ -502,10 +502,18 @@ pub(crate) fn validate_with(
     for error in result.validation_errors() {
         let file = origins.get(error.policy_id()).map(|o| &o.file);
         let mut problem = Problem::from_diagnostic(ProblemKind::PolicyValidation, error, file);
-        if let cedar_policy::ValidationError::UnrecognizedActionId(_) = error
-            && let Some(suggestion) = closest_action(schema, &error.to_string())
-        {
-            // Cedar picks among equally close actions in hash order: choose one the same way every time
+        // Cedar picks among equally close names in the hash order of each
+        // schema it builds: choose one the same way every time
+        let suggestion = match error {
+            cedar_policy::ValidationError::UnrecognizedActionId(_) => {
+                closest_action(schema, &error.to_string())
+            }
+            cedar_policy::ValidationError::UnrecognizedEntityType(_) => {
+                closest_entity_type(schema, &error.to_string())
+            }
+            _ => None,
+        };
+        if let Some(suggestion) = suggestion {
             problem = problem.with_help(format!("did you mean `{suggestion}`?"));
         }
         problems.push(problem);
@@ -547,6 +555,29 @@ fn closest_action(schema: &Schema, message: &str) -> Option<String> {
             .cmp(&strsim::levenshtein(b, unknown))
             .then_with(|| a.cmp(b))
     })
+}
+
+/// The schema entity type closest (by edit distance, then by name) to the
+/// one an `unrecognized entity type `...`` message names: the one Cedar
+/// suggests (`get_suggested_entity_type`: the closest of the schema's
+/// entity types by the same distance) when only one is closest.
+fn closest_entity_type(schema: &Schema, message: &str) -> Option<String> {
+    let unknown = message
+        .split("unrecognized entity type `")
+        .nth(1)?
+        .split_once('`')?
+        .0;
+    if unknown.is_empty() {
+        return None;
+    }
+    schema
+        .entity_types()
+        .map(ToString::to_string)
+        .min_by(|a, b| {
+            strsim::levenshtein(a, unknown)
+                .cmp(&strsim::levenshtein(b, unknown))
+                .then_with(|| a.cmp(b))
+        })
 }
 
 /// Adds warnings: as errors when they are denied, else as warnings.
