@@ -27,6 +27,13 @@ pub struct RequestSpec {
 }
 
 /// A request problem; messages that quote a huge input are shortened.
+/// The type the schema gives `action`'s context, as Cedar writes it.
+fn context_type(schema: &Schema, action: &EntityUid) -> Option<String> {
+    let core: &cedar_policy_core::validator::ValidatorSchema = schema.as_ref();
+    let expected = core.get_action_id(action.as_ref())?.context_type()?;
+    Some(expected.to_string())
+}
+
 fn request_problem(message: impl Into<String>) -> Problem {
     Problem::new(ProblemKind::Request, shorten(message.into()))
 }
@@ -207,7 +214,18 @@ impl RequestSpec {
             Some(value) => Context::from_json_value(value, schema.map(|s| (s, &self.action))),
         }
         .map_err(|e| request_problem(format!("invalid context: {}", error_chain(&e))))?;
-        Request::new(self.principal, self.action, self.resource, context, schema)
-            .map_err(|e| request_problem(format!("invalid request: {}", error_chain(&e))))
+        let action = self.action.clone();
+        Request::new(self.principal, self.action, self.resource, context, schema).map_err(|e| {
+            let problem = request_problem(format!("invalid request: {}", error_chain(&e)));
+            // Cedar says which context is wrong, not how: give the type it must have
+            match (&e, schema.and_then(|schema| context_type(schema, &action))) {
+                (cedar_policy::RequestValidationError::InvalidContext(_), Some(expected)) => {
+                    problem.with_help(format!(
+                        "the context of {action} must have the type `{expected}`"
+                    ))
+                }
+                _ => problem,
+            }
+        })
     }
 }
