@@ -542,42 +542,36 @@ pub(crate) fn in_file_order(problems: Problems) -> Problems {
     problems
 }
 
-/// The schema action closest (by edit distance, then by name) to the one an
-/// `unrecognized action `...`` message names.
+/// The schema action closest to the one an `unrecognized action `...``
+/// message names (see [`closest_name`]).
 fn closest_action(schema: &Schema, message: &str) -> Option<String> {
-    let unknown = message
-        .split("unrecognized action `")
-        .nth(1)?
-        .rsplit_once('`')?
-        .0;
-    schema.actions().map(|a| a.to_string()).min_by(|a, b| {
+    let unknown = named_in(message, "unrecognized action `")?;
+    closest_name(schema.actions().map(ToString::to_string), unknown)
+}
+
+/// The schema entity type closest to the one an `unrecognized entity type
+/// `...`` message names: the one Cedar suggests (`get_suggested_entity_type`:
+/// the closest of the schema's entity types by the same distance) when only
+/// one is closest.
+fn closest_entity_type(schema: &Schema, message: &str) -> Option<String> {
+    let unknown = named_in(message, "unrecognized entity type `")?;
+    closest_name(schema.entity_types().map(ToString::to_string), unknown)
+}
+
+/// What a message quotes after `prefix`, up to the last backquote.
+fn named_in<'m>(message: &'m str, prefix: &str) -> Option<&'m str> {
+    let named = message.split(prefix).nth(1)?.rsplit_once('`')?.0;
+    (!named.is_empty()).then_some(named)
+}
+
+/// The name closest to `unknown` by edit distance, then by name: the same
+/// choice every time among equally close names.
+fn closest_name(names: impl Iterator<Item = String>, unknown: &str) -> Option<String> {
+    names.min_by(|a, b| {
         strsim::levenshtein(a, unknown)
             .cmp(&strsim::levenshtein(b, unknown))
             .then_with(|| a.cmp(b))
     })
-}
-
-/// The schema entity type closest (by edit distance, then by name) to the
-/// one an `unrecognized entity type `...`` message names: the one Cedar
-/// suggests (`get_suggested_entity_type`: the closest of the schema's
-/// entity types by the same distance) when only one is closest.
-fn closest_entity_type(schema: &Schema, message: &str) -> Option<String> {
-    let unknown = message
-        .split("unrecognized entity type `")
-        .nth(1)?
-        .split_once('`')?
-        .0;
-    if unknown.is_empty() {
-        return None;
-    }
-    schema
-        .entity_types()
-        .map(ToString::to_string)
-        .min_by(|a, b| {
-            strsim::levenshtein(a, unknown)
-                .cmp(&strsim::levenshtein(b, unknown))
-                .then_with(|| a.cmp(b))
-        })
 }
 
 /// Adds warnings: as errors when they are denied, else as warnings.
