@@ -214,17 +214,18 @@ impl RequestSpec {
             Some(value) => Context::from_json_value(value, schema.map(|s| (s, &self.action))),
         }
         .map_err(|e| request_problem(format!("invalid context: {}", error_chain(&e))))?;
-        let action = self.action.clone();
         Request::new(self.principal, self.action, self.resource, context, schema).map_err(|e| {
             let problem = request_problem(format!("invalid request: {}", error_chain(&e)));
             // Cedar says which context is wrong, not how: give the type it must have
-            match (&e, schema.and_then(|schema| context_type(schema, &action))) {
-                (cedar_policy::RequestValidationError::InvalidContext(_), Some(expected)) => {
-                    problem.with_help(format!(
-                        "the context of {action} must have the type `{expected}`"
-                    ))
-                }
-                _ => problem,
+            let cedar_policy::RequestValidationError::InvalidContext(invalid) = &e else {
+                return problem;
+            };
+            let action = invalid.action();
+            match schema.and_then(|schema| context_type(schema, action)) {
+                Some(expected) => problem.with_help(format!(
+                    "the context of {action} must have the type `{expected}`"
+                )),
+                None => problem,
             }
         })
     }

@@ -71,13 +71,15 @@ impl Settler {
         S: FnMut(Vec<K>) + Send + 'static,
         E: FnMut(&notify::Error) + Send + 'static,
     {
+        // where an error that is not about one folder is reported
+        let first = || folders.first().cloned().unwrap_or_default();
         let (messages, received) = channel();
         let forward = messages.clone();
         let mut watcher = notify::recommended_watcher(move |event| {
             // the receiver is gone only once the settler stops
             let _ = forward.send(Message::Event(event));
         })
-        .map_err(|error| (folders.first().cloned().unwrap_or_default(), error))?;
+        .map_err(|error| (first(), error))?;
         for folder in folders {
             watcher
                 .watch(folder, RecursiveMode::Recursive)
@@ -86,12 +88,7 @@ impl Settler {
         let thread = std::thread::Builder::new()
             .name("rolegrid-watch".to_owned())
             .spawn(move || settle(&received, quiet, handlers))
-            .map_err(|error| {
-                (
-                    folders.first().cloned().unwrap_or_default(),
-                    notify::Error::io(error),
-                )
-            })?;
+            .map_err(|error| (first(), notify::Error::io(error)))?;
         Ok(Self {
             watcher: Some(watcher),
             messages,
