@@ -149,6 +149,12 @@ pub enum ProblemKind {
     Request,
     /// An expectation file is malformed.
     Expectation,
+    /// The command line asks for something it cannot do (a missing or
+    /// conflicting argument).
+    Usage,
+    /// rolegrid itself failed (a worker stopped, output could not be
+    /// written): not the input's fault.
+    Internal,
 }
 
 impl ProblemKind {
@@ -172,6 +178,8 @@ impl ProblemKind {
             Self::HierarchyCycle => "hierarchy-cycle",
             Self::Request => "request",
             Self::Expectation => "expectation",
+            Self::Usage => "usage",
+            Self::Internal => "internal",
         }
     }
 }
@@ -570,6 +578,17 @@ impl fmt::Display for Problems {
 }
 
 impl std::error::Error for Problems {}
+
+/// Several problems as one miette diagnostic: each problem is a related
+/// diagnostic, so `miette::Report::new(problems)` shows them all.
+impl Diagnostic for Problems {
+    fn severity(&self) -> Option<Severity> {
+        (!self.has_errors()).then_some(Severity::Warning)
+    }
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        Some(Box::new(self.0.iter().map(|p| p as &dyn Diagnostic)))
+    }
+}
 
 /// Renders problems as miette reports, plain (no colour) or fancy.
 ///

@@ -1,5 +1,5 @@
 //! The `rolegrid` command: see `rolegrid --help`.
 
-fn main() -> std::process::ExitCode {
+fn main() {
     rolegrid::cli::main()
 }

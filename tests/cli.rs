@@ -822,3 +822,79 @@ fn product_with_extra_entities_that_clash() {
         );
     }
 }
+
+/// Resident memory of a process in KiB (`VmRSS` in `/proc/<pid>/status`).
+fn resident_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// `rolegrid watch` frees each run's snapshots and report before the next
+/// run: its memory stays flat over many re-runs of `check` on the shipped
+/// store (each run builds several MB, which were once kept for good).
+#[test]
+#[cfg(target_os = "linux")]
+fn watch_memory_stays_flat_over_many_runs() {
+    use std::io::BufRead;
+    const WARM_UP: usize = 5;
+    const RUNS: usize = 40;
+    let store = TempStore::new();
+    common::copy_dir(
+        &common::root().join("schemas"),
+        &store.path().join("schemas"),
+    );
+    common::copy_dir(
+        &common::root().join("policies"),
+        &store.path().join("policies"),
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rolegrid"))
+        .args(["watch", "--root", &store.path_str()])
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let (runs, ran) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if line.contains("] watching") && runs.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let edited = store.path().join("policies/fireworks/tenant.cedar");
+    let original = std::fs::read_to_string(&edited).unwrap();
+    let mut after_warm_up = 0;
+    for run in 1..=RUNS {
+        let line = ran
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("run {run} of watch did not finish"));
+        assert!(line.starts_with("[pass]"), "run {run}: {line}");
+        if run == WARM_UP {
+            after_warm_up = resident_kib(pid);
+        }
+        if run < RUNS {
+            // a change the next run must read: a comment more each time
+            std::fs::write(&edited, format!("{original}\n// edit {run}\n")).unwrap();
+        }
+    }
+    let at_end = resident_kib(pid);
+    let _ = child.kill();
+    let _ = child.wait();
+    let grown = at_end.saturating_sub(after_warm_up);
+    assert!(
+        grown < 40 * 1024,
+        "watch grew by {grown} KiB over {} runs ({after_warm_up} KiB after run {WARM_UP}, {at_end} KiB after run {RUNS})",
+        RUNS - WARM_UP
+    );
+}

@@ -1,8 +1,8 @@
 //! `rolegrid authorize`: decide one request from flags, or a stream of JSON Lines.
 
-use super::ExitStatus;
-use super::output::{Format, report};
+use super::output::{Format, report, stdout_problem, write_out};
 use super::source::{Loaded, SourceArgs};
+use super::{ExitStatus, Finished, Outcome};
 use crate::answer::Answer;
 use crate::diagnostics::{Problem, ProblemKind, Problems};
 use crate::evaluator::{Evaluator, ReloadOutcome};
@@ -43,72 +43,47 @@ pub struct Args {
 }
 
 /// Runs `rolegrid authorize`.
-pub fn run(args: &Args) -> ExitStatus {
-    if args.watch
+pub fn run(args: &Args) -> Outcome {
+    let status = if args.watch
         && let Some(path) = &args.requests
     {
-        return run_watch(args, path);
-    }
-    let loaded = match args.source.load() {
-        Ok(loaded) => loaded,
-        Err(problems) => {
-            report(&problems);
-            return ExitStatus::Error;
+        run_watch(args, path)?
+    } else {
+        let loaded = args.source.load()?;
+        match &args.requests {
+            Some(path) => run_batch(args, &loaded, path)?,
+            None => run_single(args, &loaded)?,
         }
     };
-    match &args.requests {
-        Some(path) => run_batch(args, &loaded, path),
-        None => run_single(args, &loaded),
-    }
+    Ok(Finished::with(status))
 }
 
-fn run_single(args: &Args, loaded: &Loaded) -> ExitStatus {
-    let context = match args
+fn run_single(args: &Args, loaded: &Loaded) -> Result<ExitStatus, Problems> {
+    let context = args
         .context
         .as_deref()
         .map(serde_json::from_str::<serde_json::Value>)
-    {
-        None => None,
-        Some(Ok(value)) => Some(value),
-        Some(Err(e)) => {
-            report(
-                &Problem::new(ProblemKind::Request, format!("--context is not JSON: {e}")).into(),
-            );
-            return ExitStatus::Error;
-        }
-    };
+        .transpose()
+        .map_err(|e| Problem::new(ProblemKind::Request, format!("--context is not JSON: {e}")))?;
     let (Some(principal), Some(action), Some(resource)) =
         (&args.principal, &args.action, &args.resource)
     else {
-        report(
-            &Problem::new(
-                ProblemKind::Request,
-                "--principal, --action and --resource are required",
-            )
-            .into(),
-        );
-        return ExitStatus::Error;
+        return Err(Problem::new(
+            ProblemKind::Usage,
+            "--principal, --action and --resource are required",
+        )
+        .into());
     };
-    let request = match loaded
+    let request = loaded
         .snapshot
-        .request(principal, action, resource, context)
-    {
-        Ok(request) => request,
-        Err(problem) => {
-            report(&problem.into());
-            return ExitStatus::Error;
-        }
-    };
+        .request(principal, action, resource, context)?;
     let answer = loaded.snapshot.authorize_with(&request, loaded.entities());
-    let mut out = std::io::stdout().lock();
-    let written = match args.format {
-        Format::Json => writeln!(out, "{}", answer.to_json()),
-        Format::Human => write!(out, "{}", human(&answer, loaded)),
+    let text = match args.format {
+        Format::Json => format!("{}\n", answer.to_json()),
+        Format::Human => human(&answer, loaded),
     };
-    if written.is_err() {
-        return ExitStatus::Error;
-    }
-    ExitStatus::Success
+    write_out(&text)?;
+    Ok(ExitStatus::Success)
 }
 
 /// The readable form of an answer: the decision, then why.
@@ -257,22 +232,12 @@ fn answer_lines(
     max_line_bytes: u64,
     flush_each: bool,
     mut answer: impl FnMut(&RequestLine, usize) -> (String, bool),
-) -> ExitStatus {
+) -> Result<ExitStatus, Problems> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut status = ExitStatus::Success;
     for (index, line) in request_lines(input, max_line_bytes).enumerate() {
         let number = index + 1;
-        let line = match line {
-            Ok(line) => line,
-            Err(e) => {
-                let _ = out.flush();
-                report(&Problems::from(Problem::new(
-                    ProblemKind::Io,
-                    format!("cannot read request line {number}: {e}"),
-                )));
-                return ExitStatus::Error;
-            }
-        };
+        let line = line.map_err(|e| unreadable_line(number, &e))?;
         if line.is_blank() {
             continue;
         }
@@ -280,24 +245,26 @@ fn answer_lines(
         if !ok {
             status = ExitStatus::Error;
         }
-        if writeln!(out, "{text}").is_err() || (flush_each && out.flush().is_err()) {
-            return ExitStatus::Error;
+        writeln!(out, "{text}").map_err(|e| stdout_problem(&e))?;
+        if flush_each {
+            out.flush().map_err(|e| stdout_problem(&e))?;
         }
     }
-    if out.flush().is_err() {
-        return ExitStatus::Error;
-    }
-    status
+    out.flush().map_err(|e| stdout_problem(&e))?;
+    Ok(status)
 }
 
-fn run_batch(args: &Args, loaded: &Loaded, path: &Path) -> ExitStatus {
-    let input = match open_input(path) {
-        Ok(input) => input,
-        Err(problems) => {
-            report(&problems);
-            return ExitStatus::Error;
-        }
-    };
+/// A request line could not be read.
+fn unreadable_line(number: usize, e: &std::io::Error) -> Problems {
+    Problem::new(
+        ProblemKind::Io,
+        format!("cannot read request line {number}: {e}"),
+    )
+    .into()
+}
+
+fn run_batch(args: &Args, loaded: &Loaded, path: &Path) -> Result<ExitStatus, Problems> {
+    let input = open_input(path)?;
     let entities = loaded.entities();
     let max_line_bytes = args.source.load_options().limits.max_file_bytes;
     answer_lines_parallel(input, max_line_bytes, |cache, line, number| {
@@ -314,7 +281,7 @@ fn answer_lines_parallel(
     input: Box<dyn BufRead>,
     max_line_bytes: u64,
     answer: impl Fn(&mut UidCache, &RequestLine, usize) -> (String, bool) + Sync,
-) -> ExitStatus {
+) -> Result<ExitStatus, Problems> {
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let mut status = ExitStatus::Success;
@@ -328,14 +295,7 @@ fn answer_lines_parallel(
             match line {
                 Ok(line) if line.is_blank() => {}
                 Ok(line) => chunk.push((index + 1, line)),
-                Err(e) => {
-                    let _ = out.flush();
-                    report(&Problems::from(Problem::new(
-                        ProblemKind::Io,
-                        format!("cannot read request line {}: {e}", index + 1),
-                    )));
-                    return ExitStatus::Error;
-                }
+                Err(e) => return Err(unreadable_line(index + 1, &e)),
             }
             if chunk.len() == CHUNK_LINES {
                 break;
@@ -360,55 +320,36 @@ fn answer_lines_parallel(
                 .collect();
             workers.into_iter().map(|w| w.join().ok()).collect()
         });
-        let Some(answered) = answered else {
-            let _ = out.flush();
-            report(&Problems::from(Problem::new(
-                ProblemKind::Io,
+        let answered = answered.ok_or_else(|| {
+            Problem::new(
+                ProblemKind::Internal,
                 "internal error: a request worker stopped unexpectedly",
-            )));
-            return ExitStatus::Error;
-        };
+            )
+        })?;
         for (text, ok) in answered.into_iter().flatten() {
             if !ok {
                 status = ExitStatus::Error;
             }
-            if writeln!(out, "{text}").is_err() {
-                return ExitStatus::Error;
-            }
+            writeln!(out, "{text}").map_err(|e| stdout_problem(&e))?;
         }
     }
-    if out.flush().is_err() {
-        return ExitStatus::Error;
-    }
-    status
+    out.flush().map_err(|e| stdout_problem(&e))?;
+    Ok(status)
 }
 
 /// `--watch`: serve request lines from a hot-reloaded product, one answer per
 /// line, flushed at once; reloads are reported on stderr.
-fn run_watch(args: &Args, path: &Path) -> ExitStatus {
+fn run_watch(args: &Args, path: &Path) -> Result<ExitStatus, Problems> {
     let Some(product) = args.source.product.clone() else {
-        report(&Problem::new(ProblemKind::Request, "--watch needs --product").into());
-        return ExitStatus::Error;
+        return Err(Problem::new(ProblemKind::Usage, "--watch needs --product").into());
     };
-    let evaluator = match Evaluator::open_products(
+    let evaluator = Arc::new(Evaluator::open_products(
         &args.source.root,
         std::slice::from_ref(&product),
         args.source.load_options(),
-    ) {
-        Ok(evaluator) => Arc::new(evaluator),
-        Err(problems) => {
-            report(&problems);
-            return ExitStatus::Error;
-        }
-    };
-    let extra = match args.source.read_entity_files() {
-        Ok(files) => files,
-        Err(problems) => {
-            report(&problems);
-            return ExitStatus::Error;
-        }
-    };
-    let _watch = match evaluator.watch(|event| match &event.outcome {
+    )?);
+    let extra = args.source.read_entity_files()?;
+    let _watch = evaluator.watch(|event| match &event.outcome {
         ReloadOutcome::Failed(problems) => {
             eprintln!(
                 "rolegrid: {}: reload failed; still answering with the last good snapshot",
@@ -417,20 +358,8 @@ fn run_watch(args: &Args, path: &Path) -> ExitStatus {
             report(problems);
         }
         _ => eprintln!("rolegrid: {event}"),
-    }) {
-        Ok(watch) => watch,
-        Err(problem) => {
-            report(&problem.into());
-            return ExitStatus::Error;
-        }
-    };
-    let input = match open_input(path) {
-        Ok(input) => input,
-        Err(problems) => {
-            report(&problems);
-            return ExitStatus::Error;
-        }
-    };
+    })?;
+    let input = open_input(path)?;
     let limits = args.source.load_options().limits;
     // extra entities are merged into each generation once, not per request
     let mut merged: Option<(u64, Entities)> = None;

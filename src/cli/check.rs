@@ -2,15 +2,14 @@
 //! measure coverage; exit 0 when all holds, 1 when something failed, 2 on
 //! invalid input.
 
-use super::ExitStatus;
-use super::output::report;
+use super::output::{ProblemsOut, pretty, report, write_out};
+use super::{ExitStatus, Finished, Outcome};
 use crate::coverage::Coverage;
 use crate::diagnostics::{Problem, ProblemKind, Problems};
 use crate::expect::{RunOptions, RunOutcome, Suite, run as run_suite};
 use crate::report::{self, CheckOptions, CheckReport, ProductReport};
 use crate::snapshot::Snapshot;
 use crate::store::{LoadOptions, Store};
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -61,6 +60,18 @@ pub struct Args {
     allow_untested_policy: Vec<String>,
 }
 
+impl Args {
+    /// Where problems go besides stderr: the document `--format` promises.
+    pub(super) fn problems_out(&self) -> ProblemsOut {
+        match self.format {
+            CheckFormat::Human => ProblemsOut::Stderr,
+            CheckFormat::Json => ProblemsOut::Json,
+            CheckFormat::Junit => ProblemsOut::Junit,
+            CheckFormat::Github => ProblemsOut::Github,
+        }
+    }
+}
+
 fn parse_percent(text: &str) -> Result<f64, String> {
     let value: f64 = text
         .trim_end_matches('%')
@@ -76,7 +87,7 @@ fn parse_percent(text: &str) -> Result<f64, String> {
 /// One product loaded, run and measured.
 pub(super) struct Checked {
     pub product: String,
-    /// Kept, not dropped in the worker: see [`exit_without_freeing`].
+    /// Kept with the results for the process's exit to free (see [`super::Finished`]).
     pub snapshot: Snapshot,
     pub suite: Suite,
     pub outcome: RunOutcome,
@@ -133,7 +144,7 @@ pub(super) fn check_products(args: &ProductArgs) -> Result<Vec<Checked>, Problem
                 Ok(handle) => handle.join().unwrap_or_else(|_| {
                     (
                         Err(Problem::new(
-                            ProblemKind::Io,
+                            ProblemKind::Internal,
                             format!("internal error: checking `{product}` stopped unexpectedly"),
                         )
                         .into()),
@@ -193,39 +204,10 @@ fn check_one(
     (Ok(checked), warnings)
 }
 
-/// Prints problems of invalid input in the chosen format (miette reports on
-/// stderr always; the machine formats also on stdout).
-pub(super) fn report_problems(problems: &Problems, format: CheckFormat) -> ExitStatus {
-    report(problems);
-    let text = match format {
-        CheckFormat::Human => return ExitStatus::Error,
-        CheckFormat::Json => pretty(&report::json::problems(problems)),
-        CheckFormat::Junit => report::junit::problems(problems).unwrap_or_default(),
-        CheckFormat::Github => report::github::problems(problems),
-    };
-    let _ = write_out(&text);
-    ExitStatus::Error
-}
-
-pub(super) fn pretty(value: &serde_json::Value) -> String {
-    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
-    text.push('\n');
-    text
-}
-
-pub(super) fn write_out(text: &str) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())?;
-    out.flush()
-}
-
 /// Runs `rolegrid check`.
-pub fn run(args: &Args) -> ExitStatus {
+pub fn run(args: &Args) -> Outcome {
     let start = Instant::now();
-    let checked = match check_products(&args.products) {
-        Ok(checked) => checked,
-        Err(problems) => return report_problems(&problems, args.format),
-    };
+    let checked = check_products(&args.products)?;
     let options = CheckOptions {
         min_coverage: args.min_coverage,
         allow_untested: args.allow_untested,
@@ -250,31 +232,18 @@ pub fn run(args: &Args) -> ExitStatus {
         CheckFormat::Human => report::human::check(&check_report),
         CheckFormat::Json => pretty(&report::json::check(&check_report)),
         CheckFormat::Github => report::github::check(&check_report),
-        CheckFormat::Junit => match report::junit::check(&check_report) {
-            Ok(xml) => xml,
-            Err(e) => {
-                report(
-                    &Problem::new(ProblemKind::Io, format!("cannot write JUnit XML: {e}")).into(),
-                );
-                return ExitStatus::Error;
-            }
-        },
+        CheckFormat::Junit => report::junit::check(&check_report).map_err(|e| {
+            Problem::new(
+                ProblemKind::Internal,
+                format!("cannot write JUnit XML: {e}"),
+            )
+        })?,
     };
-    if write_out(&text).is_err() {
-        return ExitStatus::Error;
-    }
+    write_out(&text)?;
     let status = if check_report.passed() {
         ExitStatus::Success
     } else {
         ExitStatus::Failure
     };
-    exit_without_freeing((snapshots, check_report));
-    status
-}
-
-/// Leaves `data` to the operating system, which takes a finished process's
-/// memory back at once: freeing a large store's snapshot and report piece by
-/// piece took seconds (1.5 s for 100,000 entities) after the answer was known.
-pub(super) fn exit_without_freeing<T>(data: T) {
-    std::mem::forget(data);
+    Ok(Finished::keeping(status, (snapshots, check_report)))
 }

@@ -1,11 +1,9 @@
 //! `rolegrid coverage`: coverage per role (cells covered, allowed, denied,
 //! conditional, uncovered) and per policy, for every product asked for.
 
-use super::ExitStatus;
-use super::check::{
-    CheckFormat, ProductArgs, check_products, exit_without_freeing, pretty, report_problems,
-    write_out,
-};
+use super::check::{ProductArgs, check_products};
+use super::output::{ProblemsOut, pretty, write_out};
+use super::{ExitStatus, Finished, Outcome};
 use crate::coverage::Coverage;
 use crate::report;
 
@@ -31,18 +29,19 @@ pub struct Args {
     format: CoverageFormat,
 }
 
-/// Runs `rolegrid coverage`.
-pub fn run(args: &Args) -> ExitStatus {
-    let checked = match check_products(&args.products) {
-        Ok(checked) => checked,
-        Err(problems) => {
-            let format = match args.format {
-                CoverageFormat::Json => CheckFormat::Json,
-                _ => CheckFormat::Human,
-            };
-            return report_problems(&problems, format);
+impl Args {
+    /// Where problems go besides stderr: JSON for `--format json`.
+    pub(super) fn problems_out(&self) -> ProblemsOut {
+        match self.format {
+            CoverageFormat::Json => ProblemsOut::Json,
+            CoverageFormat::Human | CoverageFormat::Markdown => ProblemsOut::Stderr,
         }
-    };
+    }
+}
+
+/// Runs `rolegrid coverage`.
+pub fn run(args: &Args) -> Outcome {
+    let checked = check_products(&args.products)?;
     let mut rest = Vec::new();
     let coverages: Vec<Coverage> = checked
         .into_iter()
@@ -56,11 +55,6 @@ pub fn run(args: &Args) -> ExitStatus {
         CoverageFormat::Json => pretty(&report::json::coverage(&coverages)),
         CoverageFormat::Markdown => report::markdown::coverage(&coverages),
     };
-    let status = if write_out(&text).is_err() {
-        ExitStatus::Error
-    } else {
-        ExitStatus::Success
-    };
-    exit_without_freeing((rest, coverages));
-    status
+    write_out(&text)?;
+    Ok(Finished::keeping(ExitStatus::Success, (rest, coverages)))
 }

@@ -1,11 +1,10 @@
 //! `rolegrid matrix`: the effective role × action table of a product,
 //! computed from its policies.
 
-use super::ExitStatus;
-use super::output::report;
+use super::output::{pretty, write_out};
+use super::{ExitStatus, Finished, Outcome};
 use crate::matrix::Matrix;
 use crate::store::{LoadOptions, Store};
-use std::io::Write;
 use std::path::PathBuf;
 
 /// Output format of `rolegrid matrix`.
@@ -46,40 +45,15 @@ fn terminal_width() -> u16 {
 }
 
 /// Runs `rolegrid matrix`.
-pub fn run(args: &Args) -> ExitStatus {
-    let snapshot = match Store::open(&args.root)
-        .and_then(|store| store.load(&args.product, &LoadOptions::default()))
-    {
-        Ok(snapshot) => snapshot,
-        Err(problems) => {
-            report(&problems);
-            return ExitStatus::Error;
-        }
-    };
-    let matrix = match Matrix::build(&snapshot) {
-        Ok(matrix) => matrix,
-        Err(problems) => {
-            report(&problems);
-            return ExitStatus::Error;
-        }
-    };
+pub fn run(args: &Args) -> Outcome {
+    let snapshot = Store::open(&args.root)?.load(&args.product, &LoadOptions::default())?;
+    let matrix = Matrix::build(&snapshot)?;
     let text = match args.format {
         MatrixFormat::Human => matrix.to_human(terminal_width()),
         MatrixFormat::Markdown => matrix.to_markdown(),
         MatrixFormat::Html => matrix.to_html(),
-        MatrixFormat::Json => {
-            let mut text = serde_json::to_string_pretty(&matrix.to_json()).unwrap_or_default();
-            text.push('\n');
-            text
-        }
+        MatrixFormat::Json => pretty(&matrix.to_json()),
     };
-    let mut out = std::io::stdout().lock();
-    if out
-        .write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .is_err()
-    {
-        return ExitStatus::Error;
-    }
-    ExitStatus::Success
+    write_out(&text)?;
+    Ok(Finished::with(ExitStatus::Success))
 }

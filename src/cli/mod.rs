@@ -1,5 +1,6 @@
 //! The command line: one module per command, each with its arguments and a
-//! `run` returning an [`ExitStatus`].
+//! `run` returning `Result<Finished, Problems>`; problems are rendered in
+//! one place ([`output::problems`]) and mapped to exit code 2.
 
 mod authorize;
 mod check;
@@ -9,8 +10,10 @@ mod output;
 mod source;
 mod watch;
 
+use crate::diagnostics::Problems;
 use clap::{Parser, Subcommand};
-use std::process::ExitCode;
+use output::ProblemsOut;
+use std::io::Write;
 
 pub use output::Format;
 
@@ -25,15 +28,45 @@ pub enum ExitStatus {
     Error,
 }
 
-impl From<ExitStatus> for ExitCode {
-    fn from(status: ExitStatus) -> Self {
-        match status {
-            ExitStatus::Success => ExitCode::from(0),
-            ExitStatus::Failure => ExitCode::from(1),
-            ExitStatus::Error => ExitCode::from(2),
+impl ExitStatus {
+    fn code(self) -> i32 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Failure => 1,
+            ExitStatus::Error => 2,
         }
     }
 }
+
+/// A command that ran to its end: its status, and what it built (snapshots,
+/// reports) for [`main`] to leave to the process's exit instead of freeing
+/// it piece by piece, which takes seconds for a large store. Dropped like
+/// any value everywhere else (`watch` runs `check` in a loop).
+pub(crate) struct Finished {
+    status: ExitStatus,
+    _built: Option<Box<dyn std::any::Any>>,
+}
+
+impl Finished {
+    /// A command that built nothing worth keeping.
+    fn with(status: ExitStatus) -> Self {
+        Self {
+            status,
+            _built: None,
+        }
+    }
+
+    /// A command that built `built`.
+    fn keeping(status: ExitStatus, built: impl std::any::Any) -> Self {
+        Self {
+            status,
+            _built: Some(Box::new(built)),
+        }
+    }
+}
+
+/// What a command gives: how it finished, or the problems that stopped it.
+type Outcome = Result<Finished, Problems>;
 
 /// rolegrid: Cedar policies for product permission matrices: authorize, check, cover.
 #[derive(Debug, Parser)]
@@ -57,29 +90,53 @@ enum Command {
     Matrix(matrix::Args),
 }
 
-/// Parses the process arguments, runs the command, returns its exit code.
-pub fn main() -> ExitCode {
+impl Command {
+    /// Where the command's problems go besides stderr.
+    fn problems_out(&self) -> ProblemsOut {
+        match self {
+            Command::Check(args) => args.problems_out(),
+            Command::Coverage(args) => args.problems_out(),
+            Command::Authorize(_) | Command::Watch(_) | Command::Matrix(_) => ProblemsOut::Stderr,
+        }
+    }
+
+    fn run(&self) -> Outcome {
+        match self {
+            Command::Authorize(args) => authorize::run(args),
+            Command::Watch(args) => watch::run(args),
+            Command::Check(args) => check::run(args),
+            Command::Coverage(args) => coverage::run(args),
+            Command::Matrix(args) => matrix::run(args),
+        }
+    }
+}
+
+/// Parses the process arguments, runs the command and exits with its code.
+///
+/// What the command built is not freed: stdout is flushed, then the process
+/// exits, and the operating system takes its memory back at once.
+pub fn main() -> ! {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() {
-                ExitStatus::Error.into()
+            let status = if e.use_stderr() {
+                ExitStatus::Error
             } else {
-                ExitStatus::Success.into()
+                ExitStatus::Success
             };
+            std::process::exit(status.code());
         }
     };
-    run(cli).into()
-}
-
-/// Runs a parsed command line.
-pub fn run(cli: Cli) -> ExitStatus {
-    match cli.command {
-        Command::Authorize(args) => authorize::run(&args),
-        Command::Watch(args) => watch::run(&args),
-        Command::Check(args) => check::run(&args),
-        Command::Coverage(args) => coverage::run(&args),
-        Command::Matrix(args) => matrix::run(&args),
-    }
+    let outcome = cli.command.run();
+    let status = match &outcome {
+        Ok(finished) => finished.status,
+        Err(problems) => {
+            output::problems(problems, cli.command.problems_out());
+            ExitStatus::Error
+        }
+    };
+    let _ = std::io::stdout().flush();
+    // `outcome` stays alive: exiting here skips its destructors
+    std::process::exit(status.code());
 }

@@ -104,7 +104,7 @@ impl SourceArgs {
             });
         }
         let Some(product) = &self.product else {
-            return Err(Problem::new(ProblemKind::Request, "say which policies to use")
+            return Err(Problem::new(ProblemKind::Usage, "say which policies to use")
                 .with_help("pass --product P (a product of the store at --root), or --policies PATH for explicit files")
                 .into());
         };

@@ -1,9 +1,8 @@
 //! `rolegrid watch`: re-run `check` whenever a product file changes, for
 //! policy authors working in an editor.
 
-use super::ExitStatus;
-use super::check;
-use super::output::report;
+use super::output::problems as render_problems;
+use super::{ExitStatus, Outcome, check};
 use crate::diagnostics::{Problem, ProblemKind};
 use crate::reload::{Handlers, Settler};
 use std::io::{IsTerminal, Write};
@@ -11,12 +10,13 @@ use std::path::Path;
 use std::sync::mpsc::channel;
 
 /// Runs `check` now and after every change under `schemas/` and `policies/`,
-/// until interrupted. The screen is cleared before each run when stdout is a terminal.
-pub fn run(args: &check::Args) -> ExitStatus {
+/// until interrupted. The screen is cleared before each run when stdout is a
+/// terminal. Each run's snapshots and report are freed before the next run.
+pub fn run(args: &check::Args) -> Outcome {
     let root = &args.products.root;
     let (tx, changes) = channel();
     let folders = [root.join("schemas"), root.join("policies")];
-    let _settler = match Settler::start(
+    let _settler = Settler::start(
         &folders,
         crate::reload::DEBOUNCE * 4,
         Handlers {
@@ -27,26 +27,26 @@ pub fn run(args: &check::Args) -> ExitStatus {
             },
             on_error: |error: &notify::Error| eprintln!("rolegrid: file watcher error: {error}"),
         },
-    ) {
-        Ok(settler) => settler,
-        Err((path, e)) => {
-            report(
-                &Problem::new(
-                    ProblemKind::Io,
-                    format!("cannot watch {}: {e}", path.display()),
-                )
-                .into(),
-            );
-            return ExitStatus::Error;
-        }
-    };
+    )
+    .map_err(|(path, e)| {
+        Problem::new(
+            ProblemKind::Io,
+            format!("cannot watch {}: {e}", path.display()),
+        )
+    })?;
     let terminal = std::io::stdout().is_terminal();
     loop {
         if terminal {
             // clear the screen and move home
             print!("\x1b[2J\x1b[H");
         }
-        let status = check::run(args);
+        let status = match check::run(args) {
+            Ok(finished) => finished.status,
+            Err(problems) => {
+                render_problems(&problems, args.problems_out());
+                ExitStatus::Error
+            }
+        };
         println!(
             "\n[{}] watching {} for changes (Ctrl-C to stop)",
             match status {
@@ -63,7 +63,7 @@ pub fn run(args: &check::Args) -> ExitStatus {
         let _ = std::io::stdout().flush();
         // wait until changes have settled (the watcher reports its errors itself)
         if changes.recv().is_err() {
-            return ExitStatus::Error;
+            return Err(Problem::new(ProblemKind::Internal, "the file watcher stopped").into());
         }
         // drain what else arrived in the meantime
         while changes.try_recv().is_ok() {}
