@@ -6,6 +6,8 @@
 //! render as miette reports; [`Problems`] gathers several of them so that one
 //! load reports everything wrong at once.
 
+pub(crate) mod text;
+
 use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceCode, SourceSpan};
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -12,8 +12,9 @@
 
 use crate::answer::Answer;
 use crate::diagnostics::{Problem, Problems};
+use crate::files::ProductFiles;
 use crate::snapshot::Snapshot;
-use crate::store::{LoadCache, LoadOptions, ProductFiles, Store};
+use crate::store::{LoadCache, LoadOptions, Store};
 use arc_swap::ArcSwap;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};

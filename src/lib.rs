@@ -33,9 +33,12 @@ pub mod coverage;
 mod diagnostics;
 mod evaluator;
 pub mod expect;
+mod files;
+mod graph;
 mod index;
 mod limits;
 pub mod matrix;
+mod origin;
 mod parallel;
 mod reload;
 pub mod report;
@@ -43,15 +46,15 @@ mod request;
 mod snapshot;
 mod store;
 pub mod synth;
+mod yaml;
 
 pub use answer::{Answer, PolicyError};
 pub use diagnostics::{Location, Problem, ProblemKind, Problems, Renderer, SourceFile};
 pub use evaluator::{Evaluator, ReloadEvent, ReloadFailure, ReloadOutcome, Status};
+pub use files::{FileKind, ProductFiles};
 pub use limits::{LimitArgs, Limits};
+pub use origin::{EntityOrigin, PolicyOrigin};
 pub use reload::{DEBOUNCE, Watch, product_of};
 pub use request::{RequestSpec, parse_uid};
 pub use snapshot::Snapshot;
-pub use store::{
-    EntityOrigin, FileKind, LoadCache, LoadOptions, PolicyIds, PolicyOrigin, ProductFiles, Sources,
-    Store, build_snapshot,
-};
+pub use store::{LoadCache, LoadOptions, PolicyIds, Sources, Store, build_snapshot, with_entities};

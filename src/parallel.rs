@@ -1,5 +1,7 @@
 //! Work on every core: the loader's per-file steps and the expectation files.
 
+use crate::diagnostics::{Problem, ProblemKind};
+
 /// Runs `f` on every item, on up to `available_parallelism` threads (with
 /// large stacks, as the loader needs), and returns the results in the items'
 /// order. Threads take the next item when they are done with one, heaviest
@@ -36,7 +38,7 @@ pub(crate) fn par_map<T: Sync, R: Send>(
             .filter_map(|_| {
                 std::thread::Builder::new()
                     .name("rolegrid-load".into())
-                    .stack_size(crate::store::LOAD_STACK_BYTES)
+                    .stack_size(LOAD_STACK_BYTES)
                     .spawn_scoped(scope, work)
                     .ok()
             })
@@ -57,4 +59,32 @@ pub(crate) fn par_map<T: Sync, R: Send>(
     });
     done.sort_unstable_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Stack for loading: Cedar's parser and validator recurse on nesting.
+pub(crate) const LOAD_STACK_BYTES: usize = 256 * 1024 * 1024;
+
+/// Runs `f` on a thread with a large stack (address space only; pages are
+/// touched as used), so nested input cannot overflow the caller's stack. A
+/// failure to start the thread, or a panic inside it, becomes a problem.
+pub(crate) fn with_large_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Result<T, Problem> {
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .name("rolegrid-load".into())
+            .stack_size(LOAD_STACK_BYTES)
+            .spawn_scoped(scope, f)
+            .map_err(|e| {
+                Problem::new(
+                    ProblemKind::Internal,
+                    format!("cannot start a loader thread: {e}"),
+                )
+            })?;
+        handle.join().map_err(|_| {
+            Problem::new(
+                ProblemKind::Internal,
+                "internal error: the loader stopped unexpectedly",
+            )
+            .with_help("please report this input to the rolegrid developers")
+        })
+    })
 }

@@ -1,7 +1,7 @@
 //! Requests in Cedar's JSON shape, one per line for batches.
 
+use crate::diagnostics::text::{bad_number, bad_number_reason, error_chain, shorten};
 use crate::diagnostics::{Problem, ProblemKind};
-use crate::store::{bad_number, bad_number_reason, error_chain, shorten};
 use cedar_policy::{Context, EntityUid, Request, Schema};
 use std::str::FromStr;
 

@@ -1,11 +1,11 @@
 //! The validated, immutable state of one product, and the decisions it gives.
 
 use crate::answer::Answer;
-use crate::diagnostics::{Location, Problem, ProblemKind, Problems, SourceFile};
+use crate::diagnostics::{Location, Problem, Problems};
+use crate::files::ProductFiles;
 use crate::index::{PolicyIndex, Prepared, Selection};
-use crate::limits::Limits;
+use crate::origin::{EntityOrigin, PolicyOrigin};
 use crate::request::RequestSpec;
-use crate::store::{BuiltEntities, EntityOrigin, ParsedEntities, PolicyOrigin, ProductFiles};
 use cedar_policy::{
     Authorizer, Context, Entities, EntityUid, PolicyId, PolicySet, Request, Schema,
 };
@@ -47,20 +47,32 @@ pub struct Snapshot {
     authorizer: Authorizer,
 }
 
+/// What a snapshot is made of: schema, policies and entities that the
+/// loader validated together, with where each was written.
+pub(crate) struct Parts {
+    pub product: Option<String>,
+    pub schema: Option<Schema>,
+    pub policies: PolicySet,
+    pub policy_origins: HashMap<PolicyId, PolicyOrigin>,
+    pub entities: Entities,
+    pub entity_origins: HashMap<EntityUid, EntityOrigin>,
+    /// Warnings the load accepted.
+    pub warnings: Problems,
+}
+
 impl Snapshot {
-    pub(crate) fn new(
-        product: Option<String>,
-        schema: Option<Schema>,
-        policies: PolicySet,
-        policy_origins: HashMap<PolicyId, PolicyOrigin>,
-        built: BuiltEntities,
-        warnings: Problems,
-        prepared: &Prepared,
-    ) -> Self {
-        let BuiltEntities {
+    /// The snapshot of `parts`, with its policy index (from what `prepared`
+    /// derived of each policy, or derived here).
+    pub(crate) fn new(parts: Parts, prepared: &Prepared) -> Self {
+        let Parts {
+            product,
+            schema,
+            policies,
+            policy_origins,
             entities,
-            origins: entity_origins,
-        } = built;
+            entity_origins,
+            warnings,
+        } = parts;
         let index = PolicyIndex::build(&policies, schema.as_ref(), &entities, prepared);
         let empty_contexts = schema
             .iter()
@@ -178,6 +190,11 @@ impl Snapshot {
         })
     }
 
+    /// Where each entity the files defined was written.
+    pub(crate) fn entity_origins(&self) -> &HashMap<EntityUid, EntityOrigin> {
+        &self.entity_origins
+    }
+
     /// Where an entity was written.
     pub fn entity_origin(&self, uid: &EntityUid) -> Option<&EntityOrigin> {
         self.entity_origins.get(uid)
@@ -259,124 +276,5 @@ impl Snapshot {
 
     fn cedar(&self, request: &Request, policies: &PolicySet, entities: &Entities) -> Answer {
         Answer::from_response(self.authorizer.is_authorized(request, policies, entities))
-    }
-
-    /// The snapshot's entities plus extra ones read from files (YAML or JSON,
-    /// Cedar's entity format), validated against the schema. A uid defined
-    /// twice (by the snapshot or the files) is an error naming both places.
-    /// Build once and reuse for many requests.
-    pub fn with_entities(
-        &self,
-        files: &[SourceFile],
-        limits: &Limits,
-    ) -> Result<Entities, Problems> {
-        let mut parsed = ParsedEntities {
-            origins: self.entity_origins.clone(),
-            ..ParsedEntities::default()
-        };
-        let mut problems = Problems::new();
-        for file in files {
-            problems.extend(parsed.add_file(
-                file,
-                crate::store::entity_kind_of(file.path()),
-                self.schema.as_ref(),
-                limits,
-            ));
-        }
-        if !problems.is_empty() {
-            return Err(problems);
-        }
-        self.merge(parsed.entities, &parsed.origins, files.first())
-    }
-
-    /// A cycle in the hierarchy made by adding `extra` to the snapshot's
-    /// entities (which have none): one must pass through an extra entity.
-    fn cycle_through(
-        &self,
-        extra: &[cedar_policy::Entity],
-        origins: &HashMap<EntityUid, EntityOrigin>,
-    ) -> Option<Problem> {
-        let parents: HashMap<EntityUid, Vec<EntityUid>> = extra
-            .iter()
-            .map(|e| {
-                let (uid, _, parents) = e.clone().into_inner();
-                (uid, parents.into_iter().collect())
-            })
-            .collect();
-        // in file order, so the report is the same every time
-        for start in extra.iter().map(cedar_policy::Entity::uid) {
-            let start = &start;
-            let mut seen: std::collections::HashSet<EntityUid> = std::collections::HashSet::new();
-            let mut stack: Vec<EntityUid> = parents.get(start).cloned().unwrap_or_default();
-            while let Some(uid) = stack.pop() {
-                if &uid == start {
-                    let mut problem = Problem::new(
-                        ProblemKind::HierarchyCycle,
-                        format!("the entity hierarchy has a cycle through {start}"),
-                    );
-                    if let Some(origin) = origins.get(start) {
-                        problem = problem
-                            .in_file(&origin.file)
-                            .at(origin.span.clone(), "this entity is its own ancestor");
-                    }
-                    return Some(problem);
-                }
-                if !seen.insert(uid.clone()) {
-                    continue;
-                }
-                match parents.get(&uid) {
-                    Some(next) => stack.extend(next.iter().cloned()),
-                    None => {
-                        if let Some(ancestors) = self.entities.ancestors(&uid) {
-                            stack.extend(ancestors.cloned());
-                        }
-                    }
-                }
-            }
-        }
-        None
-    }
-
-    /// Like [`Snapshot::with_entities`], from Cedar JSON entity values placed in `file`.
-    pub(crate) fn with_entity_values(
-        &self,
-        file: &SourceFile,
-        items: Vec<(serde_json::Value, std::ops::Range<usize>)>,
-        fill_defaults: bool,
-        limits: &Limits,
-    ) -> Result<Entities, Problems> {
-        let mut parsed = ParsedEntities {
-            origins: self.entity_origins.clone(),
-            ..ParsedEntities::default()
-        };
-        let problems = parsed.add_values(file, items, fill_defaults, self.schema.as_ref(), limits);
-        if !problems.is_empty() {
-            return Err(problems);
-        }
-        self.merge(parsed.entities, &parsed.origins, Some(file))
-    }
-
-    fn merge(
-        &self,
-        extra: Vec<cedar_policy::Entity>,
-        origins: &HashMap<EntityUid, EntityOrigin>,
-        file: Option<&SourceFile>,
-    ) -> Result<Entities, Problems> {
-        if extra.is_empty() {
-            return Ok(self.entities.clone());
-        }
-        if let Some(problem) = self.cycle_through(&extra, origins) {
-            return Err(problem.into());
-        }
-        self.entities
-            .clone()
-            .add_entities(extra, self.schema.as_ref())
-            .map_err(|e| {
-                let mut problem = Problem::new(ProblemKind::Entity, crate::store::error_chain(&e));
-                if let Some(file) = file {
-                    problem = problem.in_file(file);
-                }
-                Problems::from(problem)
-            })
     }
 }

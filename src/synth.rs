@@ -231,7 +231,7 @@ impl SynthStore {
     pub fn write(&self, root: &Path) -> Result<(), Problem> {
         if root.exists() {
             let mut entries =
-                std::fs::read_dir(root).map_err(|e| crate::store::io_problem(root, &e))?;
+                std::fs::read_dir(root).map_err(|e| crate::files::io_problem(root, &e))?;
             if entries.next().is_some() {
                 return Err(Problem::new(
                     ProblemKind::Io,
@@ -244,9 +244,9 @@ impl SynthStore {
             let path = root.join(&file.path);
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent)
-                    .map_err(|e| crate::store::io_problem(parent, &e))?;
+                    .map_err(|e| crate::files::io_problem(parent, &e))?;
             }
-            std::fs::write(&path, &file.text).map_err(|e| crate::store::io_problem(&path, &e))?;
+            std::fs::write(&path, &file.text).map_err(|e| crate::files::io_problem(&path, &e))?;
         }
         Ok(())
     }
@@ -1477,9 +1477,13 @@ impl Oracle {
             .iter()
             .flat_map(|(_, _, values)| values.iter().cloned())
             .collect();
-        let entities =
-            Entities::from_json_value(serde_json::Value::Array(values), Some(&schema))
-                .map_err(|e| internal(format!("entities: {}", crate::store::error_chain(&e))))?;
+        let entities = Entities::from_json_value(serde_json::Value::Array(values), Some(&schema))
+            .map_err(|e| {
+            internal(format!(
+                "entities: {}",
+                crate::diagnostics::text::error_chain(&e)
+            ))
+        })?;
         Ok(Self {
             entities,
             authorizer: Authorizer::new(),

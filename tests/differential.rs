@@ -1334,14 +1334,12 @@ fn check_case_under(case: &Case, under: Under) -> Result<Counts, TestCaseError> 
     prop_assert_eq!(snapshot.policy_count(), policies.policies().count());
     let extra_entities = if case.extra {
         Some(
-            snapshot
-                .with_entities(&extra_files, &Limits::default())
-                .map_err(|p| {
-                    fail(format!(
-                        "rolegrid refuses the extra entities: {p:?}\n{}",
-                        describe()
-                    ))
-                })?,
+            rolegrid::with_entities(&snapshot, &extra_files, &Limits::default()).map_err(|p| {
+                fail(format!(
+                    "rolegrid refuses the extra entities: {p:?}\n{}",
+                    describe()
+                ))
+            })?,
         )
     } else {
         None

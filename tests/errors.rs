@@ -872,8 +872,8 @@ fn hierarchy_cycle_in_extra_entities_points_at_the_entity() {
         .unwrap()
         .load("shop", &LoadOptions::default())
         .unwrap();
-    let problems = snapshot
-        .with_entities(
+    let problems = rolegrid::with_entities(
+            &snapshot,
             &[rolegrid::SourceFile::new(
                 "loop.entities.yaml",
                 "# loops\n- uid: {type: Shop::Role, id: loop}\n  parents: [{type: Shop::Role, id: loop}]\n",
@@ -893,7 +893,8 @@ fn a_cycle_through_extra_entities_is_refused() {
         .unwrap()
         .load("shop", &LoadOptions::default())
         .unwrap();
-    let result = snapshot.with_entities(
+    let result = rolegrid::with_entities(
+        &snapshot,
         &[rolegrid::SourceFile::new(
             "loop.entities.yaml",
             "- uid: {type: Shop::Role, id: a}\n  parents: [{type: Shop::Role, id: b}]\n- uid: {type: Shop::Role, id: b}\n  parents: [{type: Shop::Role, id: a}]\n",

@@ -115,8 +115,7 @@ fn many_threads_share_one_snapshot_and_agree_with_one_thread() {
 #[test]
 fn threads_with_their_own_arc_and_extra_entities() {
     let snapshot = common::load("fireworks");
-    let extra = snapshot
-        .with_entities(
+    let extra = rolegrid::with_entities(&snapshot,
             &[SourceFile::new(
                 "new.entities.yaml",
                 "- uid: {type: Fireworks::Deployment, id: fresh}\n  attrs: {owner: {type: Fireworks::User, id: cora-contributor}}\n  parents: [{type: Fireworks::Account, id: acme}]\n",
@@ -322,15 +321,15 @@ fn requests_from_text_json_lines_and_objects_agree() {
 #[test]
 fn extra_entities_that_clash_name_both_places() {
     let snapshot = common::load("dataimporter");
-    let problems = snapshot
-        .with_entities(
-            &[SourceFile::new(
-                "clash.entities.yaml",
-                "- uid: {type: Dataimporter::Role, id: admin}\n",
-            )],
-            &Limits::default(),
-        )
-        .unwrap_err();
+    let problems = rolegrid::with_entities(
+        &snapshot,
+        &[SourceFile::new(
+            "clash.entities.yaml",
+            "- uid: {type: Dataimporter::Role, id: admin}\n",
+        )],
+        &Limits::default(),
+    )
+    .unwrap_err();
     let problem = problems.iter().next().unwrap();
     assert_eq!(problem.kind(), ProblemKind::DuplicateEntity);
     assert_eq!(
@@ -345,8 +344,7 @@ fn extra_entities_that_clash_name_both_places() {
     );
     assert_eq!(first.line, 5);
     // and extra entities that do not fit the schema
-    let problems = snapshot
-        .with_entities(
+    let problems = rolegrid::with_entities(&snapshot,
             &[SourceFile::new(
                 "misfit.entities.json",
                 r#"[{"uid": {"type": "Dataimporter::Job", "id": "j"}, "attrs": {"x": 1}, "parents": []}]"#,
@@ -361,8 +359,7 @@ fn extra_entities_that_clash_name_both_places() {
 fn with_entities_leaves_the_snapshot_untouched() {
     let snapshot = common::load("rudderstack");
     let before = snapshot.entities().iter().count();
-    let extra = snapshot
-        .with_entities(
+    let extra = rolegrid::with_entities(&snapshot,
             &[SourceFile::new(
                 "x.entities.yaml",
                 "- uid: {type: RudderStack::Workspace, id: extra}\n  attrs: {plan: free, teammates: 0}\n",
@@ -373,7 +370,7 @@ fn with_entities_leaves_the_snapshot_untouched() {
     assert_eq!(extra.iter().count(), before + 1);
     assert_eq!(snapshot.entities().iter().count(), before);
     // no files: the snapshot's own entities
-    let same = snapshot.with_entities(&[], &Limits::default()).unwrap();
+    let same = rolegrid::with_entities(&snapshot, &[], &Limits::default()).unwrap();
     assert_eq!(same.iter().count(), before);
 }
 
@@ -496,8 +493,7 @@ action edit appliesTo { principal: [User], resource: [Doc], context: { flag: Boo
     let cedar_entities =
         cedar_policy::Entities::from_json_str(entities, Some(&cedar_schema)).unwrap();
     // extra entities: a new user in the group, a new doc in the folder
-    let extra = snapshot
-        .with_entities(
+    let extra = rolegrid::with_entities(&snapshot,
             &[SourceFile::new(
                 "x.entities.yaml",
                 "- uid: {type: User, id: w}\n  attrs: {level: 5}\n  parents: [{type: Group, id: g}]\n- uid: {type: Doc, id: x}\n  attrs: {public: true}\n  parents: [{type: Folder, id: f}]\n",
@@ -707,7 +703,7 @@ fn permits_decided_by_the_scope_answer_like_cedar_with_unknowns_and_extra_entiti
     )];
     let mut checked = 0;
     for snapshot in [&with_unknowns, &without_unknowns, &product] {
-        let extended = snapshot.with_entities(&extra, &Limits::default()).unwrap();
+        let extended = rolegrid::with_entities(snapshot, &extra, &Limits::default()).unwrap();
         for user in ["u", "v", "w"] {
             for file in ["known", "shut", "unknown"] {
                 let request = snapshot

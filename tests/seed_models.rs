@@ -45,7 +45,7 @@ impl Checker {
     /// Adds extra entities (YAML, Cedar's entity format) for the next requests.
     fn with_entities(mut self, yaml: &str) -> Self {
         let file = SourceFile::new("outsider.entities.yaml", yaml);
-        match self.snapshot.with_entities(&[file], &Limits::default()) {
+        match rolegrid::with_entities(&self.snapshot, &[file], &Limits::default()) {
             Ok(entities) => self.entities = Some(entities),
             Err(problems) => panic!("extra entities rejected:\n{}", common::render(&problems)),
         }

@@ -37,7 +37,7 @@ fuzz_target!(|data: &[u8]| {
     }
     // the same file as extra entities of a seed product
     let snapshot = seed(product);
-    if let Ok(entities) = snapshot.with_entities(&[file], &Limits::default()) {
+    if let Ok(entities) = rolegrid::with_entities(&snapshot, &[file], &Limits::default()) {
         // decide a few requests against the merged entities
         // the file's own entities (sorted: the set's order differs between
         // runs), and one of the seed's

@@ -169,7 +169,7 @@ fn open_input(path: &Path) -> Result<Box<dyn BufRead>, Problems> {
     }
     std::fs::File::open(path)
         .map(|file| Box::new(std::io::BufReader::new(file)) as Box<dyn BufRead>)
-        .map_err(|e| crate::store::io_problem(path, &e).into())
+        .map_err(|e| crate::files::io_problem(path, &e).into())
 }
 
 /// Answers one request line against one snapshot: the output line, and
@@ -381,7 +381,7 @@ fn run_watch(args: &Args, path: &Path) -> Result<ExitStatus, Problems> {
                     .as_ref()
                     .is_none_or(|(generation, _)| *generation != snapshot.generation())
                 {
-                    match snapshot.with_entities(&extra, &limits) {
+                    match crate::store::with_entities(snapshot, &extra, &limits) {
                         Ok(entities) => merged = Some((snapshot.generation(), entities)),
                         Err(problems) => {
                             report(&problems);

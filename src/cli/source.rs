@@ -1,8 +1,9 @@
 //! Arguments that say where policies come from: a product of a store, or explicit files.
 
 use crate::diagnostics::{Problem, ProblemKind, Problems};
+use crate::files::read_source;
 use crate::snapshot::Snapshot;
-use crate::store::{LoadOptions, PolicyIds, Sources, Store, build_snapshot, read_source};
+use crate::store::{LoadOptions, PolicyIds, Sources, Store, build_snapshot, with_entities};
 use cedar_policy::Entities;
 use std::path::PathBuf;
 
@@ -116,7 +117,7 @@ impl SourceArgs {
             });
         }
         let files = self.read_entity_files()?;
-        let entities = snapshot.with_entities(&files, &options.limits)?;
+        let entities = with_entities(&snapshot, &files, &options.limits)?;
         Ok(Loaded {
             snapshot,
             entities: Some(entities),

@@ -14,11 +14,13 @@
 
 use super::fixture::Fixture;
 use super::{Check, Expected, Item, ItemKind, ReasonMatch, location_of, parse_decision};
+use crate::diagnostics::text::error_chain;
 use crate::diagnostics::{Problem, ProblemKind, Problems, SourceFile};
+use crate::files::read_source;
 use crate::limits::Limits;
 use crate::request::RequestSpec;
 use crate::snapshot::Snapshot;
-use crate::store::{error_chain, parse_yaml_list, read_source};
+use crate::yaml::parse_yaml_list;
 use cedar_policy::{Entities, EntityUid};
 use std::ops::Range;
 use std::str::FromStr;

@@ -57,9 +57,9 @@ pub use fixture::{Fixture, short_uid};
 pub use runner::{CheckOutcome, Decider, ItemOutcome, Mismatch, RunOptions, RunOutcome, run};
 
 use crate::diagnostics::{Location, Problem, ProblemKind, Problems, SourceFile};
+use crate::files::FileKind;
 use crate::limits::Limits;
 use crate::snapshot::Snapshot;
-use crate::store::FileKind;
 use cedar_policy::{Decision, Entities, EntityUid, Request};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -189,7 +189,7 @@ impl Suite {
         let mut files = Vec::new();
         if let Some(product_files) = snapshot.files() {
             for (path, kind) in &product_files.expectations {
-                match crate::store::read_source(path, &limits) {
+                match crate::files::read_source(path, &limits) {
                     Ok(file) => files.push((file, *kind)),
                     Err(problem) => problems.push(problem),
                 }

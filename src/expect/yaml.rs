@@ -5,11 +5,13 @@ use super::{
     Check, Expected, Item, ItemKind, ReasonMatch, as_expectation, location_of, parse_decision,
     problem_at,
 };
+use crate::diagnostics::text::error_chain;
 use crate::diagnostics::{Problem, ProblemKind, Problems, SourceFile};
 use crate::limits::Limits;
 use crate::request::RequestSpec;
 use crate::snapshot::Snapshot;
-use crate::store::{error_chain, span_of, yaml_problem};
+use crate::store::with_entity_values;
+use crate::yaml::{span_of, yaml_problem};
 use cedar_policy::{Context, Decision, Entities, EntityTypeName, EntityUid, Request};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
@@ -675,10 +677,7 @@ fn expand_case(ctx: &Ctx<'_>, spanned: Spanned<RawCase>) -> Result<Item, Problem
                 .into_iter()
                 .map(|item| (item.value, ctx.span(&item.referenced)))
                 .collect();
-            match ctx
-                .snapshot
-                .with_entity_values(ctx.file, items, true, &Limits::default())
-            {
+            match with_entity_values(ctx.snapshot, ctx.file, items, true, &Limits::default()) {
                 Ok(entities) => Some(entities),
                 Err(more) => {
                     problems.extend(more.iter().map(as_expectation));

@@ -6,8 +6,8 @@ use super::condition::{ContextLiteral, context_literals, needs_parens, policy_co
 use super::schema_info::{Attr, AttrType, SchemaInfo};
 use super::{Cell, MAX_CONTEXTS, Principal, RoleColumn, Tally, Verdict, matrix_problem};
 use crate::diagnostics::Problems;
+use crate::diagnostics::text::error_chain;
 use crate::snapshot::Snapshot;
-use crate::store::error_chain;
 use cedar_policy::{Entities, Entity, EntityTypeName, EntityUid, PolicyId, Schema};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeSet, HashMap, HashSet};

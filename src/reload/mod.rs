@@ -102,7 +102,7 @@ fn canonical_root(root: &Path) -> Result<PathBuf, Problem> {
     } else {
         root
     };
-    std::fs::canonicalize(root).map_err(|e| crate::store::io_problem(root, &e))
+    std::fs::canonicalize(root).map_err(|e| crate::files::io_problem(root, &e))
 }
 
 fn watch_problem(path: &Path, error: &notify::Error) -> Problem {

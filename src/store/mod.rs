@@ -13,32 +13,30 @@
 //! ```
 
 mod entities;
-mod files;
+mod extra;
 mod pipeline;
-mod plain_yaml;
 mod policies;
 mod schema;
 mod slices;
 #[cfg(test)]
-mod test_data;
+pub(crate) mod test_data;
 mod typed_entities;
 
-pub use entities::EntityOrigin;
-pub use files::{FileKind, ProductFiles};
+pub use extra::with_entities;
+pub(crate) use extra::with_entity_values;
 pub use pipeline::LoadCache;
-pub use policies::{PolicyIds, PolicyOrigin};
+pub use policies::PolicyIds;
 
-pub(crate) use entities::{
-    BuiltEntities, ParsedEntities, bad_number, bad_number_reason, defined_twice, error_chain,
-    parse_yaml_list, shorten, span_of, yaml_problem,
-};
-pub(crate) use files::{io_problem, read_source, walk};
+pub(crate) use entities::{BuiltEntities, ParsedEntities, defined_twice};
 pub(crate) use policies::ParsedPolicies;
 pub(crate) use schema::parse_schema_with;
 
 use crate::diagnostics::{Problem, ProblemKind, Problems, SourceFile};
+use crate::files::{FileKind, ProductFiles, entity_kind_of, io_problem, read_source, walk};
 use crate::limits::Limits;
-use crate::snapshot::Snapshot;
+use crate::origin::PolicyOrigin;
+use crate::parallel::with_large_stack;
+use crate::snapshot::{Parts, Snapshot};
 use cedar_policy::{Schema, ValidationMode, Validator};
 use std::path::{Path, PathBuf};
 
@@ -370,46 +368,6 @@ impl Sources {
     }
 }
 
-/// Entity file kind by extension: `.json` is Cedar JSON, anything else YAML.
-pub(crate) fn entity_kind_of(path: &Path) -> FileKind {
-    if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-    {
-        FileKind::EntitiesJson
-    } else {
-        FileKind::EntitiesYaml
-    }
-}
-
-/// Stack for loading: Cedar's parser and validator recurse on nesting.
-pub(crate) const LOAD_STACK_BYTES: usize = 256 * 1024 * 1024;
-
-/// Runs `f` on a thread with a large stack (address space only; pages are
-/// touched as used), so nested input cannot overflow the caller's stack. A
-/// failure to start the thread, or a panic inside it, becomes a problem.
-pub(crate) fn with_large_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Result<T, Problem> {
-    std::thread::scope(|scope| {
-        let handle = std::thread::Builder::new()
-            .name("rolegrid-load".into())
-            .stack_size(LOAD_STACK_BYTES)
-            .spawn_scoped(scope, f)
-            .map_err(|e| {
-                Problem::new(
-                    ProblemKind::Io,
-                    format!("cannot start a loader thread: {e}"),
-                )
-            })?;
-        handle.join().map_err(|_| {
-            Problem::new(
-                ProblemKind::Io,
-                "internal error: the loader stopped unexpectedly",
-            )
-            .with_help("please report this input to the rolegrid developers")
-        })
-    })
-}
-
 /// Builds a validated snapshot from sources: schema, then policies, then
 /// entities, collecting every problem; nothing is returned unless all is valid.
 pub fn build_snapshot(
@@ -469,15 +427,16 @@ fn build_snapshot_inner(
         return Err(problems);
     }
     let entities = entities.build_with(schema.as_ref(), &options.limits)?;
-    Ok(Snapshot::new(
-        product.map(str::to_owned),
+    let parts = Parts {
+        product: product.map(str::to_owned),
         schema,
-        policies.set,
-        policies.origins,
-        entities,
-        problems,
-        &crate::index::Prepared::default(),
-    ))
+        policies: policies.set,
+        policy_origins: policies.origins,
+        entities: entities.entities,
+        entity_origins: entities.origins,
+        warnings: problems,
+    };
+    Ok(Snapshot::new(parts, &crate::index::Prepared::default()))
 }
 
 /// Validates a policy set in strict mode: errors, then warnings (as warning problems).

@@ -23,7 +23,7 @@ const FILES_PER_BATCH: usize = 16;
 use crate::diagnostics::{Problem, ProblemKind, Problems, SourceFile};
 use crate::index::{Prepared, prepare};
 use crate::parallel::par_map;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Parts, Snapshot};
 use cedar_policy::Schema;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -297,15 +297,16 @@ pub(crate) fn build_product(
     if problems.has_errors() {
         return Err(problems);
     }
-    Ok(Snapshot::new(
-        Some(product.to_owned()),
+    let parts = Parts {
+        product: Some(product.to_owned()),
         schema,
-        merged.set,
-        merged.origins,
-        built,
-        problems,
-        &prepared,
-    ))
+        policies: merged.set,
+        policy_origins: merged.origins,
+        entities: built.entities,
+        entity_origins: built.origins,
+        warnings: problems,
+    };
+    Ok(Snapshot::new(parts, &prepared))
 }
 
 /// Validates the policy files whose validation is missing or was against

@@ -3,9 +3,9 @@
 
 use crate::diagnostics::{Problem, ProblemKind, Problems, SourceFile};
 use crate::limits::Limits;
+use crate::origin::PolicyOrigin;
 use cedar_policy::{Policy, PolicyId, PolicySet, Template};
 use std::collections::HashMap;
-use std::ops::Range;
 use std::str::FromStr;
 
 /// How policies get their ids.
@@ -20,15 +20,6 @@ pub enum PolicyIds {
     AnnotationOrPositional,
     /// Always Cedar's positional id, ignoring `@id` (as `PolicySet::from_str`).
     Positional,
-}
-
-/// Where a policy was written.
-#[derive(Debug, Clone)]
-pub struct PolicyOrigin {
-    /// The file.
-    pub file: SourceFile,
-    /// Byte range of the policy's text in the file.
-    pub span: Range<usize>,
 }
 
 /// Policies parsed from files, with their origins.

@@ -2,9 +2,10 @@
 //! depth of types once common types are expanded, and the size of the entity
 //! type and action hierarchies (Cedar closes both transitively).
 
+use crate::diagnostics::text::chain_text;
 use crate::diagnostics::{Problem, ProblemKind, Problems, SourceFile};
+use crate::graph::{HierarchyExcess, check_hierarchy, parents_first};
 use crate::limits::Limits;
-use crate::store::entities::{HierarchyExcess, chain_text, check_hierarchy, parents_first};
 use crate::store::policies::{Grammar, check_depth};
 use cedar_policy::{Schema, SchemaFragment};
 use serde_json::Value;

@@ -10,8 +10,8 @@
 
 use super::TypedReader;
 use crate::diagnostics::SourceFile;
-use crate::store::entities::parse_yaml_list;
 use crate::store::test_data::{cedar_tests, ending, generated, root, unpacked_corpus};
+use crate::yaml::parse_yaml_list;
 use cedar_policy::{Entity, EntityUid, Schema};
 use serde_json::{Value, json};
 use std::collections::HashSet;

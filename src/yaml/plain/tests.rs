@@ -6,8 +6,8 @@
 
 use super::read_list;
 use crate::limits::Limits;
-use crate::store::entities::yaml_options_with;
 use crate::store::test_data::{ending, generated, root};
+use crate::yaml::yaml_options_with;
 use serde_json::Value;
 use std::ops::Range;
 
@@ -44,7 +44,7 @@ fn agree(text: &str) -> bool {
 #[test]
 fn the_shipped_models_files_are_read_as_serde_saphyr_reads_them() {
     let mut files = 0;
-    for file in crate::store::walk(&root().join("policies"), &Limits::default()).unwrap() {
+    for file in crate::files::walk(&root().join("policies"), &Limits::default()).unwrap() {
         let name = file.to_string_lossy().into_owned();
         if !name.ends_with(".entities.yaml") {
             continue;

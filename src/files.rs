@@ -297,3 +297,15 @@ pub(crate) fn io_problem(path: &Path, error: &std::io::Error) -> Problem {
         format!("cannot read {}: {error}", path.display()),
     )
 }
+
+/// Entity file kind by extension: `.json` is Cedar JSON, anything else YAML.
+pub(crate) fn entity_kind_of(path: &Path) -> FileKind {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
+        FileKind::EntitiesJson
+    } else {
+        FileKind::EntitiesYaml
+    }
+}
