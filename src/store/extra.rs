@@ -2,7 +2,7 @@
 //! --entities`, expectation cases with entities of their own): read against
 //! the snapshot's schema, joined with its entities, checked for cycles.
 
-use super::ParsedEntities;
+use super::entities::ParsedEntities;
 use crate::diagnostics::text::error_chain;
 use crate::diagnostics::{Problem, ProblemKind, Problems, SourceFile};
 use crate::files::entity_kind_of;

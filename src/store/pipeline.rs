@@ -1,19 +1,22 @@
-//! Product loading file by file: each file is parsed (and its policies
-//! validated) on its own, in parallel on every core, and the results are
-//! kept in a [`LoadCache`] so a reload re-reads only the files that changed.
+//! The one load pipeline, for products and explicit files alike: each file
+//! is parsed (and its policies validated) on its own, in parallel on every
+//! core, and the results are kept in a [`LoadCache`] so a reload re-reads
+//! only the files that changed (explicit files use a cache for one load).
 //!
 //! This is exact, not approximate: Cedar validates each policy on its own
 //! (strict validation has no cross-policy rule), and an entity file's
 //! entities are read against the schema alone, so per-file results with the
 //! same file and schema content are the same results. What spans files
-//! (duplicate policy ids and entity uids, the entity hierarchy, the policy
-//! index) is recomputed on every load.
+//! (duplicate policy ids and entity uids, positional policy ids, the entity
+//! hierarchy, the policy index) is recomputed on every load.
 
+use super::entities::{BuiltEntities, ParsedEntities, defined_twice};
+use super::options::LoadOptions;
+use super::policies::{ParsedPolicies, PolicyIds};
+use super::schema::parse_schema_with;
 use super::slices;
-use super::{
-    BuiltEntities, LoadOptions, ParsedEntities, ParsedPolicies, PolicyIds, Sources, defined_twice,
-    in_file_order, parse_schema_with, push_warnings, validate_with,
-};
+use super::sources::Sources;
+use super::validate::{in_file_order, push_warnings, validate_with};
 
 /// Policies validated together in one task.
 const VALIDATION_CHUNK: usize = 8;
@@ -21,13 +24,14 @@ const VALIDATION_CHUNK: usize = 8;
 /// Policy files validated together, each with its slice of the schema.
 const FILES_PER_BATCH: usize = 16;
 use crate::diagnostics::{Problem, ProblemKind, Problems, SourceFile};
+use crate::files::FileKind;
 use crate::index::{Prepared, prepare};
 use crate::parallel::par_map;
 use crate::snapshot::{Parts, Snapshot};
 use cedar_policy::Schema;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// What earlier loads of one product computed, reused by the next load for
 /// every file whose content (and schema) did not change.
@@ -39,8 +43,8 @@ use std::path::PathBuf;
 #[derive(Debug, Default)]
 pub struct LoadCache {
     schema: Option<(u64, Schema, Problems)>,
-    policies: HashMap<PathBuf, PolicyFile>,
-    entities: HashMap<PathBuf, EntityFile>,
+    policies: HashMap<FileKey, PolicyFile>,
+    entities: HashMap<FileKey, EntityFile>,
     /// The entities of the last successful load, with the key of the entity
     /// files and schema they were built from.
     built: Option<CachedEntities>,
@@ -95,16 +99,35 @@ struct EntityFile {
     problems: Problems,
 }
 
+/// A file of a load: its path, and how many files of the same kind with the
+/// same path came before it (a store names each file once; explicit sources
+/// may name one twice, and each is then read as a file of its own).
+type FileKey = (PathBuf, usize);
+
+/// The key of each file, in order.
+fn file_keys<'a>(files: impl Iterator<Item = &'a SourceFile>) -> Vec<FileKey> {
+    let mut seen: HashMap<&Path, usize> = HashMap::new();
+    files
+        .map(|file| {
+            let nth = seen.entry(file.path()).or_insert(0);
+            let key = (file.path().to_path_buf(), *nth);
+            *nth += 1;
+            key
+        })
+        .collect()
+}
+
 fn hash_text(file: &SourceFile) -> u64 {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     file.text().hash(&mut hasher);
     hasher.finish()
 }
 
-/// Builds a product's snapshot file by file, reusing and refreshing `cache`.
-pub(crate) fn build_product(
+/// Builds a snapshot file by file, reusing and refreshing `cache`: all of it
+/// or every problem found.
+pub(crate) fn build(
     sources: &Sources,
-    product: &str,
+    product: Option<&str>,
     options: &LoadOptions,
     cache: &mut LoadCache,
 ) -> Result<Snapshot, Problems> {
@@ -135,54 +158,24 @@ pub(crate) fn build_product(
         None => (None, 0),
     };
 
-    // policy files: parse the new and changed ones, in parallel
-    let hashes: Vec<u64> = sources.policies.iter().map(hash_text).collect();
-    let stale: Vec<(&SourceFile, u64)> = sources
+    // policy files: parse the new and changed ones
+    let policy_keys = file_keys(sources.policies.iter());
+    let stale: Vec<(&SourceFile, &FileKey, u64)> = sources
         .policies
         .iter()
-        .zip(&hashes)
-        .filter(|(file, hash)| {
-            cache
-                .policies
-                .get(file.path())
-                .is_none_or(|c| c.hash != **hash)
-        })
-        .map(|(file, hash)| (file, *hash))
+        .zip(&policy_keys)
+        .map(|(file, key)| (file, key, hash_text(file)))
+        .filter(|(_, key, hash)| cache.policies.get(*key).is_none_or(|c| c.hash != *hash))
         .collect();
-    let parsed = par_map(
-        &stale,
-        |(file, _)| file.text().len(),
-        |(file, hash)| {
-            let mut parsed = ParsedPolicies::default();
-            let problems = parsed.add_file(file, PolicyIds::RequireAnnotation, &options.limits);
-            let prepared = prepare(&parsed.set);
-            (
-                file.path().to_path_buf(),
-                PolicyFile {
-                    hash: *hash,
-                    parsed,
-                    problems,
-                    prepared,
-                    validation: None,
-                },
-            )
-        },
-    );
-    for (path, file) in parsed {
-        cache.policies.insert(path, file);
+    for (key, file) in parse_policy_files(&stale, options) {
+        cache.policies.insert(key, file);
     }
-    cache
-        .policies
-        .retain(|path, _| sources.policies.iter().any(|f| f.path() == path.as_path()));
+    cache.policies.retain(|key, _| policy_keys.contains(key));
 
     // merge, in file order, checking ids across files
     let mut merged = ParsedPolicies::default();
     let mut prepared = Prepared::default();
-    for file in sources
-        .policies
-        .iter()
-        .filter_map(|f| cache.policies.get(f.path()))
-    {
+    for file in policy_keys.iter().filter_map(|key| cache.policies.get(key)) {
         problems.extend(file.problems.iter().cloned());
         let mut policies: Vec<_> = file.parsed.set.policies().collect();
         policies.sort_by_key(|p| file.parsed.origins.get(p.id()).map_or(0, |o| o.span.start));
@@ -219,9 +212,11 @@ pub(crate) fn build_product(
     }
 
     // entity files: read against the schema, in parallel, cached by file and schema content
+    let entity_keys = file_keys(sources.entities.iter().map(|(file, _)| file));
     read_entity_files(
         &mut cache.entities,
         sources,
+        &entity_keys,
         schema.as_ref(),
         schema_hash,
         options,
@@ -246,7 +241,7 @@ pub(crate) fn build_product(
         let joined = join_entities(
             entities,
             (!single_use).then_some(built),
-            sources,
+            &entity_keys,
             schema.as_ref(),
             schema_hash,
             options,
@@ -262,11 +257,8 @@ pub(crate) fn build_product(
     }
     if validate.is_some() {
         let mut warnings = Problems::new();
-        for source in &sources.policies {
-            if let Some((_, result)) = policies
-                .get(source.path())
-                .and_then(|f| f.validation.as_ref())
-            {
+        for key in &policy_keys {
+            if let Some((_, result)) = policies.get(key).and_then(|f| f.validation.as_ref()) {
                 for problem in result {
                     if problem.is_warning() {
                         warnings.push(problem.clone());
@@ -298,7 +290,7 @@ pub(crate) fn build_product(
         return Err(problems);
     }
     let parts = Parts {
-        product: Some(product.to_owned()),
+        product: product.map(str::to_owned),
         schema,
         policies: merged.set,
         policy_origins: merged.origins,
@@ -309,10 +301,55 @@ pub(crate) fn build_product(
     Ok(Snapshot::new(parts, &prepared))
 }
 
+/// Parses policy files, each with what the policy index derives from its
+/// policies. With ids from `@id` (a product), on every core; with positional
+/// ids, in order, each file's positions counted on from the files before it,
+/// as Cedar's CLI counts them.
+fn parse_policy_files(
+    stale: &[(&SourceFile, &FileKey, u64)],
+    options: &LoadOptions,
+) -> Vec<(FileKey, PolicyFile)> {
+    let parse = |parsed: &mut ParsedPolicies, file: &SourceFile| {
+        parsed.add_file(file, options.policy_ids, &options.limits)
+    };
+    let finish = |key: &FileKey, hash: u64, parsed: ParsedPolicies, problems| {
+        let prepared = prepare(&parsed.set);
+        let file = PolicyFile {
+            hash,
+            parsed,
+            problems,
+            prepared,
+            validation: None,
+        };
+        (key.clone(), file)
+    };
+    if options.policy_ids == PolicyIds::RequireAnnotation {
+        return par_map(
+            stale,
+            |(file, _, _)| file.text().len(),
+            |(file, key, hash)| {
+                let mut parsed = ParsedPolicies::default();
+                let problems = parse(&mut parsed, file);
+                finish(key, *hash, parsed, problems)
+            },
+        );
+    }
+    let mut position = 0;
+    stale
+        .iter()
+        .map(|(file, key, hash)| {
+            let mut parsed = ParsedPolicies::counting_from(position);
+            let problems = parse(&mut parsed, file);
+            position = parsed.next_position();
+            finish(key, *hash, parsed, problems)
+        })
+        .collect()
+}
+
 /// Validates the policy files whose validation is missing or was against
 /// another schema, on every core, keeping each file's result with it.
-fn validate_files(policies: &mut HashMap<PathBuf, PolicyFile>, schema: &Schema, schema_hash: u64) {
-    let stale: Vec<(&PathBuf, &PolicyFile)> = policies
+fn validate_files(policies: &mut HashMap<FileKey, PolicyFile>, schema: &Schema, schema_hash: u64) {
+    let stale: Vec<(&FileKey, &PolicyFile)> = policies
         .iter()
         .filter(|(_, f)| f.validation.as_ref().is_none_or(|(h, _)| *h != schema_hash))
         .collect();
@@ -320,15 +357,15 @@ fn validate_files(policies: &mut HashMap<PathBuf, PolicyFile>, schema: &Schema, 
     let slicer = slices::Slicer::new(schema);
     // a batch of files at a time: each file's slice of the schema is a copy
     // of most of it, so only a batch's slices are kept at once
-    let mut results: Vec<(PathBuf, Problems)> = Vec::with_capacity(stale.len());
+    let mut results: Vec<(FileKey, Problems)> = Vec::with_capacity(stale.len());
     for batch in stale.chunks(FILES_PER_BATCH) {
         let validated = validate_batch(batch, schema, &validator, &slicer);
         for ((path, _), problems) in batch.iter().zip(validated) {
             results.push(((*path).clone(), problems));
         }
     }
-    for (path, result) in results {
-        if let Some(file) = policies.get_mut(&path) {
+    for (key, result) in results {
+        if let Some(file) = policies.get_mut(&key) {
             file.validation = Some((schema_hash, in_file_order(result)));
         }
     }
@@ -336,7 +373,7 @@ fn validate_files(policies: &mut HashMap<PathBuf, PolicyFile>, schema: &Schema, 
 
 /// Validates a batch of policy files, on every core: each file's problems.
 fn validate_batch(
-    stale: &[(&PathBuf, &PolicyFile)],
+    stale: &[(&FileKey, &PolicyFile)],
     schema: &Schema,
     validator: &cedar_policy::Validator,
     slicer: &slices::Slicer<'_>,
@@ -406,30 +443,32 @@ fn validate_batch(
 /// Reads the entity files that are new or changed (or were read against
 /// another schema), on every core, and forgets the files that are gone.
 fn read_entity_files(
-    cached: &mut HashMap<PathBuf, EntityFile>,
+    cached: &mut HashMap<FileKey, EntityFile>,
     sources: &Sources,
+    keys: &[FileKey],
     schema: Option<&Schema>,
     schema_hash: u64,
     options: &LoadOptions,
 ) {
-    let stale: Vec<(&SourceFile, super::FileKind, u64)> = sources
+    let stale: Vec<(&SourceFile, FileKind, &FileKey, u64)> = sources
         .entities
         .iter()
-        .map(|(file, kind)| (file, *kind, hash_text(file)))
-        .filter(|(file, _, hash)| {
+        .zip(keys)
+        .map(|((file, kind), key)| (file, *kind, key, hash_text(file)))
+        .filter(|(_, _, key, hash)| {
             cached
-                .get(file.path())
+                .get(*key)
                 .is_none_or(|c| c.hash != *hash || c.schema_hash != schema_hash)
         })
         .collect();
     let read = par_map(
         &stale,
-        |(file, _, _)| file.text().len(),
-        |(file, kind, hash)| {
+        |(file, _, _, _)| file.text().len(),
+        |(file, kind, key, hash)| {
             let mut parsed = ParsedEntities::default();
             let problems = parsed.add_file(file, *kind, schema, &options.limits);
             (
-                file.path().to_path_buf(),
+                (*key).clone(),
                 EntityFile {
                     hash: *hash,
                     schema_hash,
@@ -439,15 +478,10 @@ fn read_entity_files(
             )
         },
     );
-    for (path, file) in read {
-        cached.insert(path, file);
+    for (key, file) in read {
+        cached.insert(key, file);
     }
-    cached.retain(|path, _| {
-        sources
-            .entities
-            .iter()
-            .any(|(f, _)| f.path() == path.as_path())
-    });
+    cached.retain(|key, _| keys.contains(key));
 }
 
 /// The product's entities, joined from its entity files.
@@ -468,9 +502,9 @@ enum Joined {
 /// With no `cached` (a single load), the entities are moved out of `files`
 /// rather than copied, and the result is not kept.
 fn join_entities(
-    files: &mut HashMap<PathBuf, EntityFile>,
+    files: &mut HashMap<FileKey, EntityFile>,
     mut cached: Option<&mut Option<CachedEntities>>,
-    sources: &Sources,
+    keys: &[FileKey],
     schema: Option<&Schema>,
     schema_hash: u64,
     options: &LoadOptions,
@@ -479,9 +513,9 @@ fn join_entities(
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         schema_hash.hash(&mut hasher);
         options.limits.hash(&mut hasher);
-        for (source, _) in &sources.entities {
-            source.path().hash(&mut hasher);
-            files.get(source.path()).map(|f| f.hash).hash(&mut hasher);
+        for key in keys {
+            key.hash(&mut hasher);
+            files.get(key).map(|f| f.hash).hash(&mut hasher);
         }
         hasher.finish()
     };
@@ -494,8 +528,8 @@ fn join_entities(
     let keep = cached.is_some();
     let mut problems = Problems::new();
     let mut entities = ParsedEntities::default();
-    for (source, _) in &sources.entities {
-        let Some(file) = files.get_mut(source.path()) else {
+    for key in keys {
+        let Some(file) = files.get_mut(key) else {
             continue;
         };
         problems.extend(file.problems.iter().cloned());
@@ -549,8 +583,12 @@ fn join_entities(
     }
 }
 
-fn duplicate_id(id: &str, again: &super::PolicyOrigin, first: &super::PolicyOrigin) -> Problem {
-    let first_line = |o: &super::PolicyOrigin| {
+fn duplicate_id(
+    id: &str,
+    again: &crate::origin::PolicyOrigin,
+    first: &crate::origin::PolicyOrigin,
+) -> Problem {
+    let first_line = |o: &crate::origin::PolicyOrigin| {
         let text = o.file.text().get(o.span.clone()).unwrap_or_default();
         o.span.start..o.span.start + text.find('\n').unwrap_or(text.len())
     };

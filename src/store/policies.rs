@@ -36,6 +36,21 @@ enum Item {
 }
 
 impl ParsedPolicies {
+    /// Nothing parsed yet; the next policy without an id from `@id` is
+    /// `policy<position>`.
+    pub fn counting_from(position: usize) -> Self {
+        Self {
+            next_positional: position,
+            ..Self::default()
+        }
+    }
+
+    /// The position the next policy would have: every policy of the files
+    /// parsed so far counts, with `@id` or without.
+    pub fn next_position(&self) -> usize {
+        self.next_positional
+    }
+
     /// Parses one file and adds its policies, reporting every problem found.
     pub fn add_file(&mut self, file: &SourceFile, ids: PolicyIds, limits: &Limits) -> Problems {
         let mut problems = Problems::new();
