@@ -1,90 +1,104 @@
-//! Work on every core: the loader's per-file steps and the expectation files.
+//! Threads: one pool for work on every core (the loader's per-file steps,
+//! expectation files, products, request lines), and threads of their own
+//! for long-running work (a command, a load). Every one of them has a stack
+//! of [`LOAD_STACK_BYTES`], so Cedar's parser, validator and evaluator, which
+//! recurse on nested input, give the same result whichever thread runs them.
+//!
+//! The pool is rayon's work-stealing pool, made once per process on first
+//! use (the one piece of process-wide state: threads, no data). Blocking
+//! work never runs on it, so a pool thread is always free to make progress.
 
 use crate::diagnostics::{Problem, ProblemKind};
+use rayon::prelude::*;
+use std::sync::OnceLock;
 
-/// Runs `f` on every item, on up to `available_parallelism` threads (with
-/// large stacks, as the loader needs), and returns the results in the items'
-/// order. Threads take the next item when they are done with one, heaviest
-/// first by `weight` (file sizes: one large file does not leave a core idle).
+/// Stack of every rolegrid thread: address space only, pages are touched as
+/// used, so nested input cannot overflow the stack before a limit stops it.
+pub(crate) const LOAD_STACK_BYTES: usize = 256 * 1024 * 1024;
+
+/// The work pool, or `None` when no thread could be started (work then
+/// runs on the caller's thread).
+fn pool() -> Option<&'static rayon::ThreadPool> {
+    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("rolegrid-{i}"))
+            .stack_size(LOAD_STACK_BYTES)
+            .build()
+            .ok()
+    })
+    .as_ref()
+}
+
+/// How many threads the pool has (at least 1).
+pub(crate) fn threads() -> usize {
+    pool().map_or(1, rayon::ThreadPool::current_num_threads)
+}
+
+/// Which pool thread this is (`0..threads()`), or `None` off the pool.
+pub(crate) fn thread_index() -> Option<usize> {
+    pool().and_then(rayon::ThreadPool::current_thread_index)
+}
+
+/// Runs `f` on every item on the pool and returns the results in the items'
+/// order. Items start heaviest first by `weight` (file sizes), so one large
+/// file does not start last and leave a core idle at the end.
 pub(crate) fn par_map<T: Sync, R: Send>(
     items: &[T],
     weight: impl Fn(&T) -> usize,
-    f: impl Fn(&T) -> R + Sync,
+    f: impl Fn(&T) -> R + Sync + Send,
 ) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .min(items.len());
-    if threads <= 1 {
-        return items.iter().map(&f).collect();
-    }
+    let Some(pool) = pool().filter(|_| items.len() > 1) else {
+        return items.iter().map(f).collect();
+    };
     let mut order: Vec<usize> = (0..items.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(items.get(i).map_or(0, &weight)));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let work = || {
-        let mut done: Vec<(usize, R)> = Vec::new();
-        loop {
-            let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let Some(&i) = order.get(at) else {
-                return done;
-            };
-            if let Some(item) = items.get(i) {
-                done.push((i, f(item)));
-            }
-        }
-    };
-    let work = &work;
-    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .filter_map(|_| {
-                std::thread::Builder::new()
-                    .name("rolegrid-load".into())
-                    .stack_size(LOAD_STACK_BYTES)
-                    .spawn_scoped(scope, work)
-                    .ok()
-            })
-            .collect();
-        // no thread could start: the items are still all waiting
-        let mut done = if handles.is_empty() {
-            work()
-        } else {
-            Vec::new()
-        };
-        for handle in handles {
-            match handle.join() {
-                Ok(results) => done.extend(results),
-                Err(payload) => std::panic::resume_unwind(payload),
-            }
-        }
-        done
+    let mut done: Vec<(usize, R)> = pool.install(|| {
+        order
+            .par_iter()
+            .filter_map(|&i| items.get(i).map(|item| (i, f(item))))
+            .collect()
     });
     done.sort_unstable_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, r)| r).collect()
 }
 
-/// Stack for loading: Cedar's parser and validator recurse on nesting.
-pub(crate) const LOAD_STACK_BYTES: usize = 256 * 1024 * 1024;
+/// Runs `a` and `b` at once on the pool; both results.
+pub(crate) fn join<A: Send, B: Send>(
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    match pool() {
+        Some(pool) => pool.install(|| rayon::join(a, b)),
+        None => (a(), b()),
+    }
+}
 
-/// Runs `f` on a thread with a large stack (address space only; pages are
-/// touched as used), so nested input cannot overflow the caller's stack. A
-/// failure to start the thread, or a panic inside it, becomes a problem.
+/// Runs `f` on a stack of [`LOAD_STACK_BYTES`]: on a thread of its own,
+/// waiting for it, or right here on a pool thread (which has that stack
+/// already, and must not wait on a thread that may need the pool). A failure
+/// to start the thread, or a panic inside it, becomes an internal problem.
 pub(crate) fn with_large_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Result<T, Problem> {
+    if thread_index().is_some() {
+        return std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|_| stopped());
+    }
     std::thread::scope(|scope| {
         let handle = std::thread::Builder::new()
-            .name("rolegrid-load".into())
+            .name("rolegrid-main".into())
             .stack_size(LOAD_STACK_BYTES)
             .spawn_scoped(scope, f)
             .map_err(|e| {
-                Problem::new(
-                    ProblemKind::Internal,
-                    format!("cannot start a loader thread: {e}"),
-                )
+                Problem::new(ProblemKind::Internal, format!("cannot start a thread: {e}"))
             })?;
-        handle.join().map_err(|_| {
-            Problem::new(
-                ProblemKind::Internal,
-                "internal error: the loader stopped unexpectedly",
-            )
-            .with_help("please report this input to the rolegrid developers")
-        })
+        handle.join().map_err(|_| stopped())
     })
+}
+
+/// A panic, caught: rolegrid's fault, not the input's.
+fn stopped() -> Problem {
+    Problem::new(
+        ProblemKind::Internal,
+        "internal error: rolegrid stopped unexpectedly",
+    )
+    .with_help("please report this input to the rolegrid developers")
 }

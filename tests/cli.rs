@@ -898,3 +898,51 @@ fn watch_memory_stays_flat_over_many_runs() {
         RUNS - WARM_UP
     );
 }
+
+/// A policy whose condition has 500 `||` alternatives (well under the
+/// nesting limit) is decided alike in single mode, in a batch and in
+/// `check`: every mode decides on a stack of the same size (batch workers
+/// and check's products once ran on 2 MiB stacks, where Cedar's evaluator
+/// gave up with "recursion limit reached" and the request was denied).
+#[test]
+fn a_deep_condition_is_decided_alike_in_every_mode() {
+    let store = TempStore::with_product(
+        "app",
+        "namespace App { entity User; entity Doc; action view appliesTo { principal: User, resource: Doc }; }\n",
+    );
+    let alternatives: Vec<String> = (0..499)
+        .map(|i| format!("principal == App::User::\"x{i}\""))
+        .chain(["true".to_owned()])
+        .collect();
+    store.write(
+        "policies/app/many.cedar",
+        &format!(
+            "@id(\"many\")\npermit (principal, action == App::Action::\"view\", resource) when {{ {} }};\n",
+            alternatives.join(" || ")
+        ),
+    );
+    store.write(
+        "policies/app/fixture.entities.yaml",
+        "- uid: {type: App::User, id: a}\n- uid: {type: App::Doc, id: d}\n",
+    );
+    store.write(
+        "policies/app/cases.test.yaml",
+        "cases:\n  - name: a views d\n    principal: App::User::\"a\"\n    action: view\n    resource: App::Doc::\"d\"\n    decision: allow\n",
+    );
+    let request = [
+        "--principal",
+        r#"App::User::"a""#,
+        "--action",
+        r#"App::Action::"view""#,
+        "--resource",
+        r#"App::Doc::"d""#,
+    ];
+    let single = store.run(&[&["authorize", "-p", "app"][..], &request].concat());
+    single.assert_code(0);
+    assert!(single.stdout.starts_with("ALLOW"), "{}", single.stdout);
+    let line = r#"{"principal": "App::User::\"a\"", "action": "App::Action::\"view\"", "resource": "App::Doc::\"d\""}"#;
+    let batch = store.run_stdin(&["authorize", "-p", "app", "--requests", "-"], line);
+    batch.assert_code(0);
+    assert_eq!(batch.stdout, "1: ALLOW (many)\n");
+    store.run(&["check"]).assert_code(0);
+}

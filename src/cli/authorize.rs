@@ -6,12 +6,13 @@ use super::{ExitStatus, Finished, Outcome};
 use crate::answer::Answer;
 use crate::diagnostics::{Problem, ProblemKind, Problems};
 use crate::evaluator::{Evaluator, ReloadOutcome};
+use crate::parallel::{par_map, thread_index, threads};
 use crate::request::{RequestSpec, UidCache};
 use crate::snapshot::Snapshot;
 use cedar_policy::Entities;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Arguments of `rolegrid authorize`.
 #[derive(Debug, clap::Args)]
@@ -282,12 +283,12 @@ fn answer_lines_parallel(
     max_line_bytes: u64,
     answer: impl Fn(&mut UidCache, &RequestLine, usize) -> (String, bool) + Sync,
 ) -> Result<ExitStatus, Problems> {
-    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let mut status = ExitStatus::Success;
     let mut lines = request_lines(input, max_line_bytes).enumerate();
-    // one uid cache per worker, kept across chunks
-    let mut caches: Vec<UidCache> = (0..threads).map(|_| UidCache::default()).collect();
+    // one uid cache per pool thread, kept across chunks (each thread locks
+    // only its own)
+    let caches: Vec<Mutex<UidCache>> = (0..threads()).map(|_| Mutex::default()).collect();
     let mut chunk: Vec<(usize, RequestLine)> = Vec::with_capacity(CHUNK_LINES);
     loop {
         chunk.clear();
@@ -304,29 +305,21 @@ fn answer_lines_parallel(
         if chunk.is_empty() {
             break;
         }
-        let per_thread = chunk.len().div_ceil(threads);
-        let answered: Option<Vec<Vec<(String, bool)>>> = std::thread::scope(|scope| {
-            let answer = &answer;
-            let workers: Vec<_> = chunk
-                .chunks(per_thread)
-                .zip(caches.iter_mut())
-                .map(|(part, cache)| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|(number, line)| answer(cache, line, *number))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            workers.into_iter().map(|w| w.join().ok()).collect()
-        });
-        let answered = answered.ok_or_else(|| {
-            Problem::new(
-                ProblemKind::Internal,
-                "internal error: a request worker stopped unexpectedly",
-            )
-        })?;
-        for (text, ok) in answered.into_iter().flatten() {
+        let answered = par_map(
+            &chunk,
+            |_| 1,
+            |(number, line)| {
+                let slot = thread_index().unwrap_or(0);
+                match caches.get(slot) {
+                    Some(cache) => {
+                        let mut cache = cache.lock().unwrap_or_else(PoisonError::into_inner);
+                        answer(&mut cache, line, *number)
+                    }
+                    None => answer(&mut UidCache::default(), line, *number),
+                }
+            },
+        );
+        for (text, ok) in answered {
             if !ok {
                 status = ExitStatus::Error;
             }

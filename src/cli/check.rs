@@ -7,6 +7,7 @@ use super::{ExitStatus, Finished, Outcome};
 use crate::coverage::Coverage;
 use crate::diagnostics::{Problem, ProblemKind, Problems};
 use crate::expect::{RunOptions, RunOutcome, Suite, run as run_suite};
+use crate::parallel::par_map;
 use crate::report::{self, CheckOptions, CheckReport, ProductReport};
 use crate::snapshot::Snapshot;
 use crate::store::{LoadOptions, Store};
@@ -125,37 +126,11 @@ pub(super) fn check_products(args: &ProductArgs) -> Result<Vec<Checked>, Problem
         ..LoadOptions::default()
     };
     // products are independent: check them side by side, report them in order
-    let results: Vec<(Result<Checked, Problems>, Problems)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = products
-            .iter()
-            .map(|product| {
-                let job = || check_one(&store, product, &options);
-                (
-                    std::thread::Builder::new()
-                        .name(format!("check-{product}"))
-                        .spawn_scoped(scope, job),
-                    product,
-                )
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|(handle, product)| match handle {
-                Ok(handle) => handle.join().unwrap_or_else(|_| {
-                    (
-                        Err(Problem::new(
-                            ProblemKind::Internal,
-                            format!("internal error: checking `{product}` stopped unexpectedly"),
-                        )
-                        .into()),
-                        Problems::new(),
-                    )
-                }),
-                // no thread to be had: check it here
-                Err(_) => check_one(&store, product, &options),
-            })
-            .collect()
-    });
+    let results = par_map(
+        &products,
+        |_| 1,
+        |product| check_one(&store, product, &options),
+    );
     let mut problems = Problems::new();
     let mut checked = Vec::new();
     for (result, warnings) in results {

@@ -44,7 +44,7 @@ impl ExitStatus {
 /// any value everywhere else (`watch` runs `check` in a loop).
 pub(crate) struct Finished {
     status: ExitStatus,
-    _built: Option<Box<dyn std::any::Any>>,
+    _built: Option<Box<dyn std::any::Any + Send>>,
 }
 
 impl Finished {
@@ -57,7 +57,7 @@ impl Finished {
     }
 
     /// A command that built `built`.
-    fn keeping(status: ExitStatus, built: impl std::any::Any) -> Self {
+    fn keeping(status: ExitStatus, built: impl std::any::Any + Send) -> Self {
         Self {
             status,
             _built: Some(Box::new(built)),
@@ -128,7 +128,11 @@ pub fn main() -> ! {
             std::process::exit(status.code());
         }
     };
-    let outcome = cli.command.run();
+    // on a stack as large as the pool's: a request decides the same in
+    // every mode, single or batch
+    let outcome = crate::parallel::with_large_stack(|| cli.command.run())
+        .map_err(Problems::from)
+        .and_then(|outcome| outcome);
     let status = match &outcome {
         Ok(finished) => finished.status,
         Err(problems) => {

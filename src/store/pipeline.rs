@@ -26,7 +26,7 @@ const FILES_PER_BATCH: usize = 16;
 use crate::diagnostics::{Problem, ProblemKind, Problems, SourceFile};
 use crate::files::FileKind;
 use crate::index::{Prepared, prepare};
-use crate::parallel::par_map;
+use crate::parallel::{join, par_map};
 use crate::snapshot::{Parts, Snapshot};
 use cedar_policy::Schema;
 use std::collections::HashMap;
@@ -235,26 +235,23 @@ pub(crate) fn build(
         ..
     } = cache;
     let single_use = *single_use;
-    let (validation, joined) = std::thread::scope(|scope| {
-        let validating =
-            validate.map(|schema| scope.spawn(|| validate_files(policies, schema, schema_hash)));
-        let joined = join_entities(
-            entities,
-            (!single_use).then_some(built),
-            &entity_keys,
-            schema.as_ref(),
-            schema_hash,
-            options,
-        );
-        let validated = validating.map(|handle| handle.join().is_ok());
-        (validated, joined)
-    });
-    if validation == Some(false) {
-        problems.push(Problem::new(
-            ProblemKind::PolicyValidation,
-            "policy validation stopped unexpectedly",
-        ));
-    }
+    let ((), joined) = join(
+        || {
+            if let Some(schema) = validate {
+                validate_files(policies, schema, schema_hash);
+            }
+        },
+        || {
+            join_entities(
+                entities,
+                (!single_use).then_some(built),
+                &entity_keys,
+                schema.as_ref(),
+                schema_hash,
+                options,
+            )
+        },
+    );
     if validate.is_some() {
         let mut warnings = Problems::new();
         for key in &policy_keys {
