@@ -29,6 +29,8 @@
 pub mod cli;
 
 mod answer;
+#[cfg(test)]
+mod architecture;
 pub mod coverage;
 mod diagnostics;
 mod evaluator;

@@ -1,8 +1,8 @@
 //! `rolegrid authorize`: decide one request from flags, or a stream of JSON Lines.
 
+use super::outcome::{ExitStatus, Finished, Outcome};
 use super::output::{Format, report, stdout_problem, write_out};
 use super::source::{Loaded, SourceArgs};
-use super::{ExitStatus, Finished, Outcome};
 use crate::answer::Answer;
 use crate::diagnostics::{Problem, ProblemKind, Problems};
 use crate::evaluator::{Evaluator, ReloadOutcome};

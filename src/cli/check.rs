@@ -2,8 +2,8 @@
 //! measure coverage; exit 0 when all holds, 1 when something failed, 2 on
 //! invalid input.
 
+use super::outcome::{ExitStatus, Finished, Outcome};
 use super::output::{ProblemsOut, pretty, report, write_out};
-use super::{ExitStatus, Finished, Outcome};
 use crate::coverage::Coverage;
 use crate::diagnostics::{Problem, ProblemKind, Problems};
 use crate::expect::{RunOptions, RunOutcome, Suite, run as run_suite};
@@ -88,7 +88,7 @@ fn parse_percent(text: &str) -> Result<f64, String> {
 /// One product loaded, run and measured.
 pub(super) struct Checked {
     pub product: String,
-    /// Kept with the results for the process's exit to free (see [`super::Finished`]).
+    /// Kept with the results for the process's exit to free (see [`super::outcome::Finished`]).
     pub snapshot: Snapshot,
     pub suite: Suite,
     pub outcome: RunOutcome,

@@ -2,8 +2,8 @@
 //! conditional, uncovered) and per policy, for every product asked for.
 
 use super::check::{ProductArgs, check_products};
+use super::outcome::{ExitStatus, Finished, Outcome};
 use super::output::{ProblemsOut, pretty, write_out};
-use super::{ExitStatus, Finished, Outcome};
 use crate::coverage::Coverage;
 use crate::report;
 

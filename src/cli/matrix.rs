@@ -1,8 +1,8 @@
 //! `rolegrid matrix`: the effective role × action table of a product,
 //! computed from its policies.
 
+use super::outcome::{ExitStatus, Finished, Outcome};
 use super::output::{pretty, write_out};
-use super::{ExitStatus, Finished, Outcome};
 use crate::matrix::Matrix;
 use crate::store::{LoadOptions, Store};
 use std::path::PathBuf;

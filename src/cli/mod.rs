@@ -6,6 +6,7 @@ mod authorize;
 mod check;
 mod coverage;
 mod matrix;
+mod outcome;
 mod output;
 mod source;
 mod watch;
@@ -15,58 +16,10 @@ use clap::{Parser, Subcommand};
 use output::ProblemsOut;
 use std::io::Write;
 
+pub use outcome::ExitStatus;
+use outcome::Outcome;
+
 pub use output::Format;
-
-/// How a command ended; mapped to fixed exit codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExitStatus {
-    /// 0: success (checks pass; for `authorize`, a decision was made).
-    Success,
-    /// 1: a check failed.
-    Failure,
-    /// 2: invalid input or usage.
-    Error,
-}
-
-impl ExitStatus {
-    fn code(self) -> i32 {
-        match self {
-            ExitStatus::Success => 0,
-            ExitStatus::Failure => 1,
-            ExitStatus::Error => 2,
-        }
-    }
-}
-
-/// A command that ran to its end: its status, and what it built (snapshots,
-/// reports) for [`main`] to leave to the process's exit instead of freeing
-/// it piece by piece, which takes seconds for a large store. Dropped like
-/// any value everywhere else (`watch` runs `check` in a loop).
-pub(crate) struct Finished {
-    status: ExitStatus,
-    _built: Option<Box<dyn std::any::Any + Send>>,
-}
-
-impl Finished {
-    /// A command that built nothing worth keeping.
-    fn with(status: ExitStatus) -> Self {
-        Self {
-            status,
-            _built: None,
-        }
-    }
-
-    /// A command that built `built`.
-    fn keeping(status: ExitStatus, built: impl std::any::Any + Send) -> Self {
-        Self {
-            status,
-            _built: Some(Box::new(built)),
-        }
-    }
-}
-
-/// What a command gives: how it finished, or the problems that stopped it.
-type Outcome = Result<Finished, Problems>;
 
 /// rolegrid: Cedar policies for product permission matrices: authorize, check, cover.
 #[derive(Debug, Parser)]

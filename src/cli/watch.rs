@@ -1,8 +1,9 @@
 //! `rolegrid watch`: re-run `check` whenever a product file changes, for
 //! policy authors working in an editor.
 
+use super::check;
+use super::outcome::{ExitStatus, Outcome};
 use super::output::problems as render_problems;
-use super::{ExitStatus, Outcome, check};
 use crate::diagnostics::{Problem, ProblemKind};
 use crate::reload::{Handlers, Settler};
 use std::io::{IsTerminal, Write};

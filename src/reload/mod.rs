@@ -90,12 +90,6 @@ impl Evaluator {
     }
 }
 
-/// Whether an event can change what a file holds (reads, which the loader
-/// itself causes, are not changes).
-pub fn changes_content(event: &notify::Event) -> bool {
-    !matches!(event.kind, notify::EventKind::Access(_))
-}
-
 fn canonical_root(root: &Path) -> Result<PathBuf, Problem> {
     let root = if root.as_os_str().is_empty() {
         Path::new(".")

@@ -150,7 +150,7 @@ fn settle<K, F, A, S, E>(
         };
         match message {
             Some(Message::Stop) => return,
-            Some(Message::Event(Ok(event))) if super::changes_content(&event) => {
+            Some(Message::Event(Ok(event))) if changes_content(&event) => {
                 let at = Instant::now() + quiet;
                 if event.need_rescan() || event.paths.is_empty() {
                     for key in (handlers.all_keys)() {
@@ -175,6 +175,12 @@ fn settle<K, F, A, S, E>(
             (handlers.on_settled)(settled);
         }
     }
+}
+
+/// Whether an event can change what a file holds (reads, which the loader
+/// itself causes, are not changes).
+pub(crate) fn changes_content(event: &notify::Event) -> bool {
+    !matches!(event.kind, notify::EventKind::Access(_))
 }
 
 #[cfg(test)]
