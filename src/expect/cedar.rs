@@ -13,7 +13,7 @@
 //! (no reasons, no errors).
 
 use super::fixture::Fixture;
-use super::{Check, Expected, Item, ItemKind, ReasonMatch, location_of, parse_decision};
+use super::model::{Check, Expected, Item, ItemKind, ReasonMatch, location_of, parse_decision};
 use crate::diagnostics::text::error_chain;
 use crate::diagnostics::{Problem, ProblemKind, Problems, SourceFile};
 use crate::files::read_source;

@@ -1,7 +1,8 @@
 //! The runner: asks a [`Decider`] for every request of a [`Suite`] and
 //! compares the answers with the expectations.
 
-use super::{Check, ReasonMatch, Suite, decision_name};
+use super::model::{Check, ReasonMatch, decision_name};
+use super::suite::Suite;
 use crate::answer::Answer;
 use crate::snapshot::Snapshot;
 use cedar_policy::{Decision, Entities, PolicyId, Request};

@@ -1,7 +1,7 @@
 //! rolegrid's expectation format (`*.test.yaml`): matrix rows and cases.
 
 use super::fixture::{Fixture, short_uid};
-use super::{
+use super::model::{
     Check, Expected, Item, ItemKind, ReasonMatch, as_expectation, location_of, parse_decision,
     problem_at,
 };

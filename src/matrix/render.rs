@@ -1,6 +1,6 @@
 //! The matrix as Markdown, HTML and terminal tables. Only formatting here.
 
-use super::{Cell, Group, Matrix, Verdict};
+use super::model::{Cell, Group, Matrix, Verdict};
 use comfy_table::{Cell as TableCell, ColumnConstraint, ContentArrangement, Table, Width, presets};
 use std::fmt::Write as _;
 

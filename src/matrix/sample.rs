@@ -3,8 +3,8 @@
 //! principal's tenant, and context values from the schema and the policies.
 
 use super::condition::{ContextLiteral, context_literals, needs_parens, policy_condition};
+use super::model::{Cell, MAX_CONTEXTS, Principal, RoleColumn, Tally, Verdict, matrix_problem};
 use super::schema_info::{Attr, AttrType, SchemaInfo};
-use super::{Cell, MAX_CONTEXTS, Principal, RoleColumn, Tally, Verdict, matrix_problem};
 use crate::diagnostics::Problems;
 use crate::diagnostics::text::error_chain;
 use crate::snapshot::Snapshot;
