@@ -54,8 +54,25 @@ pub struct Evaluator {
 
 #[derive(Debug)]
 struct Slot {
-    current: ArcSwap<Snapshot>,
+    current: ArcSwap<Served>,
     last_error: Mutex<Option<ReloadFailure>>,
+}
+
+/// A snapshot being served and its generation: 1 for the first load, +1
+/// per swap. Swapped as one, so a reader never sees one without the other.
+#[derive(Debug)]
+struct Served {
+    generation: u64,
+    snapshot: Arc<Snapshot>,
+}
+
+impl Slot {
+    fn new(served: Served) -> Self {
+        Self {
+            current: ArcSwap::from_pointee(served),
+            last_error: Mutex::new(None),
+        }
+    }
 }
 
 /// A reload that failed: when, and what was wrong.
@@ -173,15 +190,12 @@ impl Evaluator {
             });
             caches.insert(product.clone(), cache);
             match loaded {
-                Ok(mut snapshot) => {
-                    snapshot.set_generation(1);
-                    map.insert(
-                        product.clone(),
-                        Arc::new(Slot {
-                            current: ArcSwap::from_pointee(snapshot),
-                            last_error: Mutex::new(None),
-                        }),
-                    );
+                Ok(snapshot) => {
+                    let served = Served {
+                        generation: 1,
+                        snapshot: Arc::new(snapshot),
+                    };
+                    map.insert(product.clone(), Arc::new(Slot::new(served)));
                 }
                 Err(errors) => problems.extend(errors),
             }
@@ -229,15 +243,24 @@ impl Evaluator {
         self.products
             .load()
             .get(product)
-            .map(|slot| slot.current.load_full())
+            .map(|slot| Arc::clone(&slot.current.load().snapshot))
     }
 
     /// Runs `f` on the current snapshot without taking a reference count.
     pub fn with_snapshot<R>(&self, product: &str, f: impl FnOnce(&Snapshot) -> R) -> Option<R> {
+        self.with_generation(product, |snapshot, _| f(snapshot))
+    }
+
+    /// Runs `f` on the current snapshot and its generation (1 for the first
+    /// load, +1 per swap), both read at once.
+    pub fn with_generation<R>(
+        &self,
+        product: &str,
+        f: impl FnOnce(&Snapshot, u64) -> R,
+    ) -> Option<R> {
         let products = self.products.load();
-        let slot = products.get(product)?;
-        let snapshot = slot.current.load();
-        Some(f(&snapshot))
+        let served = products.get(product)?.current.load();
+        Some(f(&served.snapshot, served.generation))
     }
 
     /// Builds and decides one request, both against the same current snapshot.
@@ -260,11 +283,11 @@ impl Evaluator {
     pub fn status(&self, product: &str) -> Option<Status> {
         let products = self.products.load();
         let slot = products.get(product)?;
-        let snapshot = slot.current.load();
+        let served = slot.current.load();
         Some(Status {
-            generation: snapshot.generation(),
-            loaded_at: snapshot.loaded_at(),
-            files: snapshot.files().cloned(),
+            generation: served.generation,
+            loaded_at: served.snapshot.loaded_at(),
+            files: served.snapshot.files().cloned(),
             last_error: slot
                 .last_error
                 .lock()
@@ -337,40 +360,39 @@ impl Evaluator {
                     return ReloadOutcome::Unchanged;
                 }
                 let current = slot.current.load();
-                if current.fingerprint() == fingerprint {
+                if current.snapshot.fingerprint() == fingerprint {
                     *slot
                         .last_error
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner) = None;
                     return ReloadOutcome::Unchanged;
                 }
-                current.generation()
+                current.generation
             }
             None => 0,
         };
-        let mut snapshot =
-            match self
-                .store
-                .build_cached(product, files, &sources, &self.options, cache)
-            {
-                Ok(snapshot) => snapshot,
-                Err(problems) => return self.fail(slot, problems, Some(fingerprint)),
-            };
+        let snapshot = match self
+            .store
+            .build_cached(product, files, &sources, &self.options, cache)
+        {
+            Ok(snapshot) => snapshot,
+            Err(problems) => return self.fail(slot, problems, Some(fingerprint)),
+        };
         let generation = current_generation + 1;
-        snapshot.set_generation(generation);
+        let served = Served {
+            generation,
+            snapshot: Arc::new(snapshot),
+        };
         match slot {
             Some(slot) => {
-                slot.current.store(Arc::new(snapshot));
+                slot.current.store(Arc::new(served));
                 *slot
                     .last_error
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner) = None;
             }
             None => {
-                let slot = Arc::new(Slot {
-                    current: ArcSwap::from_pointee(snapshot),
-                    last_error: Mutex::new(None),
-                });
+                let slot = Arc::new(Slot::new(served));
                 self.products.rcu(|map| {
                     let mut map = BTreeMap::clone(map);
                     map.insert(product.to_owned(), Arc::clone(&slot));

@@ -37,10 +37,7 @@ pub struct Snapshot {
     entity_origins: HashMap<EntityUid, EntityOrigin>,
     warnings: Problems,
     loaded_at: SystemTime,
-    root: Option<PathBuf>,
-    files: Option<ProductFiles>,
-    fingerprint: u64,
-    generation: u64,
+    origin: Option<Origin>,
     index: Option<PolicyIndex>,
     /// Each schema action's empty context, read once.
     empty_contexts: HashMap<EntityUid, Context>,
@@ -58,6 +55,17 @@ pub(crate) struct Parts {
     pub entity_origins: HashMap<EntityUid, EntityOrigin>,
     /// Warnings the load accepted.
     pub warnings: Problems,
+    /// The store's files it comes from (none for explicit files).
+    pub origin: Option<Origin>,
+}
+
+/// Where a product's snapshot comes from: the store's root, the product's
+/// files, and a hash of their content.
+#[derive(Debug)]
+pub(crate) struct Origin {
+    pub root: PathBuf,
+    pub files: ProductFiles,
+    pub fingerprint: u64,
 }
 
 impl Snapshot {
@@ -72,6 +80,7 @@ impl Snapshot {
             entities,
             entity_origins,
             warnings,
+            origin,
         } = parts;
         let index = PolicyIndex::build(&policies, schema.as_ref(), &entities, prepared);
         let empty_contexts = schema
@@ -95,33 +104,15 @@ impl Snapshot {
             entity_origins,
             warnings,
             loaded_at: SystemTime::now(),
-            root: None,
-            files: None,
-            fingerprint: 0,
-            generation: 0,
+            origin,
             authorizer: Authorizer::new(),
         }
     }
 
-    pub(crate) fn set_origin(&mut self, root: PathBuf, files: ProductFiles, fingerprint: u64) {
-        self.root = Some(root);
-        self.files = Some(files);
-        self.fingerprint = fingerprint;
-    }
-
-    pub(crate) fn set_generation(&mut self, generation: u64) {
-        self.generation = generation;
-    }
-
-    /// A hash of the files it was built from (see [`crate::Sources::fingerprint`]).
+    /// A hash of the files it was built from (see [`crate::Sources::fingerprint`];
+    /// 0 for explicit files).
     pub fn fingerprint(&self) -> u64 {
-        self.fingerprint
-    }
-
-    /// Its generation in an [`crate::Evaluator`]: 1 for the first load, +1 per swap
-    /// (0 outside an evaluator).
-    pub fn generation(&self) -> u64 {
-        self.generation
+        self.origin.as_ref().map_or(0, |origin| origin.fingerprint)
     }
 
     /// The product's name (`None` for explicit files).
@@ -166,12 +157,12 @@ impl Snapshot {
 
     /// The store root it came from (product mode).
     pub fn root(&self) -> Option<&Path> {
-        self.root.as_deref()
+        self.origin.as_ref().map(|origin| origin.root.as_path())
     }
 
     /// The files it was built from (product mode).
     pub fn files(&self) -> Option<&ProductFiles> {
-        self.files.as_ref()
+        self.origin.as_ref().map(|origin| &origin.files)
     }
 
     /// Where a policy was written.

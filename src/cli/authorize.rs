@@ -359,7 +359,7 @@ fn run_watch(args: &Args, path: &Path) -> Result<ExitStatus, Problems> {
     let mut cache = UidCache::default();
     answer_lines(input, limits.max_file_bytes, true, |line, number| {
         evaluator
-            .with_snapshot(&product, |snapshot| {
+            .with_generation(&product, |snapshot, generation| {
                 if extra.is_empty() {
                     return answer_line(
                         &mut cache,
@@ -372,10 +372,10 @@ fn run_watch(args: &Args, path: &Path) -> Result<ExitStatus, Problems> {
                 }
                 if merged
                     .as_ref()
-                    .is_none_or(|(generation, _)| *generation != snapshot.generation())
+                    .is_none_or(|(merged_for, _)| *merged_for != generation)
                 {
                     match crate::store::with_entities(snapshot, &extra, &limits) {
-                        Ok(entities) => merged = Some((snapshot.generation(), entities)),
+                        Ok(entities) => merged = Some((generation, entities)),
                         Err(problems) => {
                             report(&problems);
                             return (

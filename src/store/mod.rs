@@ -36,7 +36,7 @@ use crate::diagnostics::{Problem, ProblemKind, Problems};
 use crate::files::{FileKind, ProductFiles, io_problem, walk};
 use crate::limits::Limits;
 use crate::parallel::with_large_stack;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Origin, Snapshot};
 use std::path::{Path, PathBuf};
 
 /// A store folder (`schemas/` and `policies/`).
@@ -223,11 +223,13 @@ impl Store {
         options: &LoadOptions,
         cache: &mut LoadCache,
     ) -> Result<Snapshot, Problems> {
-        let mut snapshot =
-            with_large_stack(|| pipeline::build(sources, Some(product), options, cache))
-                .map_err(Problems::from)??;
-        snapshot.set_origin(self.root.clone(), files, sources.fingerprint());
-        Ok(snapshot)
+        let origin = Origin {
+            root: self.root.clone(),
+            files,
+            fingerprint: sources.fingerprint(),
+        };
+        with_large_stack(|| pipeline::build(sources, Some(product), Some(origin), options, cache))
+            .map_err(Problems::from)?
     }
 }
 
@@ -247,6 +249,7 @@ pub fn build_snapshot(
     product: Option<&str>,
     options: &LoadOptions,
 ) -> Result<Snapshot, Problems> {
-    with_large_stack(|| pipeline::build(sources, product, options, &mut LoadCache::single_use()))
+    let mut cache = LoadCache::single_use();
+    with_large_stack(|| pipeline::build(sources, product, None, options, &mut cache))
         .map_err(Problems::from)?
 }

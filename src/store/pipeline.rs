@@ -27,7 +27,7 @@ use crate::diagnostics::{Problem, ProblemKind, Problems, SourceFile};
 use crate::files::FileKind;
 use crate::index::{Prepared, prepare};
 use crate::parallel::{join, par_map};
-use crate::snapshot::{Parts, Snapshot};
+use crate::snapshot::{Origin, Parts, Snapshot};
 use cedar_policy::Schema;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -128,6 +128,7 @@ fn hash_text(file: &SourceFile) -> u64 {
 pub(crate) fn build(
     sources: &Sources,
     product: Option<&str>,
+    origin: Option<Origin>,
     options: &LoadOptions,
     cache: &mut LoadCache,
 ) -> Result<Snapshot, Problems> {
@@ -294,6 +295,7 @@ pub(crate) fn build(
         entities: built.entities,
         entity_origins: built.origins,
         warnings: problems,
+        origin,
     };
     Ok(Snapshot::new(parts, &prepared))
 }
