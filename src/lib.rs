@@ -45,6 +45,8 @@ mod parallel;
 mod reload;
 pub mod report;
 mod request;
+pub mod roles;
+mod schema_info;
 mod snapshot;
 mod store;
 pub mod synth;

@@ -6,11 +6,14 @@ use crate::files::ProductFiles;
 use crate::index::{PolicyIndex, Prepared, Selection};
 use crate::origin::{EntityOrigin, PolicyOrigin};
 use crate::request::RequestSpec;
+use crate::roles::Roles;
+use crate::schema_info::SchemaInfo;
 use cedar_policy::{
     Authorizer, Context, Entities, EntityUid, PolicyId, PolicySet, Request, Schema,
 };
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 /// One product's schema, policies and entities, validated together. Immutable:
@@ -38,6 +41,9 @@ pub struct Snapshot {
     warnings: Problems,
     loaded_at: SystemTime,
     origin: Option<Origin>,
+    schema_info: Arc<SchemaInfo>,
+    /// Made on first use from the schema and entities.
+    roles: OnceLock<Roles>,
     index: Option<PolicyIndex>,
     /// Each schema action's empty context, read once.
     empty_contexts: HashMap<EntityUid, Context>,
@@ -57,6 +63,8 @@ pub(crate) struct Parts {
     pub warnings: Problems,
     /// The store's files it comes from (none for explicit files).
     pub origin: Option<Origin>,
+    /// The schema's declaration order and context types.
+    pub schema_info: Arc<SchemaInfo>,
 }
 
 /// Where a product's snapshot comes from: the store's root, the product's
@@ -81,6 +89,7 @@ impl Snapshot {
             entity_origins,
             warnings,
             origin,
+            schema_info,
         } = parts;
         let index = PolicyIndex::build(&policies, schema.as_ref(), &entities, prepared);
         let empty_contexts = schema
@@ -105,6 +114,8 @@ impl Snapshot {
             warnings,
             loaded_at: SystemTime::now(),
             origin,
+            schema_info,
+            roles: OnceLock::new(),
             authorizer: Authorizer::new(),
         }
     }
@@ -179,6 +190,17 @@ impl Snapshot {
             line,
             column,
         })
+    }
+
+    /// The product's roles and role users, from its schema and fixture.
+    pub fn roles(&self) -> &Roles {
+        self.roles
+            .get_or_init(|| Roles::new(self.schema.as_ref(), &self.entities, &self.entity_origins))
+    }
+
+    /// The schema's declaration order and context types.
+    pub(crate) fn schema_info(&self) -> &SchemaInfo {
+        &self.schema_info
     }
 
     /// Where each entity the files defined was written.

@@ -1,23 +1,18 @@
 //! What the entity fixture says about roles, role users and tenants, and how
 //! short names in expectation files resolve against the schema.
 
+use crate::roles::Roles;
 use crate::snapshot::Snapshot;
-use cedar_policy::{Entities, EntityId, EntityTypeName, EntityUid, Schema};
+use cedar_policy::{Entities, EntityId, EntityTypeName, EntityUid};
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
 use std::str::FromStr;
 
-/// The fixture of a product seen as roles and the users holding them.
-///
-/// Roles are the fixture's `<NS>::Role` entities (`NS` being the schema's
-/// namespace). A *role user* is a fixture entity holding exactly one role
-/// directly (a role implied by another role it holds does not count).
+/// The fixture of a product seen as roles and the users holding them (the
+/// snapshot's [`Roles`]), with the names expectation files may use.
 #[derive(Debug, Clone)]
-pub struct Fixture {
-    namespace: String,
-    role_type: Option<EntityTypeName>,
+pub struct Fixture<'a> {
+    model: &'a Roles,
     roles: Vec<String>,
-    role_users: Vec<(EntityUid, String)>,
     by_type: HashMap<EntityTypeName, Vec<EntityUid>>,
     /// Every fixture entity, for lookups.
     known: HashSet<EntityUid>,
@@ -26,77 +21,36 @@ pub struct Fixture {
     action_type: Option<EntityTypeName>,
 }
 
-impl Fixture {
-    /// Reads roles, role users and entities by type from a snapshot.
-    pub fn new(snapshot: &Snapshot) -> Self {
+impl<'a> Fixture<'a> {
+    /// The fixture of a snapshot.
+    pub fn new(snapshot: &'a Snapshot) -> Self {
         let schema = snapshot.schema();
-        let namespace = schema.map(namespace_of).unwrap_or_default();
-        let role_type = EntityTypeName::from_str(&qualify(&namespace, "Role")).ok();
-        let action_type = EntityTypeName::from_str(&qualify(&namespace, "Action")).ok();
-        // fixture entities in the order they were written (files by path)
-        let placed: Vec<(&Path, usize, EntityUid)> = snapshot
-            .entities()
-            .iter()
-            .filter_map(|e| {
-                let uid = e.uid();
-                let origin = snapshot.entity_origin(&uid)?;
-                Some((origin.file.path(), origin.span.start, uid))
-            })
-            .collect();
-        let mut paths: Vec<&Path> = placed.iter().map(|(path, _, _)| *path).collect();
-        paths.sort_unstable();
-        paths.dedup();
-        let rank: HashMap<&Path, usize> = paths.iter().enumerate().map(|(i, p)| (*p, i)).collect();
-        let mut ordered: Vec<(usize, usize, EntityUid)> = placed
-            .into_iter()
-            .map(|(path, start, uid)| (rank.get(path).copied().unwrap_or(usize::MAX), start, uid))
-            .collect();
-        ordered.sort_unstable_by_key(|(rank, start, _)| (*rank, *start));
+        let model = snapshot.roles();
         let mut by_type: HashMap<EntityTypeName, Vec<EntityUid>> = HashMap::new();
-        for (_, _, uid) in &ordered {
+        for uid in model.fixture() {
             by_type
                 .entry(uid.type_name().clone())
                 .or_default()
                 .push(uid.clone());
         }
-        let roles: Vec<String> = role_type
-            .as_ref()
-            .and_then(|t| by_type.get(t))
-            .map(|uids| uids.iter().map(|u| u.id().unescaped().to_owned()).collect())
-            .unwrap_or_default();
-        let mut fixture = Self {
-            namespace,
-            role_type,
-            roles,
-            role_users: Vec::new(),
-            known: ordered.iter().map(|(_, _, uid)| uid.clone()).collect(),
+        Self {
+            model,
+            roles: model.ids().map(str::to_owned).collect(),
             by_type,
+            known: model.fixture().iter().cloned().collect(),
             entity_types: schema
                 .map(|s| s.entity_types().cloned().collect())
                 .unwrap_or_default(),
             actions: schema
                 .map(|s| s.actions().cloned().collect())
                 .unwrap_or_default(),
-            action_type,
-        };
-        let entities = snapshot.entities();
-        let role_users = ordered
-            .iter()
-            .filter(|(_, _, uid)| Some(uid.type_name()) != fixture.role_type.as_ref())
-            .filter_map(
-                |(_, _, uid)| match fixture.roles_of(entities, uid).as_slice() {
-                    [role] => Some((uid.clone(), role.clone())),
-                    _ => None,
-                },
-            )
-            .collect();
-        fixture.role_users = role_users;
-        fixture
+            action_type: EntityTypeName::from_str(&qualify(model.namespace(), "Action")).ok(),
+        }
     }
 
-    /// The schema's namespace (`""` when it has none or several).
+    /// The schema's namespace (`""` when it has none).
     pub fn namespace(&self) -> &str {
-        &self.namespace
+        self.model.namespace()
     }
 
     /// Role ids, in fixture order.
@@ -106,7 +60,7 @@ impl Fixture {
 
     /// Every role user with its role, in fixture order.
     pub fn role_users(&self) -> &[(EntityUid, String)] {
-        &self.role_users
+        self.model.role_users()
     }
 
     /// The fixture entities of a type, in fixture order.
@@ -122,35 +76,9 @@ impl Fixture {
         self.known.contains(uid)
     }
 
-    /// The roles `uid` holds directly in `entities`: its `<NS>::Role`
-    /// ancestors that are not implied by another of them; fixture roles in
-    /// fixture order first, then others by name.
+    /// The roles `uid` holds directly in `entities` (see [`Roles::direct_roles`]).
     pub fn roles_of(&self, entities: &Entities, uid: &EntityUid) -> Vec<String> {
-        let Some(role_type) = &self.role_type else {
-            return Vec::new();
-        };
-        let Some(ancestors) = entities.ancestors(uid) else {
-            return Vec::new();
-        };
-        let held: Vec<&EntityUid> = ancestors
-            .filter(|a| a.type_name() == role_type && *a != uid)
-            .collect();
-        let mut direct: Vec<String> = held
-            .iter()
-            .filter(|role| {
-                !held
-                    .iter()
-                    .any(|other| other != *role && entities.is_ancestor_of(role, other))
-            })
-            .map(|role| role.id().unescaped().to_owned())
-            .collect();
-        direct.sort_by_key(|r| {
-            (
-                self.roles.iter().position(|x| x == r).unwrap_or(usize::MAX),
-                r.clone(),
-            )
-        });
-        direct
+        self.model.direct_roles(entities, uid)
     }
 
     /// The tenants of `uid` in `entities`: itself if it is of the tenant
@@ -179,7 +107,7 @@ impl Fixture {
     /// Resolves an entity type written with or without the namespace.
     pub fn entity_type(&self, text: &str) -> Result<EntityTypeName, String> {
         let text = text.trim();
-        let candidates = [text.to_owned(), qualify(&self.namespace, text)];
+        let candidates = [text.to_owned(), qualify(self.model.namespace(), text)];
         for candidate in candidates.iter() {
             if let Ok(name) = EntityTypeName::from_str(candidate)
                 && (self.entity_types.is_empty() || self.entity_types.contains(&name))
@@ -201,8 +129,8 @@ impl Fixture {
         {
             return Ok(parsed);
         }
-        if !self.namespace.is_empty()
-            && let Ok(qualified) = EntityUid::from_str(&qualify(&self.namespace, text))
+        if !self.model.namespace().is_empty()
+            && let Ok(qualified) = EntityUid::from_str(&qualify(self.model.namespace(), text))
             && self.entity_types.contains(qualified.type_name())
         {
             return Ok(qualified);
@@ -222,9 +150,9 @@ impl Fixture {
                 .map_err(|e| format!("`{text}` is not an action uid: {}", first_line(&e)))?;
             if parsed.type_name().basename() == "Action"
                 && parsed.type_name().namespace().is_empty()
-                && !self.namespace.is_empty()
+                && !self.model.namespace().is_empty()
             {
-                EntityUid::from_str(&qualify(&self.namespace, text)).unwrap_or(parsed)
+                EntityUid::from_str(&qualify(self.model.namespace(), text)).unwrap_or(parsed)
             } else {
                 parsed
             }
@@ -264,22 +192,6 @@ fn qualify(namespace: &str, name: &str) -> String {
     } else {
         format!("{namespace}::{name}")
     }
-}
-
-/// The namespace most of the schema's entity types share (`""` if none).
-pub(crate) fn namespace_of(schema: &Schema) -> String {
-    let mut counts: HashMap<String, usize> = HashMap::new();
-    for name in schema.entity_types() {
-        let ns = name.namespace();
-        if !ns.is_empty() {
-            *counts.entry(ns).or_default() += 1;
-        }
-    }
-    counts
-        .into_iter()
-        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
-        .map(|(ns, _)| ns)
-        .unwrap_or_default()
 }
 
 fn first_line(error: &dyn std::fmt::Display) -> String {

@@ -68,7 +68,7 @@ fn yaml_options() -> serde_saphyr::Options {
 /// What every row and case of one file shares.
 struct Ctx<'a> {
     snapshot: &'a Snapshot,
-    fixture: &'a Fixture,
+    fixture: &'a Fixture<'a>,
     file: &'a SourceFile,
     tenant: Option<EntityTypeName>,
 }

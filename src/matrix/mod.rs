@@ -47,7 +47,6 @@ mod condition;
 mod model;
 mod render;
 mod sample;
-mod schema_info;
 
 pub use condition::CONDITION_ANNOTATION;
 pub use model::{Cell, Group, MAX_CONTEXTS, Matrix, Principal, RoleColumn, Row, Verdict};
@@ -58,7 +57,6 @@ use crate::snapshot::Snapshot;
 use cedar_policy::{EntityTypeName, EntityUid};
 use model::{Tally, matrix_problem};
 use sample::Sampler;
-use schema_info::SchemaInfo;
 use std::collections::{BTreeMap, BTreeSet};
 
 impl Matrix {
@@ -75,12 +73,8 @@ impl Matrix {
                 .with_help("load a product (--product P), whose schema is schemas/P.cedarschema"),
             )
         })?;
-        let info = snapshot
-            .files()
-            .and_then(|files| std::fs::read_to_string(&files.schema).ok())
-            .map(|text| SchemaInfo::from_cedarschema(&text))
-            .unwrap_or_default();
-        let sampler = Sampler::new(snapshot, schema, &info)?;
+        let info = snapshot.schema_info();
+        let sampler = Sampler::new(snapshot, schema, info)?;
         let product = snapshot.product().unwrap_or_default().to_owned();
 
         // rows: (action, resource type), grouped by resource type

@@ -4,9 +4,9 @@
 
 use super::condition::{ContextLiteral, context_literals, needs_parens, policy_condition};
 use super::model::{Cell, MAX_CONTEXTS, Principal, RoleColumn, Tally, Verdict, matrix_problem};
-use super::schema_info::{Attr, AttrType, SchemaInfo};
 use crate::diagnostics::Problems;
 use crate::diagnostics::text::error_chain;
+use crate::schema_info::{Attr, AttrType, SchemaInfo};
 use crate::snapshot::Snapshot;
 use cedar_policy::{Entities, Entity, EntityTypeName, EntityUid, PolicyId, Schema};
 use serde_json::{Map, Value, json};
@@ -52,18 +52,6 @@ pub(crate) struct Sampler<'a> {
 
 type OrderKey = (u8, PathBuf, usize, String);
 
-fn entity_order(snapshot: &Snapshot, uid: &EntityUid) -> OrderKey {
-    match snapshot.entity_origin(uid) {
-        Some(origin) => (
-            0,
-            origin.file.path().to_path_buf(),
-            origin.span.start,
-            uid.to_string(),
-        ),
-        None => (1, PathBuf::new(), 0, uid.to_string()),
-    }
-}
-
 fn policy_order(snapshot: &Snapshot, id: &PolicyId) -> OrderKey {
     match snapshot.policy_origin(id) {
         Some(origin) => (
@@ -86,12 +74,8 @@ impl<'a> Sampler<'a> {
         schema: &'a Schema,
         info: &'a SchemaInfo,
     ) -> Result<Self, Problems> {
-        let role_types: Vec<EntityTypeName> = schema
-            .entity_types()
-            .filter(|t| t.basename() == "Role")
-            .cloned()
-            .collect();
-        if role_types.is_empty() {
+        let model = snapshot.roles();
+        if model.role_types().is_empty() {
             return Err(matrix_problem("the schema declares no `Role` entity type")
                 .with_help(
                     "roles are entities of type `<Namespace>::Role`; users hold them as parents",
@@ -99,30 +83,20 @@ impl<'a> Sampler<'a> {
                 .into());
         }
         let entities = snapshot.entities();
-        let is_role = |uid: &EntityUid| role_types.contains(uid.type_name());
-
-        // fixture entities by type (action entities have no origin: left out)
-        let mut fixture: Vec<&Entity> = entities
-            .iter()
-            .filter(|e| snapshot.entity_origin(&e.uid()).is_some())
-            .collect();
-        fixture.sort_by_cached_key(|e| entity_order(snapshot, &e.uid()));
+        let is_role = |uid: &EntityUid| model.is_role(uid);
         let mut by_type: HashMap<EntityTypeName, Vec<EntityUid>> = HashMap::new();
-        for entity in &fixture {
-            let uid = entity.uid();
+        for uid in model.fixture() {
             by_type
                 .entry(uid.type_name().clone())
                 .or_default()
-                .push(uid);
+                .push(uid.clone());
         }
-
-        let roles: Vec<RoleRef> = fixture
+        let roles: Vec<RoleRef> = model
+            .roles()
             .iter()
-            .map(|e| e.uid())
-            .filter(|uid| is_role(uid))
             .map(|uid| RoleRef {
                 id: uid.id().unescaped().to_owned(),
-                uid,
+                uid: uid.clone(),
             })
             .collect();
         if roles.is_empty() {
@@ -138,26 +112,24 @@ impl<'a> Sampler<'a> {
                 .unwrap_or_default()
         };
         let held_roles = |uid: &EntityUid| -> BTreeSet<EntityUid> {
-            ancestors(uid).into_iter().filter(|a| is_role(a)).collect()
+            model.held(entities, uid).into_iter().collect()
         };
 
         // users: fixture entities of the types whose entities hold roles
-        let user_types: HashSet<EntityTypeName> = fixture
+        let user_types: HashSet<EntityTypeName> = model
+            .fixture()
             .iter()
-            .map(|e| e.uid())
             .filter(|uid| !is_role(uid) && !held_roles(uid).is_empty())
             .map(|uid| uid.type_name().clone())
             .collect();
-        let users: Vec<(EntityUid, BTreeSet<EntityUid>, Vec<EntityUid>)> = fixture
+        let users: Vec<(EntityUid, BTreeSet<EntityUid>, Vec<EntityUid>)> = model
+            .fixture()
             .iter()
-            .map(|e| e.uid())
             .filter(|uid| user_types.contains(uid.type_name()))
             .map(|uid| {
-                let tenant: Vec<EntityUid> = ancestors(&uid)
-                    .into_iter()
-                    .filter(|a| !is_role(a))
-                    .collect();
-                (uid.clone(), held_roles(&uid), tenant)
+                let tenant: Vec<EntityUid> =
+                    ancestors(uid).into_iter().filter(|a| !is_role(a)).collect();
+                (uid.clone(), held_roles(uid), tenant)
             })
             .collect();
         if users.is_empty() {
@@ -226,7 +198,7 @@ impl<'a> Sampler<'a> {
             snapshot,
             schema,
             info,
-            role_types: role_types.iter().map(ToString::to_string).collect(),
+            role_types: model.role_types().iter().map(ToString::to_string).collect(),
             roles,
             principals,
             entities,

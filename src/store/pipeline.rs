@@ -27,11 +27,13 @@ use crate::diagnostics::{Problem, ProblemKind, Problems, SourceFile};
 use crate::files::FileKind;
 use crate::index::{Prepared, prepare};
 use crate::parallel::{join, par_map};
+use crate::schema_info::SchemaInfo;
 use crate::snapshot::{Origin, Parts, Snapshot};
 use cedar_policy::Schema;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// What earlier loads of one product computed, reused by the next load for
 /// every file whose content (and schema) did not change.
@@ -42,7 +44,7 @@ use std::path::{Path, PathBuf};
 /// ```
 #[derive(Debug, Default)]
 pub struct LoadCache {
-    schema: Option<(u64, Schema, Problems)>,
+    schema: Option<CachedSchema>,
     policies: HashMap<FileKey, PolicyFile>,
     entities: HashMap<FileKey, EntityFile>,
     /// The entities of the last successful load, with the key of the entity
@@ -51,6 +53,15 @@ pub struct LoadCache {
     /// For one load only: the join moves the entities out of their files'
     /// results instead of copying them, and keeps no copy of the result.
     single_use: bool,
+}
+
+/// A schema read from a file, with its warnings and declaration order.
+#[derive(Debug, Clone)]
+struct CachedSchema {
+    hash: u64,
+    schema: Schema,
+    warnings: Problems,
+    info: Arc<SchemaInfo>,
 }
 
 #[derive(Debug)]
@@ -133,31 +144,12 @@ pub(crate) fn build(
     cache: &mut LoadCache,
 ) -> Result<Snapshot, Problems> {
     let mut problems = Problems::new();
-    // the schema
-    let (schema, schema_hash) = match &sources.schema {
-        Some(file) => {
-            let hash = hash_text(file);
-            match &cache.schema {
-                Some((cached, schema, warnings)) if *cached == hash => {
-                    push_warnings(&mut problems, warnings.clone(), options.deny_warnings);
-                    (Some(schema.clone()), hash)
-                }
-                _ => match parse_schema_with(file, &options.limits) {
-                    Ok((schema, warnings)) => {
-                        cache.schema = Some((hash, schema.clone(), warnings.clone()));
-                        push_warnings(&mut problems, warnings, options.deny_warnings);
-                        (Some(schema), hash)
-                    }
-                    Err(errors) => {
-                        cache.schema = None;
-                        problems.extend(errors);
-                        (None, hash)
-                    }
-                },
-            }
-        }
-        None => (None, 0),
-    };
+    let schema_hash = sources.schema.as_ref().map_or(0, hash_text);
+    let (schema, schema_info) =
+        match read_schema(sources, schema_hash, options, cache, &mut problems) {
+            Some(read) => (Some(read.schema), read.info),
+            None => (None, Arc::default()),
+        };
 
     // policy files: parse the new and changed ones
     let policy_keys = file_keys(sources.policies.iter());
@@ -296,8 +288,40 @@ pub(crate) fn build(
         entity_origins: built.origins,
         warnings: problems,
         origin,
+        schema_info,
     };
     Ok(Snapshot::new(parts, &prepared))
+}
+
+/// The schema (from the cache when its text did not change), its warnings
+/// added to `problems` (as errors when warnings are denied); `None` with its
+/// errors added when it does not parse, or when there is none.
+fn read_schema(
+    sources: &Sources,
+    hash: u64,
+    options: &LoadOptions,
+    cache: &mut LoadCache,
+    problems: &mut Problems,
+) -> Option<CachedSchema> {
+    let file = sources.schema.as_ref()?;
+    let read = match cache.schema.take().filter(|cached| cached.hash == hash) {
+        Some(cached) => cached,
+        None => match parse_schema_with(file, &options.limits) {
+            Ok((schema, warnings)) => CachedSchema {
+                hash,
+                schema,
+                warnings,
+                info: Arc::new(SchemaInfo::from_cedarschema(file.text())),
+            },
+            Err(errors) => {
+                problems.extend(errors);
+                return None;
+            }
+        },
+    };
+    push_warnings(problems, read.warnings.clone(), options.deny_warnings);
+    cache.schema = Some(read.clone());
+    Some(read)
 }
 
 /// Parses policy files, each with what the policy index derives from its
