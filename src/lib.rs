@@ -49,7 +49,6 @@ pub mod roles;
 mod schema_info;
 mod snapshot;
 mod store;
-pub mod synth;
 mod yaml;
 
 pub use answer::{Answer, PolicyError};

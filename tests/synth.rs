@@ -10,8 +10,8 @@
 mod common;
 
 use cedar_policy::Authorizer;
-use rolegrid::synth::{SynthConfig, SynthStore};
 use rolegrid::{Answer, LoadOptions, Store};
+use rolegrid_synth::{SynthConfig, SynthStore};
 
 fn small() -> SynthConfig {
     SynthConfig {

@@ -9,7 +9,7 @@
     clippy::indexing_slicing
 )]
 
-use rolegrid::synth::{SynthConfig, SynthProduct, SynthStore};
+use rolegrid_synth::{SynthConfig, SynthProduct, SynthStore};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -56,7 +56,7 @@ pub fn synth_store(
     };
     let dir = target_dir().join("synth-cache").join(format!(
         "v{}-p{policies}-e{entities}-x{expectations}-s{}",
-        rolegrid::synth::VERSION,
+        rolegrid_synth::VERSION,
         config.seed
     ));
     let store_dir = dir.join("store");

@@ -31,8 +31,8 @@ pub(crate) fn unpacked_corpus() -> (tempfile::TempDir, PathBuf) {
 
 /// A generated store of `policies` policies and `entities` entities (and a
 /// few expectations), the same every time.
-pub(crate) fn generated(policies: usize, entities: usize) -> crate::synth::SynthStore {
-    crate::synth::SynthStore::generate(&crate::synth::SynthConfig {
+pub(crate) fn generated(policies: usize, entities: usize) -> rolegrid_synth::SynthStore {
+    rolegrid_synth::SynthStore::generate(&rolegrid_synth::SynthConfig {
         policies,
         entities,
         expectations: 10,
@@ -43,9 +43,9 @@ pub(crate) fn generated(policies: usize, entities: usize) -> crate::synth::Synth
 
 /// The files of `store` whose path ends with `suffix`.
 pub(crate) fn ending<'s>(
-    store: &'s crate::synth::SynthStore,
+    store: &'s rolegrid_synth::SynthStore,
     suffix: &'s str,
-) -> impl Iterator<Item = &'s crate::synth::SynthFile> {
+) -> impl Iterator<Item = &'s rolegrid_synth::SynthFile> {
     store
         .files()
         .iter()

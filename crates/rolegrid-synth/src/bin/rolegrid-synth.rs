@@ -1,4 +1,4 @@
-//! `rolegrid-synth`: writes a synthetic store (see [`rolegrid::synth`]) for
+//! `rolegrid-synth`: writes a synthetic store (see the `rolegrid_synth` crate) for
 //! benchmarks and scale tests.
 //!
 //! ```text
@@ -8,7 +8,7 @@
 //! ```
 
 use clap::Parser;
-use rolegrid::synth::{SynthConfig, SynthStore};
+use rolegrid_synth::{SynthConfig, SynthStore};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;

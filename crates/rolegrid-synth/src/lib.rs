@@ -54,11 +54,11 @@
 //! The command-line front end is `rolegrid-synth` (`cargo run --release --bin
 //! rolegrid-synth -- --help`).
 
-use crate::diagnostics::{Problem, ProblemKind};
 use cedar_policy::{
     Authorizer, Context, Decision, Entities, EntityUid, Policy, PolicyId, PolicySet, Request,
     Schema,
 };
+use rolegrid::{Problem, ProblemKind};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -230,8 +230,7 @@ impl SynthStore {
     /// Writes the files under `root`, which must not exist or be an empty folder.
     pub fn write(&self, root: &Path) -> Result<(), Problem> {
         if root.exists() {
-            let mut entries =
-                std::fs::read_dir(root).map_err(|e| crate::files::io_problem(root, &e))?;
+            let mut entries = std::fs::read_dir(root).map_err(|e| io_problem(root, &e))?;
             if entries.next().is_some() {
                 return Err(Problem::new(
                     ProblemKind::Io,
@@ -243,10 +242,9 @@ impl SynthStore {
         for file in &self.files {
             let path = root.join(&file.path);
             if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| crate::files::io_problem(parent, &e))?;
+                std::fs::create_dir_all(parent).map_err(|e| io_problem(parent, &e))?;
             }
-            std::fs::write(&path, &file.text).map_err(|e| crate::files::io_problem(&path, &e))?;
+            std::fs::write(&path, &file.text).map_err(|e| io_problem(&path, &e))?;
         }
         Ok(())
     }
@@ -1478,12 +1476,7 @@ impl Oracle {
             .flat_map(|(_, _, values)| values.iter().cloned())
             .collect();
         let entities = Entities::from_json_value(serde_json::Value::Array(values), Some(&schema))
-            .map_err(|e| {
-            internal(format!(
-                "entities: {}",
-                crate::diagnostics::text::error_chain(&e)
-            ))
-        })?;
+            .map_err(|e| internal(format!("entities: {}", e)))?;
         Ok(Self {
             entities,
             authorizer: Authorizer::new(),
@@ -1529,4 +1522,9 @@ impl Oracle {
         }
         Ok((response.decision(), reasons))
     }
+}
+
+/// A file or folder that could not be written or read.
+fn io_problem(path: &Path, error: &std::io::Error) -> Problem {
+    Problem::new(ProblemKind::Io, format!("{}: {error}", path.display()))
 }
