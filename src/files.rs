@@ -309,3 +309,19 @@ pub(crate) fn entity_kind_of(path: &Path) -> FileKind {
         FileKind::EntitiesYaml
     }
 }
+
+impl SourceFile {
+    /// Reads a file within `limits` (its size; a folder, a device or a file
+    /// that is not UTF-8 is a problem naming it).
+    pub fn read(path: &Path, limits: &Limits) -> Result<Self, Problem> {
+        read_source(path, limits)
+    }
+}
+
+impl Problem {
+    /// A file or folder that could not be read or written, named with what
+    /// went wrong.
+    pub fn io(path: &Path, error: &std::io::Error) -> Self {
+        io_problem(path, error)
+    }
+}

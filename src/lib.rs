@@ -26,11 +26,10 @@
 //! Errors are [`Problem`]s: a typed [`ProblemKind`], the file, line and column,
 //! rendered as miette reports by [`Renderer`].
 
-pub mod cli;
-
 mod answer;
 #[cfg(test)]
 mod architecture;
+pub mod check;
 pub mod coverage;
 mod diagnostics;
 mod evaluator;
@@ -41,7 +40,7 @@ mod index;
 mod limits;
 pub mod matrix;
 mod origin;
-mod parallel;
+pub mod parallel;
 mod reload;
 pub mod report;
 mod request;
@@ -55,9 +54,9 @@ pub use answer::{Answer, PolicyError};
 pub use diagnostics::{Location, Problem, ProblemKind, Problems, Renderer, SourceFile};
 pub use evaluator::{Evaluator, ReloadEvent, ReloadFailure, ReloadOutcome, Status};
 pub use files::{FileKind, ProductFiles};
-pub use limits::{LimitArgs, Limits};
+pub use limits::Limits;
 pub use origin::{EntityOrigin, PolicyOrigin};
-pub use reload::{DEBOUNCE, Watch, product_of};
-pub use request::{RequestSpec, parse_uid};
+pub use reload::Watch;
+pub use request::{RequestSpec, UidCache, parse_uid};
 pub use snapshot::Snapshot;
-pub use store::{LoadCache, LoadOptions, PolicyIds, Sources, Store, build_snapshot, with_entities};
+pub use store::{LoadOptions, PolicyIds, Sources, Store, build_snapshot, with_entities};

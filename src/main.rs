@@ -1,5 +1,8 @@
-//! The `rolegrid` command: see `rolegrid --help`.
+//! The `rolegrid` command: see `rolegrid --help`. A thin layer over the
+//! library: arguments, output formats and exit codes.
+
+mod cli;
 
 fn main() {
-    rolegrid::cli::main()
+    cli::main()
 }

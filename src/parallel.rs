@@ -7,6 +7,22 @@
 //! The pool is rayon's work-stealing pool, made once per process on first
 //! use (the one piece of process-wide state: threads, no data). Blocking
 //! work never runs on it, so a pool thread is always free to make progress.
+//!
+//! A service that decides requests on threads of its own gets the same
+//! answers as every rolegrid command by deciding on these threads:
+//!
+//! ```
+//! use rolegrid::{LoadOptions, Store, parallel};
+//! let snapshot = Store::open(".")?.load("fireworks", &LoadOptions::default())?;
+//! let users = ["ada-admin", "ivan-inference"];
+//! let allowed = parallel::par_map(&users, |_| 1, |user| {
+//!     let principal = format!(r#"Fireworks::User::"{user}""#);
+//!     let request = snapshot.request(&principal, r#"Fireworks::Action::"viewUsers""#, r#"Fireworks::Account::"acme""#, None);
+//!     request.map(|request| snapshot.authorize(&request).is_allowed())
+//! });
+//! assert_eq!(allowed.len(), 2);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use crate::diagnostics::{Problem, ProblemKind};
 use rayon::prelude::*;
@@ -14,7 +30,7 @@ use std::sync::OnceLock;
 
 /// Stack of every rolegrid thread: address space only, pages are touched as
 /// used, so nested input cannot overflow the stack before a limit stops it.
-pub(crate) const LOAD_STACK_BYTES: usize = 256 * 1024 * 1024;
+pub const LOAD_STACK_BYTES: usize = 256 * 1024 * 1024;
 
 /// The work pool, or `None` when no thread could be started (work then
 /// runs on the caller's thread).
@@ -31,19 +47,19 @@ fn pool() -> Option<&'static rayon::ThreadPool> {
 }
 
 /// How many threads the pool has (at least 1).
-pub(crate) fn threads() -> usize {
+fn threads() -> usize {
     pool().map_or(1, rayon::ThreadPool::current_num_threads)
 }
 
 /// Which pool thread this is (`0..threads()`), or `None` off the pool.
-pub(crate) fn thread_index() -> Option<usize> {
+fn thread_index() -> Option<usize> {
     pool().and_then(rayon::ThreadPool::current_thread_index)
 }
 
 /// Runs `f` on every item on the pool and returns the results in the items'
 /// order. Items start heaviest first by `weight` (file sizes), so one large
 /// file does not start last and leave a core idle at the end.
-pub(crate) fn par_map<T: Sync, R: Send>(
+pub fn par_map<T: Sync, R: Send>(
     items: &[T],
     weight: impl Fn(&T) -> usize,
     f: impl Fn(&T) -> R + Sync + Send,
@@ -63,6 +79,35 @@ pub(crate) fn par_map<T: Sync, R: Send>(
     done.into_iter().map(|(_, r)| r).collect()
 }
 
+/// State of each pool thread (a cache, say), kept from one [`par_map`] to
+/// the next: a thread only ever takes its own, so taking it never waits.
+#[derive(Debug)]
+pub struct PerThread<S> {
+    states: Vec<std::sync::Mutex<S>>,
+}
+
+impl<S: Default> Default for PerThread<S> {
+    fn default() -> Self {
+        Self {
+            states: (0..threads())
+                .map(|_| std::sync::Mutex::default())
+                .collect(),
+        }
+    }
+}
+
+impl<S: Default> PerThread<S> {
+    /// Runs `f` with this thread's state (a fresh one off the pool).
+    pub fn with<R>(&self, f: impl FnOnce(&mut S) -> R) -> R {
+        match thread_index().and_then(|i| self.states.get(i)) {
+            Some(state) => f(&mut state
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)),
+            None => f(&mut S::default()),
+        }
+    }
+}
+
 /// Runs `a` and `b` at once on the pool; both results.
 pub(crate) fn join<A: Send, B: Send>(
     a: impl FnOnce() -> A + Send,
@@ -78,7 +123,7 @@ pub(crate) fn join<A: Send, B: Send>(
 /// waiting for it, or right here on a pool thread (which has that stack
 /// already, and must not wait on a thread that may need the pool). A failure
 /// to start the thread, or a panic inside it, becomes an internal problem.
-pub(crate) fn with_large_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Result<T, Problem> {
+pub fn with_large_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Result<T, Problem> {
     if thread_index().is_some() {
         return std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|_| stopped());
     }

@@ -63,9 +63,9 @@ pub fn parse_uid(field: &str, value: &serde_json::Value) -> Result<EntityUid, Pr
 }
 
 /// Uids already read from their text, so a stream of requests parses each
-/// distinct uid once.
+/// distinct uid once (it starts afresh past 100,000 uids: memory stays bounded).
 #[derive(Debug, Default)]
-pub(crate) struct UidCache(std::collections::HashMap<String, EntityUid>);
+pub struct UidCache(std::collections::HashMap<String, EntityUid>);
 
 /// Most uids a cache keeps before it starts afresh.
 const UID_CACHE_LIMIT: usize = 100_000;
@@ -116,7 +116,7 @@ impl RequestSpec {
 
     /// [`RequestSpec::from_json_line`] for a stream of lines: each distinct
     /// uid text is parsed once (the same answers and errors).
-    pub(crate) fn from_json_line_cached(line: &str, cache: &mut UidCache) -> Result<Self, Problem> {
+    pub fn from_json_line_cached(line: &str, cache: &mut UidCache) -> Result<Self, Problem> {
         let value: serde_json::Value = serde_json::from_str(line)
             .map_err(|e| request_problem(format!("not a JSON request: {e}")))?;
         Self::read(&value, Some(cache))

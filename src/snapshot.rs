@@ -264,15 +264,6 @@ impl Snapshot {
         self.decide(request, entities, indexed)
     }
 
-    /// Decides a request with plain Cedar on the full policy set, bypassing
-    /// the index: the reference the index is tested against.
-    pub fn authorize_unindexed(&self, request: &Request, entities: &Entities) -> Answer {
-        Answer::from_response(
-            self.authorizer
-                .is_authorized(request, &self.policies, entities),
-        )
-    }
-
     fn decide(&self, request: &Request, entities: &Entities, use_index: bool) -> Answer {
         let selection = match (&self.index, use_index) {
             (Some(index), true) => index.select(request, entities, &self.policies),

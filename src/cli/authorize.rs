@@ -3,16 +3,16 @@
 use super::outcome::{ExitStatus, Finished, Outcome};
 use super::output::{Format, report, stdout_problem, write_out};
 use super::source::{Loaded, SourceArgs};
-use crate::answer::Answer;
-use crate::diagnostics::{Problem, ProblemKind, Problems};
-use crate::evaluator::{Evaluator, ReloadOutcome};
-use crate::parallel::{par_map, thread_index, threads};
-use crate::request::{RequestSpec, UidCache};
-use crate::snapshot::Snapshot;
 use cedar_policy::Entities;
+use rolegrid::Answer;
+use rolegrid::Snapshot;
+use rolegrid::parallel::{PerThread, par_map};
+use rolegrid::{Evaluator, ReloadOutcome};
+use rolegrid::{Problem, ProblemKind, Problems};
+use rolegrid::{RequestSpec, UidCache};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 /// Arguments of `rolegrid authorize`.
 #[derive(Debug, clap::Args)]
@@ -170,7 +170,7 @@ fn open_input(path: &Path) -> Result<Box<dyn BufRead>, Problems> {
     }
     std::fs::File::open(path)
         .map(|file| Box::new(std::io::BufReader::new(file)) as Box<dyn BufRead>)
-        .map_err(|e| crate::files::io_problem(path, &e).into())
+        .map_err(|e| rolegrid::Problem::io(path, &e).into())
 }
 
 /// Answers one request line against one snapshot: the output line, and
@@ -286,9 +286,8 @@ fn answer_lines_parallel(
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let mut status = ExitStatus::Success;
     let mut lines = request_lines(input, max_line_bytes).enumerate();
-    // one uid cache per pool thread, kept across chunks (each thread locks
-    // only its own)
-    let caches: Vec<Mutex<UidCache>> = (0..threads()).map(|_| Mutex::default()).collect();
+    // one uid cache per pool thread, kept across chunks
+    let caches: PerThread<UidCache> = PerThread::default();
     let mut chunk: Vec<(usize, RequestLine)> = Vec::with_capacity(CHUNK_LINES);
     loop {
         chunk.clear();
@@ -308,16 +307,7 @@ fn answer_lines_parallel(
         let answered = par_map(
             &chunk,
             |_| 1,
-            |(number, line)| {
-                let slot = thread_index().unwrap_or(0);
-                match caches.get(slot) {
-                    Some(cache) => {
-                        let mut cache = cache.lock().unwrap_or_else(PoisonError::into_inner);
-                        answer(&mut cache, line, *number)
-                    }
-                    None => answer(&mut UidCache::default(), line, *number),
-                }
-            },
+            |(number, line)| caches.with(|cache| answer(cache, line, *number)),
         );
         for (text, ok) in answered {
             if !ok {
@@ -374,7 +364,7 @@ fn run_watch(args: &Args, path: &Path) -> Result<ExitStatus, Problems> {
                     .as_ref()
                     .is_none_or(|(merged_for, _)| *merged_for != generation)
                 {
-                    match crate::store::with_entities(snapshot, &extra, &limits) {
+                    match rolegrid::with_entities(snapshot, &extra, &limits) {
                         Ok(entities) => merged = Some((generation, entities)),
                         Err(problems) => {
                             report(&problems);

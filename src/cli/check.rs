@@ -4,15 +4,12 @@
 
 use super::outcome::{ExitStatus, Finished, Outcome};
 use super::output::{ProblemsOut, pretty, report, write_out};
-use crate::coverage::Coverage;
-use crate::diagnostics::{Problem, ProblemKind, Problems};
-use crate::expect::{RunOptions, RunOutcome, Suite, run as run_suite};
-use crate::parallel::par_map;
-use crate::report::{self, CheckOptions, CheckReport, ProductReport};
-use crate::snapshot::Snapshot;
-use crate::store::{LoadOptions, Store};
+use rolegrid::check::Checked;
+use rolegrid::report::{self, CheckOptions, CheckReport, ProductReport};
+use rolegrid::{LoadOptions, Store};
+use rolegrid::{Problem, ProblemKind, Problems};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Output formats of `check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -73,6 +70,24 @@ impl Args {
     }
 }
 
+impl ProductArgs {
+    /// Loads, runs and measures the products asked for (see
+    /// [`rolegrid::check::check_products`]); accepted warnings are shown.
+    pub(super) fn check(&self) -> Result<Vec<Checked>, Problems> {
+        let options = LoadOptions {
+            deny_warnings: !self.allow_warnings,
+            ..LoadOptions::default()
+        };
+        let store = Store::open(&self.root)?;
+        let checks = rolegrid::check::check_products(&store, &self.product, &options)?;
+        if !checks.warnings.is_empty() {
+            // accepted warnings (--allow-warnings): shown, not fatal
+            report(&checks.warnings);
+        }
+        Ok(checks.products)
+    }
+}
+
 fn parse_percent(text: &str) -> Result<f64, String> {
     let value: f64 = text
         .trim_end_matches('%')
@@ -85,104 +100,10 @@ fn parse_percent(text: &str) -> Result<f64, String> {
     }
 }
 
-/// One product loaded, run and measured.
-pub(super) struct Checked {
-    pub product: String,
-    /// Kept with the results for the process's exit to free (see [`super::outcome::Finished`]).
-    pub snapshot: Snapshot,
-    pub suite: Suite,
-    pub outcome: RunOutcome,
-    pub coverage: Coverage,
-    pub duration: Duration,
-}
-
-/// Loads every product asked for, runs its expectations and measures its
-/// coverage; all problems of all products, or the results.
-pub(super) fn check_products(args: &ProductArgs) -> Result<Vec<Checked>, Problems> {
-    let store = Store::open(&args.root)?;
-    let products = if args.product.is_empty() {
-        store.products()?
-    } else {
-        let mut seen = Vec::new();
-        for p in &args.product {
-            if !seen.contains(p) {
-                seen.push(p.clone());
-            }
-        }
-        seen
-    };
-    if products.is_empty() {
-        return Err(Problem::new(
-            ProblemKind::UnknownProduct,
-            format!("the store at {} has no products", args.root.display()),
-        )
-        .with_help(
-            "a product is a `schemas/<product>.cedarschema` with its `policies/<product>/` folder",
-        )
-        .into());
-    }
-    let options = LoadOptions {
-        deny_warnings: !args.allow_warnings,
-        ..LoadOptions::default()
-    };
-    // products are independent: check them side by side, report them in order
-    let results = par_map(
-        &products,
-        |_| 1,
-        |product| check_one(&store, product, &options),
-    );
-    let mut problems = Problems::new();
-    let mut checked = Vec::new();
-    for (result, warnings) in results {
-        problems.extend(warnings);
-        match result {
-            Ok(one) => checked.push(one),
-            Err(more) => problems.extend(more),
-        }
-    }
-    if problems.has_errors() {
-        return Err(problems);
-    }
-    if !problems.is_empty() {
-        // accepted warnings (--allow-warnings): shown, not fatal
-        report(&problems);
-    }
-    Ok(checked)
-}
-
-/// Loads, runs and measures one product; its accepted warnings aside.
-fn check_one(
-    store: &Store,
-    product: &str,
-    options: &LoadOptions,
-) -> (Result<Checked, Problems>, Problems) {
-    let start = Instant::now();
-    let snapshot = match store.load(product, options) {
-        Ok(snapshot) => snapshot,
-        Err(problems) => return (Err(problems), Problems::new()),
-    };
-    let warnings = snapshot.warnings().clone();
-    let suite = match Suite::load_product(&snapshot) {
-        Ok(suite) => suite,
-        Err(problems) => return (Err(problems), warnings),
-    };
-    let outcome = run_suite(&suite, &snapshot, &RunOptions::default());
-    let coverage = Coverage::compute(&snapshot, &suite, &outcome);
-    let checked = Checked {
-        product: product.to_owned(),
-        snapshot,
-        suite,
-        outcome,
-        coverage,
-        duration: start.elapsed(),
-    };
-    (Ok(checked), warnings)
-}
-
 /// Runs `rolegrid check`.
 pub fn run(args: &Args) -> Outcome {
     let start = Instant::now();
-    let checked = check_products(&args.products)?;
+    let checked = args.products.check()?;
     let options = CheckOptions {
         min_coverage: args.min_coverage,
         allow_untested: args.allow_untested,

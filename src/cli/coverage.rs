@@ -1,11 +1,11 @@
 //! `rolegrid coverage`: coverage per role (cells covered, allowed, denied,
 //! conditional, uncovered) and per policy, for every product asked for.
 
-use super::check::{ProductArgs, check_products};
+use super::check::ProductArgs;
 use super::outcome::{ExitStatus, Finished, Outcome};
 use super::output::{ProblemsOut, pretty, write_out};
-use crate::coverage::Coverage;
-use crate::report;
+use rolegrid::coverage::Coverage;
+use rolegrid::report;
 
 /// Output formats of `coverage`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -41,7 +41,7 @@ impl Args {
 
 /// Runs `rolegrid coverage`.
 pub fn run(args: &Args) -> Outcome {
-    let checked = check_products(&args.products)?;
+    let checked = args.products.check()?;
     let mut rest = Vec::new();
     let coverages: Vec<Coverage> = checked
         .into_iter()

@@ -3,8 +3,8 @@
 
 use super::outcome::{ExitStatus, Finished, Outcome};
 use super::output::{pretty, write_out};
-use crate::matrix::Matrix;
-use crate::store::{LoadOptions, Store};
+use rolegrid::matrix::Matrix;
+use rolegrid::{LoadOptions, Store};
 use std::path::PathBuf;
 
 /// Output format of `rolegrid matrix`.

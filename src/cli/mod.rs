@@ -5,21 +5,20 @@
 mod authorize;
 mod check;
 mod coverage;
+mod limits;
 mod matrix;
 mod outcome;
 mod output;
 mod source;
 mod watch;
 
-use crate::diagnostics::Problems;
 use clap::{Parser, Subcommand};
 use output::ProblemsOut;
+use rolegrid::Problems;
 use std::io::Write;
 
 pub use outcome::ExitStatus;
 use outcome::Outcome;
-
-pub use output::Format;
 
 /// rolegrid: Cedar policies for product permission matrices: authorize, check, cover.
 #[derive(Debug, Parser)]
@@ -83,7 +82,7 @@ pub fn main() -> ! {
     };
     // on a stack as large as the pool's: a request decides the same in
     // every mode, single or batch
-    let outcome = crate::parallel::with_large_stack(|| cli.command.run())
+    let outcome = rolegrid::parallel::with_large_stack(|| cli.command.run())
         .map_err(Problems::from)
         .and_then(|outcome| outcome);
     let status = match &outcome {

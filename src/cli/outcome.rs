@@ -1,6 +1,6 @@
 //! How a command ended: its exit status, what it built, or its problems.
 
-use crate::diagnostics::Problems;
+use rolegrid::Problems;
 
 /// How a command ended; mapped to fixed exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,8 +2,8 @@
 //! miette reports on stderr (and, in machine formats, on stdout too). Every
 //! problem a command returns is rendered here, by [`problems`].
 
-use crate::diagnostics::{Problem, ProblemKind, Problems, Renderer};
-use crate::report;
+use rolegrid::report;
+use rolegrid::{Problem, ProblemKind, Problems, Renderer};
 use std::io::{IsTerminal, Write};
 
 /// Output formats of `authorize`.

@@ -1,10 +1,9 @@
 //! Arguments that say where policies come from: a product of a store, or explicit files.
 
-use crate::diagnostics::{Problem, ProblemKind, Problems};
-use crate::files::read_source;
-use crate::snapshot::Snapshot;
-use crate::store::{LoadOptions, PolicyIds, Sources, Store, build_snapshot, with_entities};
 use cedar_policy::Entities;
+use rolegrid::Snapshot;
+use rolegrid::{LoadOptions, PolicyIds, Sources, Store, build_snapshot, with_entities};
+use rolegrid::{Problem, ProblemKind, Problems};
 use std::path::PathBuf;
 
 /// Where the policies come from.
@@ -35,7 +34,7 @@ pub struct SourceArgs {
     pub allow_warnings: bool,
     /// Limits on what the store may hold.
     #[command(flatten)]
-    pub limits: crate::limits::LimitArgs,
+    pub limits: super::limits::LimitArgs,
     /// Explicit mode: do not validate policies against the schema (the schema
     /// still types entities, context and requests), as plain Cedar evaluates.
     #[arg(long, requires = "schema")]
@@ -58,14 +57,12 @@ impl Loaded {
 
 impl SourceArgs {
     /// Reads the `--entities` files.
-    pub(crate) fn read_entity_files(
-        &self,
-    ) -> Result<Vec<crate::diagnostics::SourceFile>, Problems> {
+    pub(crate) fn read_entity_files(&self) -> Result<Vec<rolegrid::SourceFile>, Problems> {
         let limits = self.load_options().limits;
         let mut files = Vec::new();
         let mut problems = Problems::new();
         for path in &self.entities {
-            match read_source(path, &limits) {
+            match rolegrid::SourceFile::read(path, &limits) {
                 Ok(file) => files.push(file),
                 Err(p) => problems.push(p),
             }

@@ -4,10 +4,9 @@
 use super::check;
 use super::outcome::{ExitStatus, Outcome};
 use super::output::problems as render_problems;
-use crate::diagnostics::{Problem, ProblemKind};
-use crate::reload::{Handlers, Settler};
+use rolegrid::Watch;
+use rolegrid::{Problem, ProblemKind};
 use std::io::{IsTerminal, Write};
-use std::path::Path;
 use std::sync::mpsc::channel;
 
 /// Runs `check` now and after every change under `schemas/` and `policies/`,
@@ -16,25 +15,13 @@ use std::sync::mpsc::channel;
 pub fn run(args: &check::Args) -> Outcome {
     let root = &args.products.root;
     let (tx, changes) = channel();
-    let folders = [root.join("schemas"), root.join("policies")];
-    let _settler = Settler::start(
-        &folders,
-        crate::reload::DEBOUNCE * 4,
-        Handlers {
-            key_of: |_: &Path| Some(()),
-            all_keys: || vec![()],
-            on_settled: move |_: Vec<()>| {
-                let _ = tx.send(());
-            },
-            on_error: |error: &notify::Error| eprintln!("rolegrid: file watcher error: {error}"),
+    let _watch = Watch::store(
+        root,
+        move || {
+            let _ = tx.send(());
         },
-    )
-    .map_err(|(path, e)| {
-        Problem::new(
-            ProblemKind::Io,
-            format!("cannot watch {}: {e}", path.display()),
-        )
-    })?;
+        |error| eprintln!("rolegrid: file watcher error: {error}"),
+    )?;
     let terminal = std::io::stdout().is_terminal();
     loop {
         if terminal {

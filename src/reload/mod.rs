@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// How long the watcher waits for a burst of file events to settle.
-pub const DEBOUNCE: Duration = Duration::from_millis(25);
+pub(crate) const DEBOUNCE: Duration = Duration::from_millis(25);
 
 /// A running watch; dropping it (or calling [`Watch::stop`]) stops the
 /// watcher and joins its thread.
@@ -36,6 +36,30 @@ impl std::fmt::Debug for Watch {
 }
 
 impl Watch {
+    /// Watches a store's `schemas/` and `policies/` folders for a tool that
+    /// re-reads the whole store (`rolegrid watch`): `on_change` is called on
+    /// the watcher's thread once its files have been quiet for four times
+    /// [`DEBOUNCE`] after a change; the watcher's errors go to `on_error`.
+    pub fn store(
+        root: &Path,
+        mut on_change: impl FnMut() + Send + 'static,
+        mut on_error: impl FnMut(&dyn std::error::Error) + Send + 'static,
+    ) -> Result<Watch, Problem> {
+        let folders = [root.join("schemas"), root.join("policies")];
+        let settler = Settler::start(
+            &folders,
+            DEBOUNCE * 4,
+            Handlers {
+                key_of: |_: &Path| Some(()),
+                all_keys: || vec![()],
+                on_settled: move |_: Vec<()>| on_change(),
+                on_error: move |error: &notify::Error| on_error(error),
+            },
+        )
+        .map_err(|(path, e)| watch_problem(&path, &e))?;
+        Ok(Watch { settler })
+    }
+
     /// Stops watching and waits for an ongoing reload to finish.
     pub fn stop(mut self) {
         self.settler.stop();
@@ -44,7 +68,7 @@ impl Watch {
 
 /// The products a changed path belongs to: `schemas/<p>.cedarschema` or
 /// anything under `policies/<p>/`.
-pub fn product_of(root: &Path, path: &Path) -> Option<String> {
+pub(crate) fn product_of(root: &Path, path: &Path) -> Option<String> {
     let relative = path.strip_prefix(root).ok()?;
     let mut parts = relative.components().map(|c| c.as_os_str().to_str());
     match (parts.next()??, parts.next()??) {

@@ -28,7 +28,7 @@ mod validate;
 pub use extra::with_entities;
 pub(crate) use extra::with_entity_values;
 pub use options::LoadOptions;
-pub use pipeline::LoadCache;
+pub(crate) use pipeline::LoadCache;
 pub use policies::PolicyIds;
 pub use sources::Sources;
 
@@ -84,6 +84,11 @@ impl Store {
     /// The store's root folder.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// The root as users wrote it, for messages (`.` for the current folder).
+    pub fn root_text(&self) -> String {
+        display_root(&self.root)
     }
 
     /// The products, named by `schemas/*.cedarschema`, sorted.
@@ -215,7 +220,7 @@ impl Store {
 
     /// Like [`Store::build`], reusing what `cache` kept from earlier loads of
     /// this product for the files that did not change, and refreshing it.
-    pub fn build_cached(
+    pub(crate) fn build_cached(
         &self,
         product: &str,
         files: ProductFiles,

@@ -37,13 +37,8 @@ use std::sync::Arc;
 
 /// What earlier loads of one product computed, reused by the next load for
 /// every file whose content (and schema) did not change.
-///
-/// ```
-/// let mut cache = rolegrid::LoadCache::default();
-/// assert_eq!(cache.len(), 0);
-/// ```
 #[derive(Debug, Default)]
-pub struct LoadCache {
+pub(crate) struct LoadCache {
     schema: Option<CachedSchema>,
     policies: HashMap<FileKey, PolicyFile>,
     entities: HashMap<FileKey, EntityFile>,
@@ -78,16 +73,6 @@ impl LoadCache {
             single_use: true,
             ..Self::default()
         }
-    }
-
-    /// How many files' results it holds.
-    pub fn len(&self) -> usize {
-        self.policies.len() + self.entities.len() + usize::from(self.schema.is_some())
-    }
-
-    /// Whether it holds nothing.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 

@@ -39,7 +39,7 @@
 //! resource type has its own actions.
 //!
 //! ```
-//! use rolegrid::synth::{SynthConfig, SynthStore};
+//! use rolegrid_synth::{SynthConfig, SynthStore};
 //! let config = SynthConfig { policies: 60, entities: 300, expectations: 80, ..SynthConfig::default() };
 //! let store = SynthStore::generate(&config)?;
 //! let product = &store.products()[0];
