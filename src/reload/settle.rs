@@ -16,7 +16,7 @@
 //! (notify-rs/notify#900, fixed in 0.8.0-rc.2, which needs notify 9's
 //! release candidates). A reload triggered by another file in between has
 //! read the new file; with both its events dropped, no later reload comes,
-//! and the deleted file's policies are served on (`tests/reload.rs`,
+//! and the deleted file's policies are served on (`tests/library/reload.rs`,
 //! `a_file_deleted_right_after_a_reload_read_it_is_seen`, failed 6 runs of
 //! 6). `notify-debouncer-mini` does not drop events but gives no event
 //! kinds, so the loader's own reads would trigger reloads without end.

@@ -12,7 +12,7 @@
     clippy::indexing_slicing
 )]
 
-mod common;
+use crate::common;
 
 use common::{Run, TempStore, fixture, nested_parens_policy, run};
 use rolegrid::{
@@ -595,7 +595,7 @@ fn load_in_child_without_nesting_limit(depth: usize) {
     let output = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "child_load_nested_parens_without_limit",
+            "errors::child_load_nested_parens_without_limit",
             "--ignored",
             "--nocapture",
             "--test-threads=1",

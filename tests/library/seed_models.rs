@@ -15,7 +15,7 @@
     clippy::indexing_slicing
 )]
 
-mod common;
+use crate::common;
 
 use cedar_policy::Entities;
 use rolegrid::{Limits, Snapshot, SourceFile};

@@ -8,7 +8,7 @@
     clippy::indexing_slicing
 )]
 
-mod common;
+use crate::common;
 
 use common::{Run, fixture, run_in};
 use rolegrid::expect::{Decider, RunOptions, Suite, run};

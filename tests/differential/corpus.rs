@@ -19,7 +19,7 @@
     clippy::indexing_slicing
 )]
 
-mod common;
+use crate::common;
 
 use cedar_policy::{
     Authorizer, Context, Decision, Entities, EntityUid, PolicySet, Request, Response, Schema,

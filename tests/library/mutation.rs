@@ -15,7 +15,7 @@
     clippy::indexing_slicing
 )]
 
-mod common;
+use crate::common;
 
 use cedar_policy::{Authorizer, Effect, Entities, Policy, PolicyId, PolicySet, Request};
 use rolegrid::expect::{Decider, RunOptions, Suite, run};

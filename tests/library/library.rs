@@ -9,7 +9,7 @@
     clippy::indexing_slicing
 )]
 
-mod common;
+use crate::common;
 
 use cedar_policy::{Decision, EntityUid, PolicyId, Request};
 use rolegrid::{

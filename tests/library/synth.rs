@@ -7,7 +7,7 @@
     clippy::indexing_slicing
 )]
 
-mod common;
+use crate::common;
 
 use cedar_policy::Authorizer;
 use rolegrid::{Answer, LoadOptions, Store};
