@@ -133,27 +133,25 @@ impl Answer {
     /// # Ok::<(), rolegrid::Problems>(())
     /// ```
     pub fn to_json_line(&self) -> String {
-        /// `to_json`'s object, its keys in the same order.
-        #[derive(Serialize)]
-        struct Line<'a> {
-            decision: &'a str,
-            reasons: Vec<&'a str>,
-            errors: &'a [PolicyError],
-        }
-        let line = Line {
-            decision: if self.is_allowed() { "allow" } else { "deny" },
-            reasons: self.reasons.iter().map(AsRef::<str>::as_ref).collect(),
-            errors: &self.errors,
-        };
-        serde_json::to_string(&line).unwrap_or_else(|_| self.to_json().to_string())
+        serde_json::to_string(self).unwrap_or_default()
     }
 
     /// The stable JSON form: `{"decision": "allow"|"deny", "reasons": [...], "errors": [...]}`.
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "decision": if self.is_allowed() { "allow" } else { "deny" },
-            "reasons": self.reasons.iter().map(AsRef::<str>::as_ref).collect::<Vec<_>>(),
-            "errors": self.errors,
-        })
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+/// The stable JSON form (the one encoding of an answer): `decision`,
+/// `reasons` (policy ids), `errors`, in that order.
+impl Serialize for Answer {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut answer = serializer.serialize_struct("Answer", 3)?;
+        answer.serialize_field("decision", if self.is_allowed() { "allow" } else { "deny" })?;
+        let reasons: Vec<&str> = self.reasons.iter().map(AsRef::<str>::as_ref).collect();
+        answer.serialize_field("reasons", &reasons)?;
+        answer.serialize_field("errors", &self.errors)?;
+        answer.end()
     }
 }

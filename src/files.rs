@@ -21,7 +21,39 @@ pub enum FileKind {
     CedarTests,
 }
 
+/// Every kind with the name endings that say it (lower case), most
+/// specific first where one ends another (`.entities.yaml` before `.yaml`).
+const ENDINGS: &[(FileKind, &[&str])] = &[
+    (FileKind::Policies, &[".cedar"]),
+    (FileKind::EntitiesYaml, &[".entities.yaml", ".entities.yml"]),
+    (
+        FileKind::EntitiesJson,
+        &[".entities.json", ".cedarentities.json"],
+    ),
+    (FileKind::ExpectationsYaml, &[".test.yaml", ".test.yml"]),
+    (FileKind::CedarTests, &[".test.json", ".tests.json"]),
+];
+
 impl FileKind {
+    /// The name endings that say this kind (lower case).
+    pub fn endings(self) -> &'static [&'static str] {
+        ENDINGS
+            .iter()
+            .find(|(kind, _)| *kind == self)
+            .map_or(&[], |(_, endings)| *endings)
+    }
+
+    /// `name` without the ending that says its kind (`matrix` for
+    /// `matrix.test.yaml`), or `None` when no ending of a kind ends it.
+    pub fn stem(name: &str) -> Option<&str> {
+        let lower = name.to_ascii_lowercase();
+        let ending = ENDINGS
+            .iter()
+            .flat_map(|(_, endings)| endings.iter())
+            .find(|ending| lower.ends_with(*ending))?;
+        name.get(..name.len() - ending.len())
+    }
+
     /// The kind a file name says, `None` for files rolegrid ignores
     /// (documentation, hidden and editor temporary files).
     ///
@@ -36,28 +68,23 @@ impl FileKind {
             return Ok(None);
         }
         let lower = name.to_ascii_lowercase();
-        let kind = if lower.ends_with(".cedar") {
-            Self::Policies
-        } else if lower.ends_with(".entities.yaml") || lower.ends_with(".entities.yml") {
-            Self::EntitiesYaml
-        } else if lower.ends_with(".entities.json") || lower.ends_with(".cedarentities.json") {
-            Self::EntitiesJson
-        } else if lower.ends_with(".test.yaml") || lower.ends_with(".test.yml") {
-            Self::ExpectationsYaml
-        } else if lower.ends_with(".test.json") || lower.ends_with(".tests.json") {
-            Self::CedarTests
-        } else if lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json") {
-            return Err(
+        let known = ENDINGS
+            .iter()
+            .find(|(_, endings)| endings.iter().any(|ending| lower.ends_with(ending)));
+        if let Some((kind, _)) = known {
+            return Ok(Some(*kind));
+        }
+        if lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json") {
+            Err(
                 "name entity files `*.entities.yaml` (or `*.entities.json`) and expectation files `*.test.yaml` (or Cedar's `*.test.json`)",
-            );
+            )
         } else if lower.ends_with(".cedarschema") {
-            return Err(
+            Err(
                 "a product's schema lives at `schemas/<product>.cedarschema`, not under `policies/`",
-            );
+            )
         } else {
-            return Ok(None);
-        };
-        Ok(Some(kind))
+            Ok(None)
+        }
     }
 }
 

@@ -327,7 +327,7 @@ fn run_watch(args: &Args, path: &Path) -> Result<ExitStatus, Problems> {
         return Err(Problem::new(ProblemKind::Usage, "--watch needs --product").into());
     };
     let evaluator = Arc::new(Evaluator::open_products(
-        &args.source.root,
+        &args.source.store.root,
         std::slice::from_ref(&product),
         args.source.load_options(),
     )?);

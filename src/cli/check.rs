@@ -4,11 +4,11 @@
 
 use super::outcome::{ExitStatus, Finished, Outcome};
 use super::output::{ProblemsOut, pretty, report, write_out};
+use super::store_arg::StoreArg;
 use rolegrid::check::Checked;
 use rolegrid::report::{self, CheckOptions, CheckReport, ProductReport};
 use rolegrid::{LoadOptions, Store};
 use rolegrid::{Problem, ProblemKind, Problems};
-use std::path::PathBuf;
 use std::time::Instant;
 
 /// Output formats of `check`.
@@ -28,9 +28,8 @@ pub enum CheckFormat {
 /// Which products of which store.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ProductArgs {
-    /// The store's root folder (holding `schemas/` and `policies/`).
-    #[arg(long, default_value = ".", value_name = "DIR")]
-    pub root: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArg,
     /// A product to check (repeatable); every product of the store by default.
     #[arg(long, short, value_name = "P")]
     pub product: Vec<String>,
@@ -78,7 +77,7 @@ impl ProductArgs {
             deny_warnings: !self.allow_warnings,
             ..LoadOptions::default()
         };
-        let store = Store::open(&self.root)?;
+        let store = Store::open(&self.store.root)?;
         let checks = rolegrid::check::check_products(&store, &self.product, &options)?;
         if !checks.warnings.is_empty() {
             // accepted warnings (--allow-warnings): shown, not fatal

@@ -3,9 +3,9 @@
 
 use super::outcome::{ExitStatus, Finished, Outcome};
 use super::output::{pretty, write_out};
+use super::store_arg::StoreArg;
 use rolegrid::matrix::Matrix;
 use rolegrid::{LoadOptions, Store};
-use std::path::PathBuf;
 
 /// Output format of `rolegrid matrix`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
@@ -27,9 +27,8 @@ pub struct Args {
     /// The product whose matrix to compute.
     #[arg(long, short, value_name = "P")]
     product: String,
-    /// The store's root folder (holding `schemas/` and `policies/`).
-    #[arg(long, default_value = ".", value_name = "DIR")]
-    root: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArg,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: MatrixFormat,
@@ -46,7 +45,7 @@ fn terminal_width() -> u16 {
 
 /// Runs `rolegrid matrix`.
 pub fn run(args: &Args) -> Outcome {
-    let snapshot = Store::open(&args.root)?.load(&args.product, &LoadOptions::default())?;
+    let snapshot = Store::open(&args.store.root)?.load(&args.product, &LoadOptions::default())?;
     let matrix = Matrix::build(&snapshot)?;
     let text = match args.format {
         MatrixFormat::Human => matrix.to_human(terminal_width()),

@@ -10,6 +10,7 @@ mod matrix;
 mod outcome;
 mod output;
 mod source;
+mod store_arg;
 mod watch;
 
 use clap::{Parser, Subcommand};

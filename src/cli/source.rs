@@ -1,5 +1,6 @@
 //! Arguments that say where policies come from: a product of a store, or explicit files.
 
+use super::store_arg::StoreArg;
 use cedar_policy::Entities;
 use rolegrid::Snapshot;
 use rolegrid::{LoadOptions, PolicyIds, Sources, Store, build_snapshot, with_entities};
@@ -9,9 +10,8 @@ use std::path::PathBuf;
 /// Where the policies come from.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SourceArgs {
-    /// The store's root folder (holding `schemas/` and `policies/`).
-    #[arg(long, default_value = ".", value_name = "DIR")]
-    pub root: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArg,
     /// A product of the store.
     #[arg(long, short, value_name = "P", conflicts_with = "policies")]
     pub product: Option<String>,
@@ -106,7 +106,7 @@ impl SourceArgs {
                 .with_help("pass --product P (a product of the store at --root), or --policies PATH for explicit files")
                 .into());
         };
-        let snapshot = Store::open(&self.root)?.load(product, &options)?;
+        let snapshot = Store::open(&self.store.root)?.load(product, &options)?;
         if self.entities.is_empty() {
             return Ok(Loaded {
                 snapshot,

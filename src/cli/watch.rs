@@ -13,7 +13,7 @@ use std::sync::mpsc::channel;
 /// until interrupted. The screen is cleared before each run when stdout is a
 /// terminal. Each run's snapshots and report are freed before the next run.
 pub fn run(args: &check::Args) -> Outcome {
-    let root = &args.products.root;
+    let root = &args.products.store.root;
     let (tx, changes) = channel();
     let _watch = Watch::store(
         root,

@@ -23,12 +23,7 @@ fn class_name(product: &str, file: &std::path::Path) -> String {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let lower = name.to_ascii_lowercase();
-    let stem = [".test.yaml", ".test.yml", ".tests.json", ".test.json"]
-        .iter()
-        .find(|suffix| lower.ends_with(*suffix))
-        .and_then(|suffix| name.get(..name.len() - suffix.len()))
-        .unwrap_or(&name);
+    let stem = crate::files::FileKind::stem(&name).unwrap_or(&name);
     format!("{product}.{stem}")
 }
 
