@@ -18,7 +18,6 @@ use crate::diagnostics::Location;
 use crate::expect::{RunOutcome, Suite};
 use crate::snapshot::Snapshot;
 use cedar_policy::{Decision, Effect, EntityTypeName};
-use serde_json::json;
 use std::collections::HashMap;
 
 /// What a cell's answers say.
@@ -308,43 +307,121 @@ impl Coverage {
 
     /// The stable JSON form (documented in the README, `coverage` object).
     pub fn to_json(&self) -> serde_json::Value {
-        json!({
-            "product": self.product,
-            "namespace": self.namespace,
-            "expectations": self.expectations,
-            "cells": self.total(),
-            "covered": self.covered(),
-            "percent": self.percent(),
-            "roles": self.roles.iter().map(|r| json!({
-                "role": r.role,
-                "users": r.users,
-                "cells": r.total(),
-                "covered": r.covered(),
-                "percent": r.percent(),
-                "allowed": r.count(|s| s == CellState::Allowed),
-                "denied": r.count(|s| s == CellState::Denied),
-                "conditional": r.count(|s| s == CellState::Conditional),
-                "uncovered": r.uncovered().map(|c| json!({
-                    "action": c.action,
-                    "resource_type": c.resource_type,
-                })).collect::<Vec<_>>(),
-                "matrix": r.cells.iter().map(|c| json!({
-                    "action": c.action,
-                    "resource_type": c.resource_type,
-                    "state": c.state.code(),
-                    "expectations": c.expectations,
-                    "allowed": c.allowed,
-                    "denied": c.denied,
-                })).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
-            "policies": self.policies.iter().map(|p| json!({
-                "id": p.id,
-                "effect": p.effect,
-                "file": p.location.as_ref().map(|l| l.file.display().to_string()),
-                "line": p.location.as_ref().map(|l| l.line),
-                "column": p.location.as_ref().map(|l| l.column),
-                "decided": p.decided,
-            })).collect::<Vec<_>>(),
-        })
+        serde_json::to_value(CoverageJson::of(self)).unwrap_or_default()
+    }
+}
+
+/// The `coverage` object of the JSON reports, fields in the order written.
+#[derive(serde::Serialize)]
+struct CoverageJson<'a> {
+    product: &'a str,
+    namespace: &'a str,
+    expectations: usize,
+    cells: usize,
+    covered: usize,
+    percent: f64,
+    roles: Vec<RoleJson<'a>>,
+    policies: Vec<PolicyJson<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct RoleJson<'a> {
+    role: &'a str,
+    users: &'a [String],
+    cells: usize,
+    covered: usize,
+    percent: f64,
+    allowed: usize,
+    denied: usize,
+    conditional: usize,
+    uncovered: Vec<CellPlace<'a>>,
+    matrix: Vec<CellJson<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct CellPlace<'a> {
+    action: &'a str,
+    resource_type: &'a str,
+}
+
+#[derive(serde::Serialize)]
+struct CellJson<'a> {
+    action: &'a str,
+    resource_type: &'a str,
+    state: &'static str,
+    expectations: usize,
+    allowed: usize,
+    denied: usize,
+}
+
+#[derive(serde::Serialize)]
+struct PolicyJson<'a> {
+    id: &'a str,
+    effect: &'a str,
+    file: Option<String>,
+    line: Option<usize>,
+    column: Option<usize>,
+    decided: usize,
+}
+
+impl<'a> CoverageJson<'a> {
+    fn of(coverage: &'a Coverage) -> Self {
+        Self {
+            product: &coverage.product,
+            namespace: &coverage.namespace,
+            expectations: coverage.expectations,
+            cells: coverage.total(),
+            covered: coverage.covered(),
+            percent: coverage.percent(),
+            roles: coverage.roles.iter().map(RoleJson::of).collect(),
+            policies: coverage.policies.iter().map(PolicyJson::of).collect(),
+        }
+    }
+}
+
+impl<'a> RoleJson<'a> {
+    fn of(r: &'a RoleCoverage) -> Self {
+        Self {
+            role: &r.role,
+            users: &r.users,
+            cells: r.total(),
+            covered: r.covered(),
+            percent: r.percent(),
+            allowed: r.count(|s| s == CellState::Allowed),
+            denied: r.count(|s| s == CellState::Denied),
+            conditional: r.count(|s| s == CellState::Conditional),
+            uncovered: r
+                .uncovered()
+                .map(|c| CellPlace {
+                    action: &c.action,
+                    resource_type: &c.resource_type,
+                })
+                .collect(),
+            matrix: r
+                .cells
+                .iter()
+                .map(|c| CellJson {
+                    action: &c.action,
+                    resource_type: &c.resource_type,
+                    state: c.state.code(),
+                    expectations: c.expectations,
+                    allowed: c.allowed,
+                    denied: c.denied,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl<'a> PolicyJson<'a> {
+    fn of(p: &'a PolicyCoverage) -> Self {
+        Self {
+            id: &p.id,
+            effect: p.effect,
+            file: p.location.as_ref().map(|l| l.file.display().to_string()),
+            line: p.location.as_ref().map(|l| l.line),
+            column: p.location.as_ref().map(|l| l.column),
+            decided: p.decided,
+        }
     }
 }

@@ -218,7 +218,7 @@ fn answer_line(
         }
         Err(problem) => {
             let text = match format {
-                Format::Json => serde_json::json!({"error": {"line": number, "kind": problem.kind().code(), "message": problem.message()}}).to_string(),
+                Format::Json => error_line(number, &problem),
                 Format::Human => format!("{number}: error: {}", problem.message()),
             };
             (text, false)
@@ -389,6 +389,26 @@ fn run_watch(args: &Args, path: &Path) -> Result<ExitStatus, Problems> {
                 )
             })
     })
+}
+
+/// The JSON answer line of a request that could not be decided.
+fn error_line(line: usize, problem: &Problem) -> String {
+    #[derive(serde::Serialize)]
+    struct ErrorLine<'a> {
+        error: LineError<'a>,
+    }
+    #[derive(serde::Serialize)]
+    struct LineError<'a> {
+        line: usize,
+        kind: &'static str,
+        message: &'a str,
+    }
+    let error = LineError {
+        line,
+        kind: problem.kind().code(),
+        message: problem.message(),
+    };
+    serde_json::to_string(&ErrorLine { error }).unwrap_or_default()
 }
 
 #[cfg(test)]

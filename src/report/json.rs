@@ -1,10 +1,13 @@
-//! Stable JSON (`"version": 1`), documented in the README.
+//! Stable JSON (`"version": 1`), documented in the README: each document a
+//! serde type whose fields are written in the order declared.
 
-use super::{CheckReport, Failure, ProductReport};
+use super::{CheckReport, Failure, ProductReport, Shortfall};
+use crate::answer::Answer;
 use crate::coverage::{Coverage, PolicyCoverage};
-use crate::diagnostics::{Location, Problems};
-use crate::expect::{ItemKind, decision_name};
-use serde_json::{Value, json};
+use crate::diagnostics::{Location, Problem, Problems};
+use crate::expect::{ItemKind, ReasonMatch, decision_name};
+use serde::Serialize;
+use serde_json::Value;
 
 /// The version of the JSON shapes below; bumped on incompatible changes.
 pub const VERSION: u32 = 1;
@@ -13,130 +16,299 @@ fn millis(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-fn place(location: Option<&Location>) -> (Value, Value, Value) {
-    match location {
-        Some(l) => (
-            json!(l.file.display().to_string()),
-            json!(l.line),
-            json!(l.column),
-        ),
-        None => (Value::Null, Value::Null, Value::Null),
+/// A place in a file (`null`s when unknown), written inline in its object.
+#[derive(Serialize, Default)]
+struct Place {
+    file: Option<String>,
+    line: Option<usize>,
+    column: Option<usize>,
+}
+
+impl Place {
+    fn of(location: Option<&Location>) -> Self {
+        location.map_or_else(Self::default, |l| Self {
+            file: Some(l.file.display().to_string()),
+            line: Some(l.line),
+            column: Some(l.column),
+        })
     }
 }
 
-fn policy(p: &PolicyCoverage) -> Value {
-    let (file, line, column) = place(p.location.as_ref());
-    json!({"id": p.id, "effect": p.effect, "file": file, "line": line, "column": column})
+#[derive(Serialize)]
+struct PolicyJson<'a> {
+    id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    effect: Option<&'a str>,
+    #[serde(flatten)]
+    place: Place,
 }
 
-fn failure(f: &Failure<'_>, product: &ProductReport) -> Value {
-    let check = f.check;
-    let answer = &f.outcome.answer;
-    json!({
-        "file": f.item.location.file.display().to_string(),
-        "line": f.item.location.line,
-        "column": f.item.location.column,
-        "kind": f.item.kind.code(),
-        "name": f.item.name,
-        "source": f.item.source,
-        "principal": check.principal.to_string(),
-        "action": check.action.to_string(),
-        "resource": check.resource.to_string(),
-        "context": check.context,
-        "role": check.role,
-        "roles": check.roles,
-        "expected": {
-            "decision": decision_name(check.expected.decision),
-            "reasons": check.expected.reasons,
-            "reason_match": check.expected.reason_match,
-            "errors": check.expected.errors,
-        },
-        "actual": answer.to_json(),
-        "mismatches": f.outcome.mismatches.iter().map(ToString::to_string).collect::<Vec<_>>(),
-        "determining_policies": answer.reasons().iter().map(|r| {
-            let id = r.to_string();
-            let (file, line, column) = place(product.policy_location(&id));
-            json!({"id": id, "file": file, "line": line, "column": column})
-        }).collect::<Vec<_>>(),
-    })
+impl<'a> PolicyJson<'a> {
+    fn of(p: &'a PolicyCoverage) -> Self {
+        Self {
+            id: &p.id,
+            effect: Some(p.effect),
+            place: Place::of(p.location.as_ref()),
+        }
+    }
 }
 
-fn product(p: &ProductReport) -> Value {
-    json!({
-        "product": p.product,
-        "namespace": p.coverage.namespace,
-        "status": if p.passed() { "pass" } else { "fail" },
-        "duration_ms": millis(p.duration),
-        "files": p.suite.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
-        "expectations": {
-            "total": p.outcome.total(),
-            "passed": p.outcome.passed(),
-            "failed": p.outcome.failed(),
-            "rows": p.suite.count(ItemKind::Row),
-            "cases": p.suite.count(ItemKind::Case),
-            "cedar_tests": p.suite.count(ItemKind::CedarTest),
-        },
-        "failures": p.failures().map(|f| failure(&f, p)).collect::<Vec<_>>(),
-        "untested_policies": p.untested.iter().map(policy).collect::<Vec<_>>(),
-        "allowed_untested_policies": p.allowed_untested.iter().map(policy).collect::<Vec<_>>(),
-        "coverage_failures": p.shortfalls.iter().map(|s| json!({
-            "role": s.role, "covered": s.covered, "cells": s.cells, "percent": s.percent, "min": s.min,
-        })).collect::<Vec<_>>(),
-        "coverage": p.coverage.to_json(),
-    })
+#[derive(Serialize)]
+struct ExpectedJson<'a> {
+    decision: &'static str,
+    reasons: &'a Option<Vec<String>>,
+    reason_match: &'a ReasonMatch,
+    errors: &'a Option<usize>,
+}
+
+#[derive(Serialize)]
+struct FailureJson<'a> {
+    file: String,
+    line: usize,
+    column: usize,
+    kind: &'static str,
+    name: &'a str,
+    source: &'a Option<String>,
+    principal: String,
+    action: String,
+    resource: String,
+    context: &'a Value,
+    role: &'a Option<String>,
+    roles: &'a [String],
+    expected: ExpectedJson<'a>,
+    actual: &'a Answer,
+    mismatches: Vec<String>,
+    determining_policies: Vec<PolicyJson<'a>>,
+}
+
+impl<'a> FailureJson<'a> {
+    fn of(f: &Failure<'a>, product: &'a ProductReport) -> Self {
+        let check = f.check;
+        let answer = &f.outcome.answer;
+        Self {
+            file: f.item.location.file.display().to_string(),
+            line: f.item.location.line,
+            column: f.item.location.column,
+            kind: f.item.kind.code(),
+            name: &f.item.name,
+            source: &f.item.source,
+            principal: check.principal.to_string(),
+            action: check.action.to_string(),
+            resource: check.resource.to_string(),
+            context: &check.context,
+            role: &check.role,
+            roles: &check.roles,
+            expected: ExpectedJson {
+                decision: decision_name(check.expected.decision),
+                reasons: &check.expected.reasons,
+                reason_match: &check.expected.reason_match,
+                errors: &check.expected.errors,
+            },
+            actual: answer,
+            mismatches: f
+                .outcome
+                .mismatches
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            determining_policies: answer
+                .reasons()
+                .iter()
+                .map(|r| PolicyJson {
+                    id: r.as_ref(),
+                    effect: None,
+                    place: Place::of(product.policy_location(r.as_ref())),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ExpectationsJson {
+    total: usize,
+    passed: usize,
+    failed: usize,
+    rows: usize,
+    cases: usize,
+    cedar_tests: usize,
+}
+
+#[derive(Serialize)]
+struct ShortfallJson<'a> {
+    role: &'a str,
+    covered: usize,
+    cells: usize,
+    percent: f64,
+    min: f64,
+}
+
+impl<'a> ShortfallJson<'a> {
+    fn of(s: &'a Shortfall) -> Self {
+        Self {
+            role: &s.role,
+            covered: s.covered,
+            cells: s.cells,
+            percent: s.percent,
+            min: s.min,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ProductJson<'a> {
+    product: &'a str,
+    namespace: &'a str,
+    status: &'static str,
+    duration_ms: u64,
+    files: Vec<String>,
+    expectations: ExpectationsJson,
+    failures: Vec<FailureJson<'a>>,
+    untested_policies: Vec<PolicyJson<'a>>,
+    allowed_untested_policies: Vec<PolicyJson<'a>>,
+    coverage_failures: Vec<ShortfallJson<'a>>,
+    coverage: Value,
+}
+
+impl<'a> ProductJson<'a> {
+    fn of(p: &'a ProductReport) -> Self {
+        Self {
+            product: &p.product,
+            namespace: &p.coverage.namespace,
+            status: pass_or_fail(p.passed()),
+            duration_ms: millis(p.duration),
+            files: p
+                .suite
+                .files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect(),
+            expectations: ExpectationsJson {
+                total: p.outcome.total(),
+                passed: p.outcome.passed(),
+                failed: p.outcome.failed(),
+                rows: p.suite.count(ItemKind::Row),
+                cases: p.suite.count(ItemKind::Case),
+                cedar_tests: p.suite.count(ItemKind::CedarTest),
+            },
+            failures: p.failures().map(|f| FailureJson::of(&f, p)).collect(),
+            untested_policies: p.untested.iter().map(PolicyJson::of).collect(),
+            allowed_untested_policies: p.allowed_untested.iter().map(PolicyJson::of).collect(),
+            coverage_failures: p.shortfalls.iter().map(ShortfallJson::of).collect(),
+            coverage: p.coverage.to_json(),
+        }
+    }
+}
+
+fn pass_or_fail(passed: bool) -> &'static str {
+    if passed { "pass" } else { "fail" }
+}
+
+#[derive(Serialize)]
+struct SummaryJson {
+    products: usize,
+    failed_products: usize,
+    expectations: usize,
+    passed: usize,
+    failed: usize,
+}
+
+#[derive(Serialize)]
+struct OptionsJson<'a> {
+    min_coverage: Option<f64>,
+    allow_untested: bool,
+    allow_untested_policies: &'a [String],
+}
+
+#[derive(Serialize)]
+struct CheckJson<'a> {
+    version: u32,
+    status: &'static str,
+    duration_ms: u64,
+    summary: SummaryJson,
+    options: OptionsJson<'a>,
+    products: Vec<ProductJson<'a>>,
 }
 
 /// The JSON report of `check`.
-pub fn check(report: &CheckReport) -> Value {
-    json!({
-        "version": VERSION,
-        "status": if report.passed() { "pass" } else { "fail" },
-        "duration_ms": millis(report.duration),
-        "summary": {
-            "products": report.products.len(),
-            "failed_products": report.products.iter().filter(|p| !p.passed()).count(),
-            "expectations": report.expectations(),
-            "passed": report.expectations() - report.failed(),
-            "failed": report.failed(),
+pub fn check(report: &CheckReport) -> impl Serialize + '_ {
+    CheckJson {
+        version: VERSION,
+        status: pass_or_fail(report.passed()),
+        duration_ms: millis(report.duration),
+        summary: SummaryJson {
+            products: report.products.len(),
+            failed_products: report.products.iter().filter(|p| !p.passed()).count(),
+            expectations: report.expectations(),
+            passed: report.expectations() - report.failed(),
+            failed: report.failed(),
         },
-        "options": {
-            "min_coverage": report.options.min_coverage,
-            "allow_untested": report.options.allow_untested,
-            "allow_untested_policies": report.options.allowed_untested,
+        options: OptionsJson {
+            min_coverage: report.options.min_coverage,
+            allow_untested: report.options.allow_untested,
+            allow_untested_policies: &report.options.allowed_untested,
         },
-        "products": report.products.iter().map(product).collect::<Vec<_>>(),
-    })
+        products: report.products.iter().map(ProductJson::of).collect(),
+    }
+}
+
+#[derive(Serialize)]
+struct CoverageJson {
+    version: u32,
+    products: Vec<Value>,
 }
 
 /// The JSON report of `coverage`.
-pub fn coverage(coverages: &[Coverage]) -> Value {
-    json!({
-        "version": VERSION,
-        "products": coverages.iter().map(Coverage::to_json).collect::<Vec<_>>(),
-    })
+pub fn coverage(coverages: &[Coverage]) -> impl Serialize + use<> {
+    CoverageJson {
+        version: VERSION,
+        products: coverages.iter().map(Coverage::to_json).collect(),
+    }
+}
+
+#[derive(Serialize)]
+struct ProblemJson<'a> {
+    kind: &'static str,
+    severity: &'static str,
+    message: &'a str,
+    #[serde(flatten)]
+    place: Place,
+    help: Option<&'a str>,
+}
+
+impl<'a> ProblemJson<'a> {
+    fn of(p: &'a Problem) -> Self {
+        let location = p.location();
+        let place = match (&location, p.file()) {
+            (Some(l), _) if p.spans().next().is_some() => Place::of(Some(l)),
+            (_, Some(f)) => Place {
+                file: Some(f.path().display().to_string()),
+                ..Place::default()
+            },
+            _ => Place::default(),
+        };
+        Self {
+            kind: p.kind().code(),
+            severity: if p.is_warning() { "warning" } else { "error" },
+            message: p.message(),
+            place,
+            help: p.help_text(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ProblemsJson<'a> {
+    version: u32,
+    status: &'static str,
+    problems: Vec<ProblemJson<'a>>,
 }
 
 /// The JSON report of invalid input (exit 2): every problem with its place.
-pub fn problems(problems: &Problems) -> Value {
-    json!({
-        "version": VERSION,
-        "status": "error",
-        "problems": problems.iter().map(|p| {
-            let location = p.location();
-            let (file, line, column) = match (&location, p.file()) {
-                (Some(l), _) if p.spans().next().is_some() => place(Some(l)),
-                (_, Some(f)) => (json!(f.path().display().to_string()), Value::Null, Value::Null),
-                _ => (Value::Null, Value::Null, Value::Null),
-            };
-            json!({
-                "kind": p.kind().code(),
-                "severity": if p.is_warning() { "warning" } else { "error" },
-                "message": p.message(),
-                "file": file,
-                "line": line,
-                "column": column,
-                "help": p.help_text(),
-            })
-        }).collect::<Vec<_>>(),
-    })
+pub fn problems(problems: &Problems) -> impl Serialize + '_ {
+    ProblemsJson {
+        version: VERSION,
+        status: "error",
+        problems: problems.iter().map(ProblemJson::of).collect(),
+    }
 }
