@@ -12,7 +12,7 @@
 
 use super::entities::{BuiltEntities, ParsedEntities, defined_twice};
 use super::options::LoadOptions;
-use super::policies::{ParsedPolicies, PolicyIds};
+use super::policies::{ParsedPolicies, PolicyIds, duplicate_id};
 use super::schema::parse_schema_with;
 use super::slices;
 use super::sources::Sources;
@@ -135,25 +135,71 @@ pub(crate) fn build(
             Some(read) => (Some(read.schema), read.info),
             None => (None, Arc::default()),
         };
-
-    // policy files: parse the new and changed ones
     let policy_keys = file_keys(sources.policies.iter());
+    read_policy_files(cache, sources, &policy_keys, options);
+    let (merged, prepared) = merge_policies(&cache.policies, &policy_keys, &mut problems);
+    if sources.schema.is_some() && schema.is_none() {
+        // without the schema nothing else can be checked meaningfully
+        return Err(problems);
+    }
+    let entity_keys = file_keys(sources.entities.iter().map(|(file, _)| file));
+    read_entity_files(
+        &mut cache.entities,
+        sources,
+        &entity_keys,
+        schema.as_ref(),
+        schema_hash,
+        options,
+    );
+    let keys = (policy_keys.as_slice(), entity_keys.as_slice());
+    let schema_read = schema.as_ref().map(|schema| (schema, schema_hash));
+    let built = validate_and_join(cache, keys, schema_read, options, &mut problems)?;
+    let parts = Parts {
+        product: product.map(str::to_owned),
+        schema,
+        policies: merged.set,
+        policy_origins: merged.origins,
+        entities: built.entities,
+        entity_origins: built.origins,
+        warnings: problems,
+        origin,
+        schema_info,
+    };
+    Ok(Snapshot::new(parts, &prepared))
+}
+
+/// Parses the policy files that are new or changed into `cache`, and
+/// forgets the files that are gone.
+fn read_policy_files(
+    cache: &mut LoadCache,
+    sources: &Sources,
+    keys: &[FileKey],
+    options: &LoadOptions,
+) {
     let stale: Vec<(&SourceFile, &FileKey, u64)> = sources
         .policies
         .iter()
-        .zip(&policy_keys)
+        .zip(keys)
         .map(|(file, key)| (file, key, hash_text(file)))
         .filter(|(_, key, hash)| cache.policies.get(*key).is_none_or(|c| c.hash != *hash))
         .collect();
     for (key, file) in parse_policy_files(&stale, options) {
         cache.policies.insert(key, file);
     }
-    cache.policies.retain(|key, _| policy_keys.contains(key));
+    cache.policies.retain(|key, _| keys.contains(key));
+}
 
-    // merge, in file order, checking ids across files
+/// The policy files' policies and templates in one set, in file order, with
+/// what the index derived of each; the files' problems and ids defined
+/// twice across files added to `problems`.
+fn merge_policies(
+    files: &HashMap<FileKey, PolicyFile>,
+    keys: &[FileKey],
+    problems: &mut Problems,
+) -> (ParsedPolicies, Prepared) {
     let mut merged = ParsedPolicies::default();
     let mut prepared = Prepared::default();
-    for file in policy_keys.iter().filter_map(|key| cache.policies.get(key)) {
+    for file in keys.iter().filter_map(|key| files.get(key)) {
         problems.extend(file.problems.iter().cloned());
         let mut policies: Vec<_> = file.parsed.set.policies().collect();
         policies.sort_by_key(|p| file.parsed.origins.get(p.id()).map_or(0, |o| o.span.start));
@@ -185,25 +231,23 @@ pub(crate) fn build(
             }
         }
     }
-    if sources.schema.is_some() && schema.is_none() {
-        return Err(problems);
-    }
+    (merged, prepared)
+}
 
-    // entity files: read against the schema, in parallel, cached by file and schema content
-    let entity_keys = file_keys(sources.entities.iter().map(|(file, _)| file));
-    read_entity_files(
-        &mut cache.entities,
-        sources,
-        &entity_keys,
-        schema.as_ref(),
-        schema_hash,
-        options,
-    );
-
-    // then at once: Cedar's validation of the policies on every core, and
-    // the join of the entities (mostly Cedar's transitive closure, one core)
+/// At once: Cedar's validation of the policies on every core (when there
+/// is a schema and nothing is wrong yet), and the join of the entities
+/// (mostly Cedar's transitive closure, one core). The entities, or every
+/// problem: the policies' first, then the entities', as the files are listed.
+fn validate_and_join(
+    cache: &mut LoadCache,
+    (policy_keys, entity_keys): (&[FileKey], &[FileKey]),
+    schema: Option<(&Schema, u64)>,
+    options: &LoadOptions,
+    problems: &mut Problems,
+) -> Result<BuiltEntities, Problems> {
+    let schema_hash = schema.map_or(0, |(_, hash)| hash);
     let validate = schema
-        .as_ref()
+        .map(|(schema, _)| schema)
         .filter(|_| options.validate_policies && !problems.has_errors());
     let LoadCache {
         policies,
@@ -212,7 +256,7 @@ pub(crate) fn build(
         single_use,
         ..
     } = cache;
-    let single_use = *single_use;
+    let keep = (!*single_use).then_some(built);
     let ((), joined) = join(
         || {
             if let Some(schema) = validate {
@@ -220,32 +264,13 @@ pub(crate) fn build(
             }
         },
         || {
-            join_entities(
-                entities,
-                (!single_use).then_some(built),
-                &entity_keys,
-                schema.as_ref(),
-                schema_hash,
-                options,
-            )
+            let schema = schema.map(|(schema, _)| schema);
+            join_entities(entities, keep, entity_keys, schema, schema_hash, options)
         },
     );
     if validate.is_some() {
-        let mut warnings = Problems::new();
-        for key in &policy_keys {
-            if let Some((_, result)) = policies.get(key).and_then(|f| f.validation.as_ref()) {
-                for problem in result {
-                    if problem.is_warning() {
-                        warnings.push(problem.clone());
-                    } else {
-                        problems.push(problem.clone());
-                    }
-                }
-            }
-        }
-        push_warnings(&mut problems, warnings, options.deny_warnings);
+        add_validation(policies, policy_keys, options, problems);
     }
-    // the entities' problems come after the policies', as the files are listed
     let built = match joined {
         Joined::Cached(built) => built,
         Joined::Fresh {
@@ -257,25 +282,37 @@ pub(crate) fn build(
                 Some(Ok(built)) if !problems.has_errors() => built,
                 // a join that failed is reported only when nothing else was wrong
                 Some(Err(failed)) if !problems.has_errors() => return Err(failed),
-                _ => return Err(problems),
+                _ => return Err(std::mem::take(problems)),
             }
         }
     };
     if problems.has_errors() {
-        return Err(problems);
+        return Err(std::mem::take(problems));
     }
-    let parts = Parts {
-        product: product.map(str::to_owned),
-        schema,
-        policies: merged.set,
-        policy_origins: merged.origins,
-        entities: built.entities,
-        entity_origins: built.origins,
-        warnings: problems,
-        origin,
-        schema_info,
-    };
-    Ok(Snapshot::new(parts, &prepared))
+    Ok(built)
+}
+
+/// Adds each policy file's validation problems, in file order: errors,
+/// then warnings (as errors when warnings are denied).
+fn add_validation(
+    policies: &HashMap<FileKey, PolicyFile>,
+    keys: &[FileKey],
+    options: &LoadOptions,
+    problems: &mut Problems,
+) {
+    let mut warnings = Problems::new();
+    for key in keys {
+        if let Some((_, result)) = policies.get(key).and_then(|f| f.validation.as_ref()) {
+            for problem in result {
+                if problem.is_warning() {
+                    warnings.push(problem.clone());
+                } else {
+                    problems.push(problem.clone());
+                }
+            }
+        }
+    }
+    push_warnings(problems, warnings, options.deny_warnings);
 }
 
 /// The schema (from the cache when its text did not change), its warnings
@@ -589,30 +626,4 @@ fn join_entities(
         problems,
         built: Some(built),
     }
-}
-
-fn duplicate_id(
-    id: &str,
-    again: &crate::origin::PolicyOrigin,
-    first: &crate::origin::PolicyOrigin,
-) -> Problem {
-    let first_line = |o: &crate::origin::PolicyOrigin| {
-        let text = o.file.text().get(o.span.clone()).unwrap_or_default();
-        o.span.start..o.span.start + text.find('\n').unwrap_or(text.len())
-    };
-    Problem::new(
-        ProblemKind::DuplicatePolicyId,
-        format!("two policies have the id `{id}`"),
-    )
-    .in_file(&again.file)
-    .at(first_line(again), "defined again here")
-    .with_related(
-        Problem::new(
-            ProblemKind::DuplicatePolicyId,
-            format!("`{id}` first defined here"),
-        )
-        .in_file(&first.file)
-        .at(first_line(first), "first defined here"),
-    )
-    .with_help("policy ids must be unique within a product")
 }

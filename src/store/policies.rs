@@ -119,37 +119,11 @@ impl ParsedPolicies {
             };
             let id = PolicyId::new(id);
             if let Some(first) = self.origins.get(&id) {
-                problems.push(
-                    Problem::new(
-                        ProblemKind::DuplicatePolicyId,
-                        format!("two policies have the id `{id}`"),
-                    )
-                    .in_file(file)
-                    .at(
-                        span.start..span.start + first_line_len(&text),
-                        "defined again here",
-                    )
-                    .with_related(
-                        Problem::new(
-                            ProblemKind::DuplicatePolicyId,
-                            format!("`{id}` first defined here"),
-                        )
-                        .in_file(&first.file)
-                        .at(
-                            first.span.start
-                                ..first.span.start
-                                    + first_line_len(
-                                        first
-                                            .file
-                                            .text()
-                                            .get(first.span.clone())
-                                            .unwrap_or_default(),
-                                    ),
-                            "first defined here",
-                        ),
-                    )
-                    .with_help("policy ids must be unique within a product"),
-                );
+                let again = PolicyOrigin {
+                    file: file.clone(),
+                    span,
+                };
+                problems.push(duplicate_id(id.as_ref(), &again, first));
                 continue;
             }
             let added = match item {
@@ -173,6 +147,29 @@ impl ParsedPolicies {
         }
         problems
     }
+}
+
+/// Two policies with one id: where the second is, pointing at the first.
+pub(crate) fn duplicate_id(id: &str, again: &PolicyOrigin, first: &PolicyOrigin) -> Problem {
+    let first_line = |o: &PolicyOrigin| {
+        let text = o.file.text().get(o.span.clone()).unwrap_or_default();
+        o.span.start..o.span.start + text.find('\n').unwrap_or(text.len())
+    };
+    Problem::new(
+        ProblemKind::DuplicatePolicyId,
+        format!("two policies have the id `{id}`"),
+    )
+    .in_file(&again.file)
+    .at(first_line(again), "defined again here")
+    .with_related(
+        Problem::new(
+            ProblemKind::DuplicatePolicyId,
+            format!("`{id}` first defined here"),
+        )
+        .in_file(&first.file)
+        .at(first_line(first), "first defined here"),
+    )
+    .with_help("policy ids must be unique within a product")
 }
 
 fn positional_index(id: &PolicyId) -> usize {
