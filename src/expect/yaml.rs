@@ -199,7 +199,7 @@ pub(super) fn load(
 }
 
 /// The action ids of a row: one string or a list of strings.
-fn row_actions(value: &serde_json::Value) -> Option<Vec<String>> {
+fn row_action_ids(value: &serde_json::Value) -> Option<Vec<String>> {
     match value {
         serde_json::Value::String(s) => Some(vec![s.clone()]),
         serde_json::Value::Array(items) => items
@@ -250,14 +250,59 @@ enum Target {
 fn expand_row(ctx: &Ctx<'_>, spanned: Spanned<RawRow>) -> Result<Item, Problems> {
     let row = spanned.value;
     let at = &spanned.referenced;
-    let fixture = ctx.fixture;
-    let schema = ctx.snapshot.schema();
-    let entities = ctx.snapshot.entities();
     let mut problems = Problems::new();
+    let actions = row_actions(ctx, &row, &mut problems);
+    let target = row_target(ctx, &row, &mut problems);
+    if let Some(target) = &target {
+        check_actions_apply(ctx, &row, &actions, target, &mut problems);
+    }
+    let allow = row_allow(ctx, &row, &mut problems);
+    let principals = row_principals(ctx, &row, &mut problems);
+    let context = match context_value(ctx, row.context.as_ref()) {
+        Ok(c) => c,
+        Err(p) => {
+            problems.push(*p);
+            serde_json::json!({})
+        }
+    };
+    let (Some(target), false) = (target, !problems.is_empty()) else {
+        return Err(problems);
+    };
+    let who = row_who(ctx, principals);
+    let asked = RowAsked {
+        actions: &actions,
+        target: &target,
+        who: &who,
+        allow: &allow,
+        context: &context,
+    };
+    let checks = row_checks(ctx, &row, at, &asked)?;
+    // a role expecting allow that no request asks about is an expectation that checks nothing
+    if row.principals.is_none() && !checks.is_empty() {
+        let unasked = unasked_roles(ctx, &row, &target, &checks);
+        if !unasked.is_empty() {
+            return Err(unasked);
+        }
+    }
+    if checks.is_empty() {
+        return Err(nothing_checked(ctx, at, &target).into());
+    }
+    Ok(Item {
+        kind: ItemKind::Row,
+        location: location_of(ctx.file, ctx.span(at).start),
+        name: row
+            .name
+            .unwrap_or_else(|| row_label(ctx, &actions, &target)),
+        source: row.source,
+        checks,
+    })
+}
 
-    // actions
+/// The row's actions, each an action of the schema.
+fn row_actions(ctx: &Ctx<'_>, row: &RawRow, problems: &mut Problems) -> Vec<EntityUid> {
+    let fixture = ctx.fixture;
     let mut actions = Vec::new();
-    match row_actions(&row.action.value) {
+    match row_action_ids(&row.action.value) {
         Some(ids) => {
             for id in ids {
                 match fixture.action(&id) {
@@ -278,10 +323,14 @@ fn expand_row(ctx: &Ctx<'_>, spanned: Spanned<RawRow>) -> Result<Item, Problems>
             "here",
         )),
     }
+    actions
+}
 
-    // resource: a type, or a named fixture entity
+/// The row's resources: a type, or a named fixture entity.
+fn row_target(ctx: &Ctx<'_>, row: &RawRow, problems: &mut Problems) -> Option<Target> {
+    let fixture = ctx.fixture;
     let resource_text = row.resource.value.trim().to_owned();
-    let target = if resource_text.contains('"') {
+    if resource_text.contains('"') {
         match fixture.entity_uid(&resource_text) {
             Ok(uid) if fixture.contains(&uid) => Some(Target::Named(uid)),
             Ok(uid) => {
@@ -315,46 +364,59 @@ fn expand_row(ctx: &Ctx<'_>, spanned: Spanned<RawRow>) -> Result<Item, Problems>
                 None
             }
         }
-    };
-    let resource_type = match &target {
-        Some(Target::Type(t)) => Some(t.clone()),
-        Some(Target::Named(uid)) => Some(uid.type_name().clone()),
-        None => None,
-    };
-    if let (Some(schema), Some(resource_type)) = (schema, &resource_type) {
-        for action in &actions {
-            let applies: Vec<String> = schema
-                .resources_for_action(action)
-                .map(|types| types.map(ToString::to_string).collect())
-                .unwrap_or_default();
-            if !applies.iter().any(|t| *t == resource_type.to_string()) {
-                problems.push(
-                    ctx.problem(
-                        &row.resource.referenced,
-                        format!(
-                            "action `{}` does not apply to resources of type `{resource_type}`",
-                            action.id().unescaped()
-                        ),
-                        "this resource",
-                    )
-                    .with_help(format!(
-                        "`{}` applies to: {}",
-                        action.id().unescaped(),
-                        if applies.is_empty() {
-                            "nothing".to_owned()
-                        } else {
-                            applies.join(", ")
-                        }
-                    )),
-                );
-            }
-        }
     }
+}
 
-    // allow: roles
+/// Each of the row's actions must apply to the type of its resources.
+fn check_actions_apply(
+    ctx: &Ctx<'_>,
+    row: &RawRow,
+    actions: &[EntityUid],
+    target: &Target,
+    problems: &mut Problems,
+) {
+    let Some(schema) = ctx.snapshot.schema() else {
+        return;
+    };
+    let resource_type = match target {
+        Target::Type(t) => t,
+        Target::Named(uid) => uid.type_name(),
+    };
+    for action in actions {
+        let applies: Vec<String> = schema
+            .resources_for_action(action)
+            .map(|types| types.map(ToString::to_string).collect())
+            .unwrap_or_default();
+        if applies.iter().any(|t| *t == resource_type.to_string()) {
+            continue;
+        }
+        problems.push(
+            ctx.problem(
+                &row.resource.referenced,
+                format!(
+                    "action `{}` does not apply to resources of type `{resource_type}`",
+                    action.id().unescaped()
+                ),
+                "this resource",
+            )
+            .with_help(format!(
+                "`{}` applies to: {}",
+                action.id().unescaped(),
+                if applies.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    applies.join(", ")
+                }
+            )),
+        );
+    }
+}
+
+/// The roles the row allows, each a role of the fixture.
+fn row_allow(ctx: &Ctx<'_>, row: &RawRow, problems: &mut Problems) -> HashSet<String> {
     let mut allow: HashSet<String> = HashSet::new();
     for role in &row.allow.value {
-        if fixture.roles().contains(&role.value) {
+        if ctx.fixture.roles().contains(&role.value) {
             allow.insert(role.value.clone());
         } else {
             problems.push(
@@ -367,52 +429,47 @@ fn expand_row(ctx: &Ctx<'_>, spanned: Spanned<RawRow>) -> Result<Item, Problems>
             );
         }
     }
+    allow
+}
 
-    // principals: the role users, or the row's own
-    let principals: Option<Vec<EntityUid>> = match &row.principals {
-        None => None,
-        Some(list) => {
-            let mut uids = Vec::new();
-            for p in list {
-                match fixture.entity_uid(&p.value) {
-                    Ok(uid) if entities.get(&uid).is_some() => uids.push(uid),
-                    Ok(uid) => problems.push(
-                        ctx.problem(
-                            &p.referenced,
-                            format!("no fixture entity {uid}"),
-                            "not in the fixture",
-                        )
-                        .with_help("a row's principals are fixture users; use `cases:` for others"),
-                    ),
-                    Err(message) => {
-                        problems.push(ctx.problem(&p.referenced, message, "this principal"));
-                    }
-                }
+/// The row's own principals, each a fixture entity (`None`: the role users).
+fn row_principals(ctx: &Ctx<'_>, row: &RawRow, problems: &mut Problems) -> Option<Vec<EntityUid>> {
+    let entities = ctx.snapshot.entities();
+    let list = row.principals.as_ref()?;
+    let mut uids = Vec::new();
+    for p in list {
+        match ctx.fixture.entity_uid(&p.value) {
+            Ok(uid) if entities.get(&uid).is_some() => uids.push(uid),
+            Ok(uid) => problems.push(
+                ctx.problem(
+                    &p.referenced,
+                    format!("no fixture entity {uid}"),
+                    "not in the fixture",
+                )
+                .with_help("a row's principals are fixture users; use `cases:` for others"),
+            ),
+            Err(message) => {
+                problems.push(ctx.problem(&p.referenced, message, "this principal"));
             }
-            Some(uids)
         }
-    };
-
-    let context = match context_value(ctx, row.context.as_ref()) {
-        Ok(c) => c,
-        Err(p) => {
-            problems.push(*p);
-            serde_json::json!({})
-        }
-    };
-    let (Some(target), false) = (target, !problems.is_empty()) else {
-        return Err(problems);
-    };
-
-    // the principals with their roles and tenants
-    struct Who {
-        uid: EntityUid,
-        roles: Vec<String>,
-        role: Option<String>,
-        tenants: Vec<EntityUid>,
-        explicit: bool,
     }
-    let who: Vec<Who> = match principals {
+    Some(uids)
+}
+
+/// A principal a row asks as, with its roles and tenants.
+struct Who {
+    uid: EntityUid,
+    roles: Vec<String>,
+    role: Option<String>,
+    tenants: Vec<EntityUid>,
+    explicit: bool,
+}
+
+/// The principals a row asks as: its own, or the fixture's role users.
+fn row_who(ctx: &Ctx<'_>, principals: Option<Vec<EntityUid>>) -> Vec<Who> {
+    let fixture = ctx.fixture;
+    let entities = ctx.snapshot.entities();
+    match principals {
         Some(uids) => uids
             .into_iter()
             .map(|uid| {
@@ -441,181 +498,214 @@ fn expand_row(ctx: &Ctx<'_>, spanned: Spanned<RawRow>) -> Result<Item, Problems>
                 explicit: false,
             })
             .collect(),
-    };
+    }
+}
 
+/// What a row asks: its actions on its target, as its principals.
+struct RowAsked<'r> {
+    actions: &'r [EntityUid],
+    target: &'r Target,
+    who: &'r [Who],
+    allow: &'r HashSet<String>,
+    context: &'r serde_json::Value,
+}
+
+/// Every request of a row with its expected decision; the first request
+/// that cannot be built is the row's problem.
+fn row_checks(
+    ctx: &Ctx<'_>,
+    row: &RawRow,
+    at: &serde_saphyr::Location,
+    asked: &RowAsked<'_>,
+) -> Result<Vec<Check>, Problem> {
+    let schema = ctx.snapshot.schema();
+    let entities = ctx.snapshot.entities();
     // the row's resources with their tenants, computed once
-    let candidates: Vec<(EntityUid, Vec<EntityUid>)> = match &target {
+    let candidates: Vec<(EntityUid, Vec<EntityUid>)> = match asked.target {
         Target::Named(uid) => vec![(uid.clone(), ctx.tenants(entities, uid))],
-        Target::Type(t) => fixture
+        Target::Type(t) => ctx
+            .fixture
             .entities_of_type(t)
             .iter()
             .map(|uid| (uid.clone(), ctx.tenants(entities, uid)))
             .collect(),
     };
     let mut checks = Vec::new();
-    let mut request_problem: Option<Problem> = None;
-    for action in &actions {
+    for action in asked.actions {
+        // one context per action, cloned into each request
+        let cedar_context = Context::from_json_value(
+            asked.context.clone(),
+            schema.map(|s| (s, action)),
+        )
+        .map_err(|e| {
+            ctx.problem(
+                row.context.as_ref().map_or(at, |c| &c.referenced),
+                format!(
+                    "invalid context for `{}`: {}",
+                    action.id().unescaped(),
+                    error_chain(&e)
+                ),
+                "this context",
+            )
+            .with_help(
+                "a row's `context:` must fit the context of each of its actions in the schema",
+            )
+        })?;
         let principal_types: Option<Vec<EntityTypeName>> = schema.and_then(|s| {
             s.principals_for_action(action)
                 .map(|types| types.cloned().collect())
         });
-        // one context per action, cloned into each request
-        let cedar_context = match Context::from_json_value(
-            context.clone(),
-            schema.map(|s| (s, action)),
-        ) {
-            Ok(c) => c,
-            Err(e) => {
-                request_problem.get_or_insert_with(|| {
-                    ctx.problem(
-                        row.context.as_ref().map_or(at, |c| &c.referenced),
-                        format!(
-                            "invalid context for `{}`: {}",
-                            action.id().unescaped(),
-                            error_chain(&e)
-                        ),
-                        "this context",
-                    )
-                    .with_help("a row's `context:` must fit the context of each of its actions in the schema")
-                });
-                continue;
-            }
-        };
-        for w in &who {
-            if let Some(types) = &principal_types
-                && !types.contains(w.uid.type_name())
+        for w in asked.who {
+            if principal_types
+                .as_ref()
+                .is_some_and(|types| !types.contains(w.uid.type_name()))
             {
                 continue;
             }
-            let named = matches!(target, Target::Named(_));
+            let named = matches!(asked.target, Target::Named(_));
             let resources = candidates.iter().filter(|(_, tenants)| {
                 ctx.tenant.is_none() || (named && w.explicit) || share(&w.tenants, tenants)
             });
-            let allowed = w.roles.iter().any(|r| allow.contains(r));
             for (resource, tenants) in resources {
-                let built = Request::new(
-                    w.uid.clone(),
-                    action.clone(),
-                    resource.clone(),
-                    cedar_context.clone(),
-                    schema,
-                );
-                let request = match built {
-                    Ok(request) => request,
-                    Err(e) => {
-                        request_problem.get_or_insert_with(|| {
-                            ctx.problem(
-                                at,
-                                format!(
-                                    "this row makes an invalid request ({} {} {}): {}",
-                                    short_uid(&w.uid, fixture.namespace()),
-                                    action.id().unescaped(),
-                                    short_uid(resource, fixture.namespace()),
-                                    error_chain(&e)
-                                ),
-                                "this row",
-                            )
-                        });
-                        continue;
-                    }
-                };
-                checks.push(Check {
-                    same_tenant: same_tenant(&w.tenants, tenants),
-                    principal: w.uid.clone(),
-                    action: action.clone(),
-                    resource: resource.clone(),
-                    context: context.clone(),
-                    roles: w.roles.clone(),
-                    role: w.role.clone(),
-                    expected: Expected {
-                        decision: if allowed {
-                            Decision::Allow
-                        } else {
-                            Decision::Deny
-                        },
-                        reasons: None,
-                        reason_match: ReasonMatch::Exact,
-                        errors: Some(0),
-                    },
-                    request,
-                    entities: None,
-                });
+                let check = row_check(
+                    ctx,
+                    at,
+                    asked,
+                    w,
+                    action,
+                    (resource, tenants),
+                    &cedar_context,
+                )?;
+                checks.push(check);
             }
         }
     }
-    if let Some(problem) = request_problem {
-        return Err(problem.into());
-    }
-    // a role expecting allow that no request asks about is an expectation that checks nothing
-    if row.principals.is_none() && !checks.is_empty() {
-        let asked: HashSet<&str> = checks.iter().filter_map(|c| c.role.as_deref()).collect();
-        for role in &row.allow.value {
-            if asked.contains(role.value.as_str()) {
-                continue;
-            }
-            let why = match &target {
-                Target::Named(uid) => format!(
-                    "no user holding only `{}` lies in the tenant of {}",
-                    role.value,
-                    short_uid(uid, fixture.namespace())
-                ),
-                Target::Type(t) => format!(
-                    "no user holding only `{}` has a `{}` in its tenant",
-                    role.value,
-                    short_type(t, fixture.namespace())
-                ),
-            };
-            problems.push(
-                ctx.problem(
-                    &role.referenced,
-                    format!(
-                        "role `{}` expects allow, but nothing asks it: {why}",
-                        role.value
-                    ),
-                    "checks nothing",
-                )
-                .with_help("add such a user to the fixture, or take the role out of `allow`"),
-            );
+    Ok(checks)
+}
+
+/// One request of a row: `w` doing `action` on `resource`.
+fn row_check(
+    ctx: &Ctx<'_>,
+    at: &serde_saphyr::Location,
+    asked: &RowAsked<'_>,
+    w: &Who,
+    action: &EntityUid,
+    (resource, tenants): (&EntityUid, &[EntityUid]),
+    cedar_context: &Context,
+) -> Result<Check, Problem> {
+    let namespace = ctx.fixture.namespace();
+    let request = Request::new(
+        w.uid.clone(),
+        action.clone(),
+        resource.clone(),
+        cedar_context.clone(),
+        ctx.snapshot.schema(),
+    )
+    .map_err(|e| {
+        ctx.problem(
+            at,
+            format!(
+                "this row makes an invalid request ({} {} {}): {}",
+                short_uid(&w.uid, namespace),
+                action.id().unescaped(),
+                short_uid(resource, namespace),
+                error_chain(&e)
+            ),
+            "this row",
+        )
+    })?;
+    let allowed = w.roles.iter().any(|r| asked.allow.contains(r));
+    Ok(Check {
+        same_tenant: same_tenant(&w.tenants, tenants),
+        principal: w.uid.clone(),
+        action: action.clone(),
+        resource: resource.clone(),
+        context: asked.context.clone(),
+        roles: w.roles.clone(),
+        role: w.role.clone(),
+        expected: Expected {
+            decision: if allowed {
+                Decision::Allow
+            } else {
+                Decision::Deny
+            },
+            reasons: None,
+            reason_match: ReasonMatch::Exact,
+            errors: Some(0),
+        },
+        request,
+        entities: None,
+    })
+}
+
+/// A problem for each role the row allows that none of its requests asks as.
+fn unasked_roles(ctx: &Ctx<'_>, row: &RawRow, target: &Target, checks: &[Check]) -> Problems {
+    let namespace = ctx.fixture.namespace();
+    let asked: HashSet<&str> = checks.iter().filter_map(|c| c.role.as_deref()).collect();
+    let mut problems = Problems::new();
+    for role in &row.allow.value {
+        if asked.contains(role.value.as_str()) {
+            continue;
         }
-        if !problems.is_empty() {
-            return Err(problems);
-        }
+        let why = match target {
+            Target::Named(uid) => format!(
+                "no user holding only `{}` lies in the tenant of {}",
+                role.value,
+                short_uid(uid, namespace)
+            ),
+            Target::Type(t) => format!(
+                "no user holding only `{}` has a `{}` in its tenant",
+                role.value,
+                short_type(t, namespace)
+            ),
+        };
+        problems.push(
+            ctx.problem(
+                &role.referenced,
+                format!(
+                    "role `{}` expects allow, but nothing asks it: {why}",
+                    role.value
+                ),
+                "checks nothing",
+            )
+            .with_help("add such a user to the fixture, or take the role out of `allow`"),
+        );
     }
-    let label = format!(
+    problems
+}
+
+/// A row's name when it has none: its actions and target (`view on File`).
+fn row_label(ctx: &Ctx<'_>, actions: &[EntityUid], target: &Target) -> String {
+    let namespace = ctx.fixture.namespace();
+    format!(
         "{} on {}",
         actions
             .iter()
             .map(|a| a.id().unescaped().to_owned())
             .collect::<Vec<_>>()
             .join(", "),
-        match &target {
-            Target::Named(uid) => short_uid(uid, fixture.namespace()),
-            Target::Type(t) => short_type(t, fixture.namespace()),
+        match target {
+            Target::Named(uid) => short_uid(uid, namespace),
+            Target::Type(t) => short_type(t, namespace),
         }
-    );
-    if checks.is_empty() {
-        let why = match &target {
-            Target::Named(uid) => format!(
-                "no role user (a fixture user holding exactly one role) lies in the tenant of {}",
-                short_uid(uid, fixture.namespace())
-            ),
-            Target::Type(t) => format!(
-                "no fixture entity of type `{}` lies in a role user's tenant",
-                short_type(t, fixture.namespace())
-            ),
-        };
-        return Err(ctx
-            .problem(at, format!("this row checks nothing: {why}"), "this row")
-            .with_help("add the entities the row needs to the fixture, or remove the row")
-            .into());
-    }
-    Ok(Item {
-        kind: ItemKind::Row,
-        location: location_of(ctx.file, ctx.span(at).start),
-        name: row.name.unwrap_or(label),
-        source: row.source,
-        checks,
-    })
+    )
+}
+
+/// The problem of a row that makes no request.
+fn nothing_checked(ctx: &Ctx<'_>, at: &serde_saphyr::Location, target: &Target) -> Problem {
+    let namespace = ctx.fixture.namespace();
+    let why = match target {
+        Target::Named(uid) => format!(
+            "no role user (a fixture user holding exactly one role) lies in the tenant of {}",
+            short_uid(uid, namespace)
+        ),
+        Target::Type(t) => format!(
+            "no fixture entity of type `{}` lies in a role user's tenant",
+            short_type(t, namespace)
+        ),
+    };
+    ctx.problem(at, format!("this row checks nothing: {why}"), "this row")
+        .with_help("add the entities the row needs to the fixture, or remove the row")
 }
 
 /// A type name without the namespace prefix.
