@@ -533,12 +533,10 @@ fn row_checks(
     let mut checks = Vec::new();
     for action in asked.actions {
         // one context per action, cloned into each request
-        let cedar_context = Context::from_json_value(
-            asked.context.clone(),
-            schema.map(|s| (s, action)),
-        )
-        .map_err(|e| {
-            ctx.problem(
+        let cedar_context =
+            Context::from_json_value(asked.context.clone(), schema.map(|s| (s, action))).map_err(
+                |e| {
+                    ctx.problem(
                 row.context.as_ref().map_or(at, |c| &c.referenced),
                 format!(
                     "invalid context for `{}`: {}",
@@ -550,7 +548,8 @@ fn row_checks(
             .with_help(
                 "a row's `context:` must fit the context of each of its actions in the schema",
             )
-        })?;
+                },
+            )?;
         let principal_types: Option<Vec<EntityTypeName>> = schema.and_then(|s| {
             s.principals_for_action(action)
                 .map(|types| types.cloned().collect())

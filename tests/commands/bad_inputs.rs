@@ -1146,7 +1146,7 @@ fn configured_limits_reach_the_product_path() {
         max_hierarchy_depth: 500,
         ..Limits::default()
     };
-    assert!(load_product_with(&chain, raised).is_ok());
+    assert_loads(load_product_with(&chain, raised));
     let small = Limits {
         max_schema_bytes: 100,
         ..Limits::default()
@@ -1185,14 +1185,14 @@ fn role_chain(n: usize) -> String {
 fn hierarchy_depth_limit_is_exact_and_configurable() {
     let chain = |n| vec![("policies/shop/chain.entities.yaml", role_chain(n))];
     // 101 roles: 100 parent links, the default limit
-    assert!(load_with(&chain(101), Limits::default()).is_ok());
+    assert_loads(load_with(&chain(101), Limits::default()));
     let message = limit_message(load_with(&chain(102), Limits::default()));
     assert!(message.contains("deeper than 100 levels"), "{message}");
     let limits = Limits {
         max_hierarchy_depth: 500,
         ..Limits::default()
     };
-    assert!(load_with(&chain(300), limits).is_ok());
+    assert_loads(load_with(&chain(300), limits));
 }
 
 #[test]
@@ -1212,7 +1212,7 @@ fn ancestor_links_limit_is_configurable() {
         ));
     }
     let files = vec![("policies/shop/hub.entities.yaml", text)];
-    assert!(load_with(&files, Limits::default()).is_ok());
+    assert_loads(load_with(&files, Limits::default()));
     let small = Limits {
         max_ancestor_links: 1_000,
         ..Limits::default()
@@ -1239,7 +1239,10 @@ fn policy_of_clauses(clause: &str, n: usize) -> Vec<(&'static str, String)> {
 fn expression_depth_counts_chains_with_precedence() {
     // 400 clauses of four operators each: about 400 deep, not 1,600
     let clause = r#"resource.tags.contains("a") && resource.size > 1"#;
-    assert!(load_with(&policy_of_clauses(clause, 400), Limits::default()).is_ok());
+    assert_loads(load_with(
+        &policy_of_clauses(clause, 400),
+        Limits::default(),
+    ));
     // 1,200 `||`: over the default 1,000
     let message = limit_message(load_with(
         &policy_of_clauses("resource.public", 1_200),
@@ -1254,7 +1257,10 @@ fn expression_depth_counts_chains_with_precedence() {
         max_expression_depth: 2_000,
         ..Limits::default()
     };
-    assert!(load_with(&policy_of_clauses("resource.public", 1_200), raised).is_ok());
+    assert_loads(load_with(
+        &policy_of_clauses("resource.public", 1_200),
+        raised,
+    ));
     let unlimited = Limits::unlimited();
     let message = limit_message(load_with(
         &policy_of_clauses("resource.public", 5_000),
@@ -1276,7 +1282,7 @@ fn sets_and_lists_do_not_count_as_depth() {
             users.join(", ")
         ),
     )];
-    assert!(load_with(&files, Limits::default()).is_ok());
+    assert_loads(load_with(&files, Limits::default()));
 }
 
 #[test]
@@ -1389,4 +1395,12 @@ fn extra_entities_are_held_to_the_hierarchy_limits() {
         "{}",
         clip(&run.stderr)
     );
+}
+
+/// A load that must succeed; when it fails, the problems are the message.
+#[track_caller]
+fn assert_loads(loaded: Result<rolegrid::Snapshot, Problems>) {
+    if let Err(problems) = loaded {
+        panic!("the load failed:\n{}", crate::common::render(&problems));
+    }
 }
