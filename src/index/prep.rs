@@ -158,7 +158,7 @@ pub(crate) fn prepare(policies: &PolicySet) -> Prepared {
 /// The policy with `action in [...]` replaced by `action`, for the index's
 /// sets only: a policy is in a set only for actions its list matches, so
 /// there its action constraint is always true, and Cedar, which builds the
-/// list as a set on every evaluation, no longer has to. Scope constraints
+/// list as a set on every evaluation, need not. Scope constraints
 /// never error, so decisions, reasons and errors are the same. The id and
 /// annotations are kept.
 fn narrow(policy: &Policy, mut est: serde_json::Value) -> Option<Policy> {

@@ -10,16 +10,13 @@
 //! mark nothing; a rescan notice (an overflowing event queue) or an event
 //! without a path marks every key (`all_keys`).
 //!
-//! Why not `notify-debouncer-full` (used before): its 0.7 release, the
-//! newest that is not a release candidate, drops a file's create and remove
-//! events when the remove comes within the debounce window of the create
-//! (notify-rs/notify#900, fixed in 0.8.0-rc.2, which needs notify 9's
-//! release candidates). A reload triggered by another file in between has
-//! read the new file; with both its events dropped, no later reload comes,
-//! and the deleted file's policies are served on (`tests/library/reload.rs`,
-//! `a_file_deleted_right_after_a_reload_read_it_is_seen`, failed 6 runs of
-//! 6). `notify-debouncer-mini` does not drop events but gives no event
-//! kinds, so the loader's own reads would trigger reloads without end.
+//! Why not `notify-debouncer-full`: its 0.7 release, the newest that is not
+//! a release candidate, drops a file's create and remove events when the
+//! remove comes within the debounce window of the create
+//! (notify-rs/notify#900): a deleted file's policies would be served on
+//! (`a_file_deleted_right_after_a_reload_read_it_is_seen` guards this).
+//! `notify-debouncer-mini` drops nothing but gives no event kinds, so the
+//! loader's own reads would trigger reloads without end.
 //! What a reload needs is only "these keys changed, and have settled": the
 //! per-path event history those debouncers keep is not used.
 

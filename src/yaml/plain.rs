@@ -1,10 +1,8 @@
 //! Reading a YAML list of plain data straight from the YAML parser's events.
 //!
-//! serde-saphyr reads YAML at about 3.5 MB/s per core here: a generated
-//! store of 33 MB (100,000 entities) took 9.6 s of CPU in its entity files,
-//! half of a 10,000-policy `check`. Most of that is its deserializer layer; its parser, granit-parser, produces
-//! the events of the same files in about a third of the time. Entity and
-//! expectation files are lists of mappings, sequences, strings, integers
+//! Most of serde-saphyr's time on large files is its deserializer layer;
+//! its parser, granit-parser, produces the events in a fraction of it
+//! (BENCHMARKS.md has the figures). Entity and expectation files are lists of mappings, sequences, strings, integers
 //! and booleans, for which the events say everything: [`read_list`] builds
 //! the values from granit-parser's events, with serde-saphyr's parser
 //! options and its rules for untagged scalars, and gives up (`None`, and

@@ -4,9 +4,8 @@
 //!
 //! Cedar's own reader (`Entity::from_json_value`) first tries each attribute
 //! value, on a copy, as every escape form (`__extn`, `__entity`, `__expr`)
-//! and builds an error message for each form that does not fit: in `perf`,
-//! its value parsing took 5.8 s of the 7.9 s of CPU it spent reading
-//! 100,000 generated entities (the typed path: 2.0 s). Most entity files
+//! and builds an error message for each form that does not fit, which is
+//! most of its time on large files (BENCHMARKS.md). Most entity files
 //! hold only strings, numbers, booleans, entity references, sets and records
 //! of them, which the schema already tells apart. For those, [`TypedReader`]
 //! builds the same attribute values with Cedar's typed constructors, and
