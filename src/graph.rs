@@ -136,3 +136,58 @@ pub(crate) fn parents_first(parents: &[Vec<usize>]) -> Vec<usize> {
     }
     order
 }
+
+/// A cycle in a graph given as each node's successors, found by an
+/// iterative depth-first search from the nodes in order (so the same graph
+/// always gives the same cycle), listed from its first node back to it.
+pub(crate) fn find_cycle(next: &[Vec<usize>]) -> Option<Vec<usize>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Open,
+        Done,
+    }
+    let mut marks = vec![Mark::New; next.len()];
+    for start in 0..next.len() {
+        if marks.get(start) != Some(&Mark::New) {
+            continue;
+        }
+        let mut path: Vec<(usize, usize)> = vec![(start, 0)];
+        if let Some(mark) = marks.get_mut(start) {
+            *mark = Mark::Open;
+        }
+        while let Some((node, i)) = path.last_mut() {
+            let node = *node;
+            match next.get(node).and_then(|n| n.get(*i)) {
+                Some(&to) => {
+                    *i += 1;
+                    match marks.get(to) {
+                        Some(Mark::Open) => {
+                            let mut cycle: Vec<usize> = path
+                                .iter()
+                                .map(|&(n, _)| n)
+                                .skip_while(|&n| n != to)
+                                .collect();
+                            cycle.push(to);
+                            return Some(cycle);
+                        }
+                        Some(Mark::New) => {
+                            if let Some(mark) = marks.get_mut(to) {
+                                *mark = Mark::Open;
+                            }
+                            path.push((to, 0));
+                        }
+                        _ => {}
+                    }
+                }
+                None => {
+                    if let Some(mark) = marks.get_mut(node) {
+                        *mark = Mark::Done;
+                    }
+                    path.pop();
+                }
+            }
+        }
+    }
+    None
+}

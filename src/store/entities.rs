@@ -4,7 +4,7 @@
 use crate::diagnostics::text::{bad_number, bad_number_reason, chain_text, error_chain, shorten};
 use crate::diagnostics::{Problem, ProblemKind, Problems, SourceFile};
 use crate::files::FileKind;
-use crate::graph::{HierarchyExcess, check_hierarchy};
+use crate::graph::{self, HierarchyExcess, check_hierarchy};
 use crate::limits::Limits;
 use crate::origin::EntityOrigin;
 use crate::store::typed_entities::TypedReader;
@@ -284,67 +284,36 @@ pub(crate) fn defined_twice(
 /// Finds a cycle in the parent relation, iteratively (deep chains must not
 /// overflow the stack), and reports it at one of its entities.
 fn find_cycle(links: &[Link], origins: &HashMap<EntityUid, EntityOrigin>) -> Option<Problem> {
-    #[derive(Clone, Copy, PartialEq)]
-    enum Mark {
-        Open,
-        Done,
-    }
-    let parents: HashMap<&EntityUid, &Vec<EntityUid>> =
-        links.iter().map(|(uid, parents)| (uid, parents)).collect();
-    let mut marks: HashMap<&EntityUid, Mark> = HashMap::new();
-    // start from the entities in file order, so the same files always report the same cycle
-    let starts: Vec<&EntityUid> = links
+    let index: HashMap<&EntityUid, usize> = links
         .iter()
-        .filter_map(|(uid, _)| parents.get_key_value(uid).map(|(k, _)| *k))
+        .enumerate()
+        .map(|(i, (uid, _))| (uid, i))
         .collect();
-    for start in starts {
-        if marks.contains_key(start) {
-            continue;
-        }
-        let mut path: Vec<(&EntityUid, usize)> = vec![(start, 0)];
-        marks.insert(start, Mark::Open);
-        while let Some((node, next)) = path.last_mut() {
-            let node: &EntityUid = node;
-            let children = parents.get(node).map(|p| p.as_slice()).unwrap_or_default();
-            if let Some(parent) = children.get(*next) {
-                *next += 1;
-                match marks.get(parent) {
-                    Some(Mark::Open) => {
-                        let mut cycle: Vec<String> = path
-                            .iter()
-                            .skip_while(|(n, _)| *n != parent)
-                            .map(|(n, _)| n.to_string())
-                            .collect();
-                        cycle.push(parent.to_string());
-                        let mut problem = Problem::new(
-                            ProblemKind::HierarchyCycle,
-                            format!("the entity hierarchy has a cycle: {}", cycle.join(" → ")),
-                        );
-                        if let Some(origin) = origins.get(parent) {
-                            problem = problem
-                                .in_file(&origin.file)
-                                .at(origin.span.clone(), "this entity is its own ancestor");
-                        }
-                        return Some(problem);
-                    }
-                    Some(Mark::Done) => {}
-                    None => {
-                        if parents.contains_key(parent) {
-                            let key = parents.get_key_value(parent).map(|(k, _)| *k);
-                            if let Some(key) = key {
-                                marks.insert(key, Mark::Open);
-                                path.push((key, 0));
-                            }
-                        }
-                    }
-                }
-            } else {
-                marks.insert(node, Mark::Done);
-                path.pop();
-            }
-        }
+    let next: Vec<Vec<usize>> = links
+        .iter()
+        .map(|(_, parents)| {
+            parents
+                .iter()
+                .filter_map(|p| index.get(p).copied())
+                .collect()
+        })
+        .collect();
+    // searched from the entities in file order: the same files always report the same cycle
+    let cycle: Vec<&EntityUid> = graph::find_cycle(&next)?
+        .into_iter()
+        .filter_map(|i| links.get(i).map(|(uid, _)| uid))
+        .collect();
+    let names: Vec<String> = cycle.iter().map(ToString::to_string).collect();
+    let mut problem = Problem::new(
+        ProblemKind::HierarchyCycle,
+        format!("the entity hierarchy has a cycle: {}", names.join(" → ")),
+    );
+    if let Some(origin) = cycle.first().and_then(|uid| origins.get(*uid)) {
+        problem = problem
+            .in_file(&origin.file)
+            .at(origin.span.clone(), "this entity is its own ancestor");
     }
-    None
+    Some(problem)
 }
 
 fn parents_of(entity: &Entity) -> Vec<EntityUid> {

@@ -6,6 +6,7 @@ use super::entities::ParsedEntities;
 use crate::diagnostics::text::error_chain;
 use crate::diagnostics::{Problem, ProblemKind, Problems, SourceFile};
 use crate::files::entity_kind_of;
+use crate::graph;
 use crate::limits::Limits;
 use crate::origin::EntityOrigin;
 use crate::snapshot::Snapshot;
@@ -41,51 +42,61 @@ pub fn with_entities(
 }
 
 /// A cycle in the hierarchy made by adding `extra` to the snapshot's
-/// entities (which have none): one must pass through an extra entity.
+/// entities (which have none): it passes through an extra entity, and
+/// maybe through snapshot entities whose parents the extra ones define. It
+/// is reported at its extra entity written first.
 fn cycle_through(
     snapshot: &Snapshot,
     extra: &[cedar_policy::Entity],
     origins: &HashMap<EntityUid, EntityOrigin>,
 ) -> Option<Problem> {
-    let parents: HashMap<EntityUid, Vec<EntityUid>> = extra
+    // nodes: the extra entities, then the snapshot entities they reach
+    let mut nodes: Vec<EntityUid> = extra.iter().map(cedar_policy::Entity::uid).collect();
+    let mut next: Vec<Vec<EntityUid>> = extra
         .iter()
-        .map(|e| {
-            let (uid, _, parents) = e.clone().into_inner();
-            (uid, parents.into_iter().collect())
-        })
+        .map(|e| e.clone().into_inner().2.into_iter().collect())
         .collect();
-    // in file order, so the report is the same every time
-    for start in extra.iter().map(cedar_policy::Entity::uid) {
-        let start = &start;
-        let mut seen: std::collections::HashSet<EntityUid> = std::collections::HashSet::new();
-        let mut stack: Vec<EntityUid> = parents.get(start).cloned().unwrap_or_default();
-        while let Some(uid) = stack.pop() {
-            if &uid == start {
-                let mut problem = Problem::new(
-                    ProblemKind::HierarchyCycle,
-                    format!("the entity hierarchy has a cycle through {start}"),
-                );
-                if let Some(origin) = origins.get(start) {
-                    problem = problem
-                        .in_file(&origin.file)
-                        .at(origin.span.clone(), "this entity is its own ancestor");
-                }
-                return Some(problem);
-            }
-            if !seen.insert(uid.clone()) {
-                continue;
-            }
-            match parents.get(&uid) {
-                Some(next) => stack.extend(next.iter().cloned()),
-                None => {
-                    if let Some(ancestors) = snapshot.entities().ancestors(&uid) {
-                        stack.extend(ancestors.cloned());
-                    }
-                }
+    let mut index: HashMap<EntityUid, usize> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (u.clone(), i))
+        .collect();
+    let mut at = 0;
+    while let Some(parents) = next.get(at).cloned() {
+        for parent in parents {
+            if !index.contains_key(&parent) {
+                index.insert(parent.clone(), nodes.len());
+                let ancestors = snapshot.entities().ancestors(&parent);
+                next.push(ancestors.map(|a| a.cloned().collect()).unwrap_or_default());
+                nodes.push(parent);
             }
         }
+        at += 1;
     }
-    None
+    let graph: Vec<Vec<usize>> = next
+        .iter()
+        .map(|parents| {
+            parents
+                .iter()
+                .filter_map(|p| index.get(p).copied())
+                .collect()
+        })
+        .collect();
+    let first = graph::find_cycle(&graph)?
+        .into_iter()
+        .filter(|&i| i < extra.len())
+        .min()?;
+    let start = nodes.get(first)?;
+    let mut problem = Problem::new(
+        ProblemKind::HierarchyCycle,
+        format!("the entity hierarchy has a cycle through {start}"),
+    );
+    if let Some(origin) = origins.get(start) {
+        problem = problem
+            .in_file(&origin.file)
+            .at(origin.span.clone(), "this entity is its own ancestor");
+    }
+    Some(problem)
 }
 
 /// Like [`with_entities`], from Cedar JSON entity values placed in `file`.

@@ -761,3 +761,37 @@ fn plain_cedar(
         entities,
     ))
 }
+
+/// Extra entities that close a cycle through a snapshot entity (one whose
+/// parent only the extra entities define) are refused, pointing at the
+/// extra entity on the cycle.
+#[test]
+fn extra_entities_closing_a_cycle_through_the_snapshot_are_refused() {
+    let sources = Sources {
+        policies: vec![SourceFile::new(
+            "p.cedar",
+            r#"@id("all") permit(principal, action, resource);"#,
+        )],
+        entities: vec![(
+            SourceFile::new(
+                "fixture.entities.yaml",
+                "- uid: {type: User, id: u}\n  parents: [{type: Group, id: g}]\n",
+            ),
+            FileKind::EntitiesYaml,
+        )],
+        ..Default::default()
+    };
+    let snapshot = build_snapshot(&sources, None, &LoadOptions::default()).unwrap();
+    let extra = SourceFile::new(
+        "extra.entities.yaml",
+        "- uid: {type: Group, id: x}\n- uid: {type: Group, id: g}\n  parents: [{type: User, id: u}]\n",
+    );
+    let problems = rolegrid::with_entities(&snapshot, &[extra], &Limits::default()).unwrap_err();
+    let problem = problems.iter().next().unwrap();
+    assert_eq!(problem.kind(), ProblemKind::HierarchyCycle);
+    assert_eq!(
+        problem.message(),
+        r#"the entity hierarchy has a cycle through Group::"g""#
+    );
+    assert_eq!(problem.location().map(|l| l.line), Some(2));
+}
