@@ -145,142 +145,19 @@ impl Coverage {
     /// Computes coverage from a snapshot, its suite and a run of that suite.
     pub fn compute(snapshot: &Snapshot, suite: &Suite, outcome: &RunOutcome) -> Self {
         // the suite read roles, role users and namespace from the fixture
-        let ns = suite.namespace.clone();
-        let short_type = |t: &EntityTypeName| -> String {
-            let text = t.to_string();
-            text.strip_prefix(&format!("{ns}::"))
-                .map(str::to_owned)
-                .unwrap_or(text)
-        };
-
-        // the schema's (action, resource type) pairs
-        let mut pairs: Vec<(String, String)> = Vec::new();
-        if let Some(schema) = snapshot.schema() {
-            for action in schema.actions() {
-                if let Some(types) = schema.resources_for_action(action) {
-                    for t in types {
-                        pairs.push((action.id().unescaped().to_owned(), short_type(t)));
-                    }
-                }
-            }
-        }
-        pairs.sort();
-        pairs.dedup();
-
-        // per (role, action, type): [in-tenant allow, deny], [other allow, deny], count
-        #[derive(Default)]
-        struct Tally {
-            count: usize,
-            inside: [usize; 2],
-            outside: [usize; 2],
-        }
-        let mut tallies: HashMap<(String, String, String), Tally> = HashMap::new();
-        let mut decided: HashMap<String, usize> = HashMap::new();
-        for (item, item_outcome) in suite.items.iter().zip(&outcome.items) {
-            for (check, result) in item.checks.iter().zip(&item_outcome.checks) {
-                for reason in result.answer.reasons() {
-                    *decided.entry(reason.to_string()).or_default() += 1;
-                }
-                let Some(role) = &check.role else { continue };
-                if check.roles.len() != 1 {
-                    continue;
-                }
-                let key = (
-                    role.clone(),
-                    check.action.id().unescaped().to_owned(),
-                    short_type(check.resource.type_name()),
-                );
-                let tally = tallies.entry(key).or_default();
-                tally.count += 1;
-                let slot = usize::from(result.answer.decision() == Decision::Deny);
-                let bucket = if check.same_tenant == Some(false) {
-                    &mut tally.outside
-                } else {
-                    &mut tally.inside
-                };
-                if let Some(n) = bucket.get_mut(slot) {
-                    *n += 1;
-                }
-            }
-        }
-
+        let ns = suite.namespace.as_str();
+        let pairs = action_type_pairs(snapshot, ns);
+        let (tallies, decided) = tally(suite, outcome, ns);
         let roles = suite
             .roles
             .iter()
-            .map(|role| {
-                let users = suite
-                    .role_users
-                    .iter()
-                    .filter(|(_, r)| r == role)
-                    .map(|(uid, _)| uid.id().unescaped().to_owned())
-                    .collect();
-                let cells = pairs
-                    .iter()
-                    .map(|(action, resource_type)| {
-                        let key = (role.clone(), action.clone(), resource_type.clone());
-                        let (count, [allowed, denied]) = match tallies.get(&key) {
-                            None => (0, [0, 0]),
-                            Some(t) if t.inside.iter().sum::<usize>() > 0 => (t.count, t.inside),
-                            Some(t) => (t.count, t.outside),
-                        };
-                        let state = match (count, allowed, denied) {
-                            (0, _, _) => CellState::Uncovered,
-                            (_, 0, _) => CellState::Denied,
-                            (_, _, 0) => CellState::Allowed,
-                            _ => CellState::Conditional,
-                        };
-                        Cell {
-                            action: action.clone(),
-                            resource_type: resource_type.clone(),
-                            expectations: count,
-                            allowed,
-                            denied,
-                            state,
-                        }
-                    })
-                    .collect();
-                RoleCoverage {
-                    role: role.clone(),
-                    users,
-                    cells,
-                }
-            })
+            .map(|role| role_coverage(suite, role, &pairs, &tallies))
             .collect();
-
-        let mut policies: Vec<PolicyCoverage> = snapshot
-            .policies()
-            .policies()
-            .map(|p| (p.id(), p.effect()))
-            .chain(
-                snapshot
-                    .policies()
-                    .templates()
-                    .map(|t| (t.id(), t.effect())),
-            )
-            .map(|(id, effect)| PolicyCoverage {
-                id: id.to_string(),
-                effect: match effect {
-                    Effect::Permit => "permit",
-                    Effect::Forbid => "forbid",
-                },
-                location: snapshot.policy_location(id),
-                decided: decided.get(AsRef::<str>::as_ref(id)).copied().unwrap_or(0),
-            })
-            .collect();
-        policies.sort_by(|a, b| {
-            let key = |p: &PolicyCoverage| {
-                p.location
-                    .as_ref()
-                    .map(|l| (l.file.clone(), l.line, l.column))
-            };
-            key(a).cmp(&key(b)).then_with(|| a.id.cmp(&b.id))
-        });
-
         Self {
             product: snapshot.product().unwrap_or_default().to_owned(),
-            namespace: ns.clone(),
+            namespace: ns.to_owned(),
             roles,
-            policies,
+            policies: policy_coverage(snapshot, &decided),
             expectations: outcome.total(),
         }
     }
@@ -424,4 +301,154 @@ impl<'a> PolicyJson<'a> {
             decided: p.decided,
         }
     }
+}
+
+/// `t` without the namespace prefix.
+fn short_type(t: &EntityTypeName, ns: &str) -> String {
+    let text = t.to_string();
+    text.strip_prefix(&format!("{ns}::"))
+        .map(str::to_owned)
+        .unwrap_or(text)
+}
+
+/// The schema's (action id, short resource type) pairs, sorted.
+fn action_type_pairs(snapshot: &Snapshot, ns: &str) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    if let Some(schema) = snapshot.schema() {
+        for action in schema.actions() {
+            if let Some(types) = schema.resources_for_action(action) {
+                for t in types {
+                    pairs.push((action.id().unescaped().to_owned(), short_type(t, ns)));
+                }
+            }
+        }
+    }
+    pairs.sort();
+    pairs.dedup();
+    pairs
+}
+
+/// What the checks of one (role, action, resource type) gave: how many,
+/// and [allowed, denied] within the principal's tenant and across tenants.
+#[derive(Default)]
+struct Tally {
+    count: usize,
+    inside: [usize; 2],
+    outside: [usize; 2],
+}
+
+type Tallies = HashMap<(String, String, String), Tally>;
+
+/// Each (role, action, resource type) cell's tally over the checks asked as
+/// exactly one role, and how many answers each policy determined.
+fn tally(suite: &Suite, outcome: &RunOutcome, ns: &str) -> (Tallies, HashMap<String, usize>) {
+    let mut tallies: Tallies = HashMap::new();
+    let mut decided: HashMap<String, usize> = HashMap::new();
+    for (item, item_outcome) in suite.items.iter().zip(&outcome.items) {
+        for (check, result) in item.checks.iter().zip(&item_outcome.checks) {
+            for reason in result.answer.reasons() {
+                *decided.entry(reason.to_string()).or_default() += 1;
+            }
+            let Some(role) = &check.role else { continue };
+            if check.roles.len() != 1 {
+                continue;
+            }
+            let key = (
+                role.clone(),
+                check.action.id().unescaped().to_owned(),
+                short_type(check.resource.type_name(), ns),
+            );
+            let tally = tallies.entry(key).or_default();
+            tally.count += 1;
+            let slot = usize::from(result.answer.decision() == Decision::Deny);
+            let bucket = if check.same_tenant == Some(false) {
+                &mut tally.outside
+            } else {
+                &mut tally.inside
+            };
+            if let Some(n) = bucket.get_mut(slot) {
+                *n += 1;
+            }
+        }
+    }
+    (tallies, decided)
+}
+
+/// One role's users and cells; a cell's state comes from its in-tenant
+/// checks when it has any, else from its cross-tenant ones.
+fn role_coverage(
+    suite: &Suite,
+    role: &str,
+    pairs: &[(String, String)],
+    tallies: &Tallies,
+) -> RoleCoverage {
+    let users = suite
+        .role_users
+        .iter()
+        .filter(|(_, r)| r == role)
+        .map(|(uid, _)| uid.id().unescaped().to_owned())
+        .collect();
+    let cells = pairs
+        .iter()
+        .map(|(action, resource_type)| {
+            let key = (role.to_owned(), action.clone(), resource_type.clone());
+            let (count, [allowed, denied]) = match tallies.get(&key) {
+                None => (0, [0, 0]),
+                Some(t) if t.inside.iter().sum::<usize>() > 0 => (t.count, t.inside),
+                Some(t) => (t.count, t.outside),
+            };
+            let state = match (count, allowed, denied) {
+                (0, _, _) => CellState::Uncovered,
+                (_, 0, _) => CellState::Denied,
+                (_, _, 0) => CellState::Allowed,
+                _ => CellState::Conditional,
+            };
+            Cell {
+                action: action.clone(),
+                resource_type: resource_type.clone(),
+                expectations: count,
+                allowed,
+                denied,
+                state,
+            }
+        })
+        .collect();
+    RoleCoverage {
+        role: role.to_owned(),
+        users,
+        cells,
+    }
+}
+
+/// Every policy and template with how many answers it determined, in file order.
+fn policy_coverage(snapshot: &Snapshot, decided: &HashMap<String, usize>) -> Vec<PolicyCoverage> {
+    let mut policies: Vec<PolicyCoverage> = snapshot
+        .policies()
+        .policies()
+        .map(|p| (p.id(), p.effect()))
+        .chain(
+            snapshot
+                .policies()
+                .templates()
+                .map(|t| (t.id(), t.effect())),
+        )
+        .map(|(id, effect)| PolicyCoverage {
+            id: id.to_string(),
+            effect: match effect {
+                Effect::Permit => "permit",
+                Effect::Forbid => "forbid",
+            },
+            location: snapshot.policy_location(id),
+            decided: decided.get(AsRef::<str>::as_ref(id)).copied().unwrap_or(0),
+        })
+        .collect();
+    policies.sort_by(|a, b| {
+        let key = |p: &PolicyCoverage| {
+            p.location
+                .as_ref()
+                .map(|l| (l.file.clone(), l.line, l.column))
+        };
+        key(a).cmp(&key(b)).then_with(|| a.id.cmp(&b.id))
+    });
+    policies
 }

@@ -6,6 +6,7 @@ use super::condition::{ContextLiteral, context_literals, needs_parens, policy_co
 use super::model::{Cell, MAX_CONTEXTS, Principal, RoleColumn, Tally, Verdict, matrix_problem};
 use crate::diagnostics::Problems;
 use crate::diagnostics::text::error_chain;
+use crate::roles::Roles;
 use crate::schema_info::{Attr, AttrType, SchemaInfo};
 use crate::snapshot::Snapshot;
 use cedar_policy::{Entities, Entity, EntityTypeName, EntityUid, PolicyId, Schema};
@@ -75,15 +76,8 @@ impl<'a> Sampler<'a> {
         info: &'a SchemaInfo,
     ) -> Result<Self, Problems> {
         let model = snapshot.roles();
-        if model.role_types().is_empty() {
-            return Err(matrix_problem("the schema declares no `Role` entity type")
-                .with_help(
-                    "roles are entities of type `<Namespace>::Role`; users hold them as parents",
-                )
-                .into());
-        }
-        let entities = snapshot.entities();
-        let is_role = |uid: &EntityUid| model.is_role(uid);
+        let roles = fixture_roles(model)?;
+        let users = role_holders(snapshot)?;
         let mut by_type: HashMap<EntityTypeName, Vec<EntityUid>> = HashMap::new();
         for uid in model.fixture() {
             by_type
@@ -91,99 +85,12 @@ impl<'a> Sampler<'a> {
                 .or_default()
                 .push(uid.clone());
         }
-        let roles: Vec<RoleRef> = model
-            .roles()
-            .iter()
-            .map(|uid| RoleRef {
-                id: uid.id().unescaped().to_owned(),
-                uid: uid.clone(),
-            })
-            .collect();
-        if roles.is_empty() {
-            return Err(matrix_problem("the fixture defines no roles")
-                .with_help("add the role entities (e.g. `{uid: {type: NS::Role, id: admin}}`) to the product's entity files")
-                .into());
-        }
-
-        let ancestors = |uid: &EntityUid| -> BTreeSet<EntityUid> {
-            entities
-                .ancestors(uid)
-                .map(|a| a.cloned().collect())
-                .unwrap_or_default()
-        };
-        let held_roles = |uid: &EntityUid| -> BTreeSet<EntityUid> {
-            model.held(entities, uid).into_iter().collect()
-        };
-
-        // users: fixture entities of the types whose entities hold roles
-        let user_types: HashSet<EntityTypeName> = model
-            .fixture()
-            .iter()
-            .filter(|uid| !is_role(uid) && !held_roles(uid).is_empty())
-            .map(|uid| uid.type_name().clone())
-            .collect();
-        let users: Vec<(EntityUid, BTreeSet<EntityUid>, Vec<EntityUid>)> = model
-            .fixture()
-            .iter()
-            .filter(|uid| user_types.contains(uid.type_name()))
-            .map(|uid| {
-                let tenant: Vec<EntityUid> =
-                    ancestors(uid).into_iter().filter(|a| !is_role(a)).collect();
-                (uid.clone(), held_roles(uid), tenant)
-            })
-            .collect();
-        if users.is_empty() {
-            return Err(matrix_problem("no fixture user holds a role")
-                .with_help(
-                    "the matrix asks as the fixture's users: give at least one a role as a parent",
-                )
-                .into());
-        }
-        let mut tenants: Vec<&Vec<EntityUid>> = Vec::new();
-        for (_, _, tenant) in &users {
-            if !tenants.contains(&tenant) {
-                tenants.push(tenant);
-            }
-        }
-
-        let mut principals = Vec::new();
-        let mut synthesized = Vec::new();
-        let mut taken: HashSet<EntityUid> = entities.iter().map(Entity::uid).collect();
-        for role in &roles {
-            let mut wanted = held_roles(&role.uid);
-            wanted.insert(role.uid.clone());
-            let mut mine = Vec::new();
-            for tenant in &tenants {
-                let exact: Vec<&EntityUid> = users
-                    .iter()
-                    .filter(|(_, held, t)| t == *tenant && *held == wanted)
-                    .map(|(uid, _, _)| uid)
-                    .collect();
-                if !exact.is_empty() {
-                    mine.extend(exact.into_iter().map(|uid| PrincipalRef {
-                        uid: uid.clone(),
-                        tenant: (*tenant).clone(),
-                        synthesized: false,
-                    }));
-                    continue;
-                }
-                let Some((template, _, _)) = users.iter().find(|(_, _, t)| t == *tenant) else {
-                    continue;
-                };
-                let entity = synthesize(entities, schema, template, role, tenant, &mut taken)?;
-                mine.push(PrincipalRef {
-                    uid: entity.uid(),
-                    tenant: (*tenant).clone(),
-                    synthesized: true,
-                });
-                synthesized.push(entity);
-            }
-            principals.push(mine);
-        }
+        let (principals, synthesized) = principals_per_role(snapshot, schema, &roles, &users)?;
         let entities = if synthesized.is_empty() {
-            entities.clone()
+            snapshot.entities().clone()
         } else {
-            entities
+            snapshot
+                .entities()
                 .clone()
                 .add_entities(synthesized, Some(schema))
                 .map_err(|e| {
@@ -193,7 +100,6 @@ impl<'a> Sampler<'a> {
                     )))
                 })?
         };
-
         Ok(Self {
             snapshot,
             schema,
@@ -596,4 +502,129 @@ fn synthesize(
     parents.extend(tenant.iter().map(uid_json));
     object.insert("parents".to_owned(), Value::Array(parents));
     Entity::from_json_value(value, Some(schema)).map_err(|e| problem(error_chain(&e)))
+}
+
+/// The fixture's roles, in fixture order: there must be a role type and a role.
+fn fixture_roles(model: &Roles) -> Result<Vec<RoleRef>, Problems> {
+    if model.role_types().is_empty() {
+        return Err(matrix_problem("the schema declares no `Role` entity type")
+            .with_help("roles are entities of type `<Namespace>::Role`; users hold them as parents")
+            .into());
+    }
+    let roles: Vec<RoleRef> = model
+        .roles()
+        .iter()
+        .map(|uid| RoleRef {
+            id: uid.id().unescaped().to_owned(),
+            uid: uid.clone(),
+        })
+        .collect();
+    if roles.is_empty() {
+        return Err(matrix_problem("the fixture defines no roles")
+            .with_help("add the role entities (e.g. `{uid: {type: NS::Role, id: admin}}`) to the product's entity files")
+            .into());
+    }
+    Ok(roles)
+}
+
+/// A fixture user: its uid, the roles it holds, its tenant (its ancestors
+/// that are not roles).
+type Holder = (EntityUid, BTreeSet<EntityUid>, Vec<EntityUid>);
+
+/// The fixture entities of the types whose entities hold roles, in fixture order.
+fn role_holders(snapshot: &Snapshot) -> Result<Vec<Holder>, Problems> {
+    let model = snapshot.roles();
+    let entities = snapshot.entities();
+    let held_roles = |uid: &EntityUid| -> BTreeSet<EntityUid> {
+        model.held(entities, uid).into_iter().collect()
+    };
+    let user_types: HashSet<EntityTypeName> = model
+        .fixture()
+        .iter()
+        .filter(|uid| !model.is_role(uid) && !held_roles(uid).is_empty())
+        .map(|uid| uid.type_name().clone())
+        .collect();
+    let users: Vec<Holder> = model
+        .fixture()
+        .iter()
+        .filter(|uid| user_types.contains(uid.type_name()))
+        .map(|uid| {
+            let tenant: Vec<EntityUid> = entities
+                .ancestors(uid)
+                .map(|a| {
+                    a.filter(|a| !model.is_role(a))
+                        .cloned()
+                        .collect::<BTreeSet<_>>()
+                })
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
+            (uid.clone(), held_roles(uid), tenant)
+        })
+        .collect();
+    if users.is_empty() {
+        return Err(matrix_problem("no fixture user holds a role")
+            .with_help(
+                "the matrix asks as the fixture's users: give at least one a role as a parent",
+            )
+            .into());
+    }
+    Ok(users)
+}
+
+/// For each role and tenant, the fixture users holding exactly that role
+/// (and what it implies), or a principal synthesized from a user of the
+/// tenant; the synthesized entities aside.
+fn principals_per_role(
+    snapshot: &Snapshot,
+    schema: &Schema,
+    roles: &[RoleRef],
+    users: &[Holder],
+) -> Result<(Vec<Vec<PrincipalRef>>, Vec<Entity>), Problems> {
+    let entities = snapshot.entities();
+    let mut tenants: Vec<&Vec<EntityUid>> = Vec::new();
+    for (_, _, tenant) in users {
+        if !tenants.contains(&tenant) {
+            tenants.push(tenant);
+        }
+    }
+    let mut principals = Vec::new();
+    let mut synthesized = Vec::new();
+    let mut taken: HashSet<EntityUid> = entities.iter().map(Entity::uid).collect();
+    for role in roles {
+        let mut wanted: BTreeSet<EntityUid> = snapshot
+            .roles()
+            .held(entities, &role.uid)
+            .into_iter()
+            .collect();
+        wanted.insert(role.uid.clone());
+        let mut mine = Vec::new();
+        for tenant in &tenants {
+            let exact: Vec<&EntityUid> = users
+                .iter()
+                .filter(|(_, held, t)| t == *tenant && *held == wanted)
+                .map(|(uid, _, _)| uid)
+                .collect();
+            if !exact.is_empty() {
+                mine.extend(exact.into_iter().map(|uid| PrincipalRef {
+                    uid: uid.clone(),
+                    tenant: (*tenant).clone(),
+                    synthesized: false,
+                }));
+                continue;
+            }
+            let Some((template, _, _)) = users.iter().find(|(_, _, t)| t == *tenant) else {
+                continue;
+            };
+            let entity = synthesize(entities, schema, template, role, tenant, &mut taken)?;
+            mine.push(PrincipalRef {
+                uid: entity.uid(),
+                tenant: (*tenant).clone(),
+                synthesized: true,
+            });
+            synthesized.push(entity);
+        }
+        principals.push(mine);
+    }
+    Ok((principals, synthesized))
 }
