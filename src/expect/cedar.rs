@@ -88,84 +88,22 @@ fn load_test(
         .get("request")
         .and_then(serde_json::Value::as_object)
         .ok_or_else(|| fail(format!("test `{name}` has no `request` object")))?;
-    let uid = |field: &str| -> Result<EntityUid, Box<Problem>> {
-        let text = request
-            .get(field)
-            .and_then(serde_json::Value::as_str)
-            .ok_or_else(|| fail(format!("test `{name}`: `request.{field}` is missing")))?;
-        EntityUid::from_str(text).map_err(|e| {
-            fail(format!(
-                "test `{name}`: failed to parse {field} `{text}`: {}",
-                error_chain(&e)
-            ))
-        })
-    };
-    let principal = uid("principal")?;
-    let action = uid("action")?;
-    let resource = uid("resource")?;
-    let context = match request.get("context") {
-        None | Some(serde_json::Value::Null) => serde_json::json!({}),
-        Some(c) => c.clone(),
-    };
+    let in_test = |message: String| fail(format!("test `{name}`: {message}"));
+    let spec = test_request(request).map_err(in_test)?;
     let schema = snapshot.schema();
-    let entities = match test.get("entities") {
-        Some(serde_json::Value::String(path)) => {
-            entities_file(file, path, schema).map_err(|m| fail(format!("test `{name}`: {m}")))?
-        }
-        Some(list @ serde_json::Value::Array(_)) => Entities::from_json_value(list.clone(), schema)
-            .map_err(|e| {
-                fail(format!(
-                    "test `{name}`: failed to parse entities: {}",
-                    error_chain(&e)
-                ))
-            })?,
-        _ => {
-            return Err(fail(format!(
-                "test `{name}` has no `entities` (a list, or the name of an entities file)"
-            )));
-        }
-    };
-    let decision = test
-        .get("decision")
-        .and_then(serde_json::Value::as_str)
-        .and_then(parse_decision)
+    let entities = test_entities(file, &test, schema)
+        .map_err(in_test)?
         .ok_or_else(|| {
             fail(format!(
-                "test `{name}`: `decision` must be \"allow\" or \"deny\""
+                "test `{name}` has no `entities` (a list, or the name of an entities file)"
             ))
         })?;
-    let mut reasons: Vec<String> = match test.get("reason") {
-        None | Some(serde_json::Value::Null) => Vec::new(),
-        Some(serde_json::Value::Array(items)) => items
-            .iter()
-            .map(|v| v.as_str().map(str::to_owned))
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| fail(format!("test `{name}`: `reason` must list policy ids")))?,
-        Some(_) => {
-            return Err(fail(format!(
-                "test `{name}`: `reason` must list policy ids"
-            )));
-        }
-    };
-    reasons.sort();
-    reasons.dedup();
-    let errors = match test.get("num_errors") {
-        None | Some(serde_json::Value::Null) => 0,
-        Some(n) => n
-            .as_u64()
-            .and_then(|n| usize::try_from(n).ok())
-            .ok_or_else(|| fail(format!("test `{name}`: `num_errors` must be a count")))?,
-    };
-    let spec = RequestSpec {
-        principal: principal.clone(),
-        action: action.clone(),
-        resource: resource.clone(),
-        context: Some(context.clone()),
-    };
+    let expected = test_expected(&test).map_err(in_test)?;
     let built = spec
+        .clone()
         .build(schema)
-        .map_err(|p| fail(format!("test `{name}`: {}", p.message())))?;
-    let roles = fixture.roles_of(&entities, &principal);
+        .map_err(|p| in_test(p.message().to_owned()))?;
+    let roles = fixture.roles_of(&entities, &spec.principal);
     let role = match roles.as_slice() {
         [one] => Some(one.clone()),
         _ => None,
@@ -176,22 +114,93 @@ fn load_test(
         name,
         source: None,
         checks: vec![Check {
-            principal,
-            action,
-            resource,
-            context,
+            principal: spec.principal,
+            action: spec.action,
+            resource: spec.resource,
+            context: spec.context.unwrap_or_default(),
             roles,
             role,
             same_tenant: None,
-            expected: Expected {
-                decision,
-                reasons: Some(reasons),
-                reason_match: ReasonMatch::Subset,
-                errors: Some(errors),
-            },
+            expected,
             request: built,
             entities: Some(Arc::new(entities)),
         }],
+    })
+}
+
+/// A test's `request`: principal, action and resource as Cedar uids, and
+/// its context (`{}` when absent).
+fn test_request(
+    request: &serde_json::Map<String, serde_json::Value>,
+) -> Result<RequestSpec, String> {
+    let uid = |field: &str| -> Result<EntityUid, String> {
+        let text = request
+            .get(field)
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| format!("`request.{field}` is missing"))?;
+        EntityUid::from_str(text)
+            .map_err(|e| format!("failed to parse {field} `{text}`: {}", error_chain(&e)))
+    };
+    let context = match request.get("context") {
+        None | Some(serde_json::Value::Null) => serde_json::json!({}),
+        Some(c) => c.clone(),
+    };
+    Ok(RequestSpec {
+        principal: uid("principal")?,
+        action: uid("action")?,
+        resource: uid("resource")?,
+        context: Some(context),
+    })
+}
+
+/// A test's `entities`: a list, or the name of an entities file beside the
+/// test file (`None` when absent).
+fn test_entities(
+    file: &SourceFile,
+    test: &serde_json::Map<String, serde_json::Value>,
+    schema: Option<&cedar_policy::Schema>,
+) -> Result<Option<Entities>, String> {
+    match test.get("entities") {
+        Some(serde_json::Value::String(path)) => entities_file(file, path, schema).map(Some),
+        Some(list @ serde_json::Value::Array(_)) => Entities::from_json_value(list.clone(), schema)
+            .map(Some)
+            .map_err(|e| format!("failed to parse entities: {}", error_chain(&e))),
+        _ => Ok(None),
+    }
+}
+
+/// What a test expects: its decision, its reasons (a subset of the answer's,
+/// sorted) and its number of errors.
+fn test_expected(test: &serde_json::Map<String, serde_json::Value>) -> Result<Expected, String> {
+    let decision = test
+        .get("decision")
+        .and_then(serde_json::Value::as_str)
+        .and_then(parse_decision)
+        .ok_or_else(|| "`decision` must be \"allow\" or \"deny\"".to_owned())?;
+    let not_ids = || "`reason` must list policy ids".to_owned();
+    let mut reasons: Vec<String> = match test.get("reason") {
+        None | Some(serde_json::Value::Null) => Vec::new(),
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(not_ids)?,
+        Some(_) => return Err(not_ids()),
+    };
+    reasons.sort();
+    reasons.dedup();
+    let errors = match test.get("num_errors") {
+        None | Some(serde_json::Value::Null) => 0,
+        Some(n) => n
+            .as_u64()
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(|| "`num_errors` must be a count".to_owned())?,
+    };
+    Ok(Expected {
+        decision,
+        reasons: Some(reasons),
+        reason_match: ReasonMatch::Subset,
+        errors: Some(errors),
     })
 }
 
