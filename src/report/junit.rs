@@ -5,7 +5,9 @@
 
 use super::human::{failure_lines, request_text};
 use super::{CheckReport, Failure, ProductReport, percent_text};
+use crate::coverage::{PolicyCoverage, RoleCoverage};
 use crate::diagnostics::Problems;
+use crate::expect::{Item, ItemOutcome};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite, XmlString};
 
 fn with_place(case: &mut TestCase, file: &str, line: Option<usize>) {
@@ -37,124 +39,144 @@ fn failed(kind: NonSuccessKind, message: String, description: String) -> TestCas
 }
 
 fn product_suite(product: &ProductReport) -> TestSuite {
-    let ns = &product.coverage.namespace;
     let mut suite = TestSuite::new(product.product.as_str());
     suite.set_time(product.duration);
     for (item, outcome) in product.suite.items.iter().zip(&product.outcome.items) {
-        let status = if outcome.passed() {
-            TestCaseStatus::success()
-        } else {
-            let mut description = String::new();
-            if let Some(source) = &item.source {
-                description.push_str(&format!("source: {source:?}\n"));
-            }
-            let mut first = None;
-            for (check, o) in item.checks.iter().zip(&outcome.checks) {
-                if o.passed() {
-                    continue;
-                }
-                let failure = Failure {
-                    item,
-                    check,
-                    outcome: o,
-                };
-                first.get_or_insert_with(|| {
-                    o.mismatches
-                        .first()
-                        .map(ToString::to_string)
-                        .unwrap_or_default()
-                });
-                description.push_str(&request_text(&failure, ns));
-                description.push('\n');
-                for line in failure_lines(&failure, product) {
-                    description.push_str(&format!("  {line}\n"));
-                }
-            }
-            failed(
-                NonSuccessKind::Failure,
-                format!(
-                    "{}: {} of {} failed: {}",
-                    item.location,
-                    outcome.failed(),
-                    outcome.checks.len(),
-                    first.unwrap_or_default()
-                ),
-                description,
-            )
-        };
-        let mut case = TestCase::new(format!("{} {}", item.kind.code(), item.name), status);
-        case.set_classname(class_name(&product.product, &item.location.file));
-        case.set_assertions(item.checks.len());
-        with_place(
-            &mut case,
-            &item.location.file.display().to_string(),
-            Some(item.location.line),
-        );
-        suite.add_test_case(case);
+        suite.add_test_case(item_case(product, item, outcome));
     }
     for policy in &product.coverage.policies {
-        let status = if policy.decided > 0 {
-            TestCaseStatus::success()
-        } else if product.allowed_untested.iter().any(|p| p.id == policy.id) {
-            let mut status = TestCaseStatus::skipped();
-            status.set_message("decides no expectation; allowed by --allow-untested");
-            status
-        } else {
-            failed(
-                NonSuccessKind::Failure,
-                format!(
-                    "policy `{}` is never the determining policy of any expectation (dead or untested)",
-                    policy.id
-                ),
-                String::new(),
-            )
-        };
-        let mut case = TestCase::new(
-            format!("policy {} decides an expectation", policy.id),
-            status,
-        );
-        case.set_classname(format!("{}.policies", product.product));
-        if let Some(location) = &policy.location {
-            with_place(
-                &mut case,
-                &location.file.display().to_string(),
-                Some(location.line),
-            );
-        }
-        suite.add_test_case(case);
+        suite.add_test_case(policy_case(product, policy));
     }
     if let Some(min) = product.min_coverage {
         for role in &product.coverage.roles {
-            let status = match product.shortfalls.iter().find(|s| s.role == role.role) {
-                None => TestCaseStatus::success(),
-                Some(s) => {
-                    let uncovered: Vec<String> = role
-                        .uncovered()
-                        .map(|c| format!("{} {}", c.action, c.resource_type))
-                        .collect();
-                    failed(
-                        NonSuccessKind::Failure,
-                        format!(
-                            "role `{}` covers {}/{} cells ({}), below {}",
-                            s.role,
-                            s.covered,
-                            s.cells,
-                            percent_text(s.percent),
-                            percent_text(min)
-                        ),
-                        format!("uncovered: {}", uncovered.join(", ")),
-                    )
-                }
-            };
-            let mut case = TestCase::new(
-                format!("role {} covers at least {}", role.role, percent_text(min)),
-                status,
-            );
-            case.set_classname(format!("{}.coverage", product.product));
-            suite.add_test_case(case);
+            suite.add_test_case(role_case(product, role, min));
         }
     }
     suite
+}
+
+/// The test case of an expectation item (row, case or Cedar test).
+fn item_case(product: &ProductReport, item: &Item, outcome: &ItemOutcome) -> TestCase {
+    let status = if outcome.passed() {
+        TestCaseStatus::success()
+    } else {
+        item_failure(product, item, outcome)
+    };
+    let mut case = TestCase::new(format!("{} {}", item.kind.code(), item.name), status);
+    case.set_classname(class_name(&product.product, &item.location.file));
+    case.set_assertions(item.checks.len());
+    with_place(
+        &mut case,
+        &item.location.file.display().to_string(),
+        Some(item.location.line),
+    );
+    case
+}
+
+/// A failed item: its first mismatch, and every failed request with why.
+fn item_failure(product: &ProductReport, item: &Item, outcome: &ItemOutcome) -> TestCaseStatus {
+    let ns = &product.coverage.namespace;
+    let mut description = String::new();
+    if let Some(source) = &item.source {
+        description.push_str(&format!("source: {source:?}\n"));
+    }
+    let mut first = None;
+    for (check, o) in item.checks.iter().zip(&outcome.checks) {
+        if o.passed() {
+            continue;
+        }
+        let failure = Failure {
+            item,
+            check,
+            outcome: o,
+        };
+        first.get_or_insert_with(|| {
+            o.mismatches
+                .first()
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        });
+        description.push_str(&request_text(&failure, ns));
+        description.push('\n');
+        for line in failure_lines(&failure, product) {
+            description.push_str(&format!("  {line}\n"));
+        }
+    }
+    failed(
+        NonSuccessKind::Failure,
+        format!(
+            "{}: {} of {} failed: {}",
+            item.location,
+            outcome.failed(),
+            outcome.checks.len(),
+            first.unwrap_or_default()
+        ),
+        description,
+    )
+}
+
+/// The test case "this policy decides an expectation".
+fn policy_case(product: &ProductReport, policy: &PolicyCoverage) -> TestCase {
+    let status = if policy.decided > 0 {
+        TestCaseStatus::success()
+    } else if product.allowed_untested.iter().any(|p| p.id == policy.id) {
+        let mut status = TestCaseStatus::skipped();
+        status.set_message("decides no expectation; allowed by --allow-untested");
+        status
+    } else {
+        failed(
+            NonSuccessKind::Failure,
+            format!(
+                "policy `{}` is never the determining policy of any expectation (dead or untested)",
+                policy.id
+            ),
+            String::new(),
+        )
+    };
+    let mut case = TestCase::new(
+        format!("policy {} decides an expectation", policy.id),
+        status,
+    );
+    case.set_classname(format!("{}.policies", product.product));
+    if let Some(location) = &policy.location {
+        with_place(
+            &mut case,
+            &location.file.display().to_string(),
+            Some(location.line),
+        );
+    }
+    case
+}
+
+/// The test case "this role covers at least `min` percent of its cells".
+fn role_case(product: &ProductReport, role: &RoleCoverage, min: f64) -> TestCase {
+    let status = match product.shortfalls.iter().find(|s| s.role == role.role) {
+        None => TestCaseStatus::success(),
+        Some(s) => {
+            let uncovered: Vec<String> = role
+                .uncovered()
+                .map(|c| format!("{} {}", c.action, c.resource_type))
+                .collect();
+            failed(
+                NonSuccessKind::Failure,
+                format!(
+                    "role `{}` covers {}/{} cells ({}), below {}",
+                    s.role,
+                    s.covered,
+                    s.cells,
+                    percent_text(s.percent),
+                    percent_text(min)
+                ),
+                format!("uncovered: {}", uncovered.join(", ")),
+            )
+        }
+    };
+    let mut case = TestCase::new(
+        format!("role {} covers at least {}", role.role, percent_text(min)),
+        status,
+    );
+    case.set_classname(format!("{}.coverage", product.product));
+    case
 }
 
 /// The JUnit XML report of `check`.
