@@ -87,6 +87,18 @@ impl Ctx<'_> {
         problem_at(self.file, self.span(location), message, label)
     }
 
+    /// An action written as an id or a uid, checked against the schema; the
+    /// problem at `location` lists the schema's actions.
+    fn action(&self, text: &str, location: &serde_saphyr::Location) -> Result<EntityUid, Problem> {
+        self.fixture.action(text).map_err(|message| {
+            self.problem(location, message, "this action")
+                .with_help(format!(
+                    "the schema's actions: {}",
+                    self.fixture.action_ids().join(", ")
+                ))
+        })
+    }
+
     fn tenants(&self, entities: &Entities, uid: &EntityUid) -> Vec<EntityUid> {
         match &self.tenant {
             Some(t) => self.fixture.tenants_of(entities, uid, t),
@@ -300,20 +312,13 @@ fn expand_row(ctx: &Ctx<'_>, spanned: Spanned<RawRow>) -> Result<Item, Problems>
 
 /// The row's actions, each an action of the schema.
 fn row_actions(ctx: &Ctx<'_>, row: &RawRow, problems: &mut Problems) -> Vec<EntityUid> {
-    let fixture = ctx.fixture;
     let mut actions = Vec::new();
     match row_action_ids(&row.action.value) {
         Some(ids) => {
             for id in ids {
-                match fixture.action(&id) {
+                match ctx.action(&id, &row.action.referenced) {
                     Ok(uid) => actions.push(uid),
-                    Err(message) => problems.push(
-                        ctx.problem(&row.action.referenced, message, "this action")
-                            .with_help(format!(
-                                "the schema's actions: {}",
-                                fixture.action_ids().join(", ")
-                            )),
-                    ),
+                    Err(problem) => problems.push(problem),
                 }
             }
         }
@@ -716,32 +721,15 @@ pub(crate) fn short_type(t: &EntityTypeName, namespace: &str) -> String {
 }
 
 fn expand_case(ctx: &Ctx<'_>, spanned: Spanned<RawCase>) -> Result<Item, Problems> {
-    let case = spanned.value;
+    let mut case = spanned.value;
     let at = &spanned.referenced;
-    let fixture = ctx.fixture;
     let mut problems = Problems::new();
-    let mut uid = |field: &Spanned<String>, what: &str| match fixture.entity_uid(&field.value) {
-        Ok(uid) => Some(uid),
-        Err(message) => {
-            problems.push(ctx.problem(&field.referenced, message, format!("this {what}")));
-            None
-        }
-    };
-    let principal = uid(&case.principal, "principal");
-    let resource = uid(&case.resource, "resource");
-    let action = match fixture.action(&case.action.value) {
-        Ok(a) => Some(a),
-        Err(message) => {
-            problems.push(
-                ctx.problem(&case.action.referenced, message, "this action")
-                    .with_help(format!(
-                        "the schema's actions: {}",
-                        fixture.action_ids().join(", ")
-                    )),
-            );
-            None
-        }
-    };
+    let principal = case_uid(ctx, &case.principal, "principal", &mut problems);
+    let resource = case_uid(ctx, &case.resource, "resource", &mut problems);
+    let action = ctx
+        .action(&case.action.value, &case.action.referenced)
+        .map_err(|p| problems.push(p))
+        .ok();
     let decision = parse_decision(&case.decision.value);
     if decision.is_none() {
         problems.push(ctx.problem(
@@ -760,42 +748,82 @@ fn expand_case(ctx: &Ctx<'_>, spanned: Spanned<RawCase>) -> Result<Item, Problem
             serde_json::json!({})
         }
     };
-    let extra: Option<Entities> = match case.entities {
-        Some(list) if !list.is_empty() => {
-            let items = list
-                .into_iter()
-                .map(|item| (item.value, ctx.span(&item.referenced)))
-                .collect();
-            match with_entity_values(ctx.snapshot, ctx.file, items, true, &Limits::default()) {
-                Ok(entities) => Some(entities),
-                Err(more) => {
-                    problems.extend(more.iter().map(as_expectation));
-                    None
-                }
-            }
-        }
-        _ => None,
-    };
+    let extra = case_entities(ctx, case.entities.take(), &mut problems);
     let (Some(principal), Some(action), Some(resource), Some(decision), true) =
         (principal, action, resource, decision, problems.is_empty())
     else {
         return Err(problems);
     };
-    let entities = extra.as_ref().unwrap_or_else(|| ctx.snapshot.entities());
     let spec = RequestSpec {
-        principal: principal.clone(),
-        action: action.clone(),
-        resource: resource.clone(),
-        context: Some(context.clone()),
+        principal,
+        action,
+        resource,
+        context: Some(context),
     };
-    let request = ctx.snapshot.build_request(spec).map_err(|p| {
+    case_item(ctx, at, case, spec, decision, extra)
+}
+
+/// An entity uid a case names (with or without the namespace).
+fn case_uid(
+    ctx: &Ctx<'_>,
+    field: &Spanned<String>,
+    what: &str,
+    problems: &mut Problems,
+) -> Option<EntityUid> {
+    match ctx.fixture.entity_uid(&field.value) {
+        Ok(uid) => Some(uid),
+        Err(message) => {
+            problems.push(ctx.problem(&field.referenced, message, format!("this {what}")));
+            None
+        }
+    }
+}
+
+/// A case's own entities, joined with the snapshot's (`None` when it has none).
+fn case_entities(
+    ctx: &Ctx<'_>,
+    list: Option<Vec<Spanned<serde_json::Value>>>,
+    problems: &mut Problems,
+) -> Option<Entities> {
+    let list = list.filter(|list| !list.is_empty())?;
+    let items = list
+        .into_iter()
+        .map(|item| (item.value, ctx.span(&item.referenced)))
+        .collect();
+    match with_entity_values(ctx.snapshot, ctx.file, items, true, &Limits::default()) {
+        Ok(entities) => Some(entities),
+        Err(more) => {
+            problems.extend(more.iter().map(as_expectation));
+            None
+        }
+    }
+}
+
+/// The item of a case whose names resolved: its request, checked against
+/// the schema, with the expected decision, reasons and errors.
+fn case_item(
+    ctx: &Ctx<'_>,
+    at: &serde_saphyr::Location,
+    case: RawCase,
+    spec: RequestSpec,
+    decision: Decision,
+    extra: Option<Entities>,
+) -> Result<Item, Problems> {
+    let entities = extra.as_ref().unwrap_or_else(|| ctx.snapshot.entities());
+    let request = ctx.snapshot.build_request(spec.clone()).map_err(|p| {
         Problems::from(ctx.problem(
             at,
             format!("this case makes an invalid request: {}", p.message()),
             "this case",
         ))
     })?;
-    let roles = fixture.roles_of(entities, &principal);
+    let RequestSpec {
+        principal,
+        action,
+        resource,
+        context,
+    } = spec;
+    let roles = ctx.fixture.roles_of(entities, &principal);
     let role = match roles.as_slice() {
         [one] => Some(one.clone()),
         _ => None,
@@ -804,7 +832,7 @@ fn expand_case(ctx: &Ctx<'_>, spanned: Spanned<RawCase>) -> Result<Item, Problem
         &ctx.tenants(entities, &principal),
         &ctx.tenants(entities, &resource),
     );
-    let ns = fixture.namespace();
+    let ns = ctx.fixture.namespace();
     let name = case.name.unwrap_or_else(|| {
         format!(
             "{} {} {}",
@@ -827,7 +855,7 @@ fn expand_case(ctx: &Ctx<'_>, spanned: Spanned<RawCase>) -> Result<Item, Problem
             principal,
             action,
             resource,
-            context,
+            context: context.unwrap_or_default(),
             roles,
             role,
             same_tenant: same,
