@@ -262,38 +262,34 @@ impl PolicyIndex {
             .map(|p| Entry::new(p, prepared.get(p.id())))
             .collect();
         u32::try_from(all.len()).ok()?;
-        let mut actions: Vec<EntityUid> = Vec::new();
-        let mut known: HashSet<EntityUid> = HashSet::new();
-        let mut add_action = |uid: &EntityUid, actions: &mut Vec<EntityUid>| {
-            if known.insert(uid.clone()) {
-                actions.push(uid.clone());
-            }
-        };
-        if let Some(schema) = schema {
-            for action in schema.actions() {
-                add_action(action, &mut actions);
-            }
-        }
-        // without a schema, action entities of the store can still be members of groups
-        for entity in entities.iter() {
-            let uid = entity.uid();
-            if uid.type_name().basename() == "Action" {
-                add_action(&uid, &mut actions);
-            }
-        }
-        for entry in &all {
-            match &entry.action {
-                ActionConstraint::Eq(action) => add_action(action, &mut actions),
-                ActionConstraint::In(list) => {
-                    for action in list {
-                        add_action(action, &mut actions);
-                    }
-                }
-                ActionConstraint::Any => {}
-            }
-        }
-
+        let actions = known_actions(schema, entities, &all);
         let mut index = Self::default();
+        let (matching, any) = index.policies_by_action(&actions, entities, &all);
+        for (action, specific) in actions.iter().zip(&matching) {
+            let mut chosen: Vec<u32> = specific.iter().chain(&any).copied().collect();
+            chosen.sort_unstable();
+            if let Some(schema) = schema {
+                index.add_keys(schema, action, &chosen, &all);
+            }
+            index.by_action.insert(action.clone(), LazySet::new(chosen));
+        }
+        index.any_action = LazySet::new(any);
+        index.numbered = Numbered {
+            originals: all.iter().map(|e| e.policy.clone()).collect(),
+            preps: all.iter().map(|e| Arc::clone(&e.prep)).collect(),
+        };
+        Some(index)
+    }
+
+    /// Each action's ancestors (kept in the index) and, in the set's
+    /// order, the policies each action can match (by the action itself or a
+    /// group holding it), and the policies of any action.
+    fn policies_by_action(
+        &mut self,
+        actions: &[EntityUid],
+        entities: &Entities,
+        all: &[Entry<'_>],
+    ) -> (Vec<Vec<u32>>, Vec<u32>) {
         // each action's ancestors, and each group's members (the reverse)
         let mut position: HashMap<&EntityUid, usize> = HashMap::new();
         let mut members: HashMap<EntityUid, Vec<usize>> = HashMap::new();
@@ -306,13 +302,11 @@ impl PolicyIndex {
             for ancestor in &ancestors {
                 members.entry(ancestor.clone()).or_default().push(at);
             }
-            index.action_ancestors.insert(action.clone(), ancestors);
+            self.action_ancestors.insert(action.clone(), ancestors);
         }
-
-        // the policies of each action, in the set's order
         let mut matching: Vec<Vec<u32>> = vec![Vec::new(); actions.len()];
         let mut any: Vec<u32> = Vec::new();
-        for (p, entry) in (0u32..).zip(&all) {
+        for (p, entry) in (0u32..).zip(all) {
             let mut targets: Vec<usize> = Vec::new();
             match &entry.action {
                 ActionConstraint::Any => any.push(p),
@@ -332,42 +326,34 @@ impl PolicyIndex {
                 }
             }
         }
+        (matching, any)
+    }
 
-        for (action, specific) in actions.iter().zip(&matching) {
-            let mut chosen: Vec<u32> = specific.iter().chain(&any).copied().collect();
-            chosen.sort_unstable();
-            let Some(schema) = schema else {
-                index.by_action.insert(action.clone(), LazySet::new(chosen));
-                continue;
-            };
-            if let (Some(principals), Some(resources)) = (
-                schema.principals_for_action(action),
-                schema.resources_for_action(action),
-            ) {
-                let resources: Vec<&EntityTypeName> = resources.collect();
-                let by_principal = index.by_key.entry(action.clone()).or_default();
-                for principal in principals {
-                    let by_resource = by_principal.entry(principal.clone()).or_default();
-                    for resource in &resources {
-                        let slice: Vec<(u32, Option<&[EntityUid]>)> = chosen
-                            .iter()
-                            .filter_map(|&p| Some((p, number_entry(&all, p)?)))
-                            .filter(|(_, e)| principal_may(&e.principal, principal))
-                            .filter(|(_, e)| resource_may(&e.resource, resource))
-                            .map(|(p, e)| (p, e.prep.guard.as_deref()))
-                            .collect();
-                        by_resource.insert((*resource).clone(), Slice::new(&slice));
-                    }
-                }
-            }
-            index.by_action.insert(action.clone(), LazySet::new(chosen));
-        }
-        index.any_action = LazySet::new(any);
-        index.numbered = Numbered {
-            originals: all.iter().map(|e| e.policy.clone()).collect(),
-            preps: all.iter().map(|e| Arc::clone(&e.prep)).collect(),
+    /// The slices of `chosen` (an action's policies) for each principal and
+    /// resource type the schema gives the action: those whose scope can
+    /// match them.
+    fn add_keys(&mut self, schema: &Schema, action: &EntityUid, chosen: &[u32], all: &[Entry<'_>]) {
+        let (Some(principals), Some(resources)) = (
+            schema.principals_for_action(action),
+            schema.resources_for_action(action),
+        ) else {
+            return;
         };
-        Some(index)
+        let resources: Vec<&EntityTypeName> = resources.collect();
+        let by_principal = self.by_key.entry(action.clone()).or_default();
+        for principal in principals {
+            let by_resource = by_principal.entry(principal.clone()).or_default();
+            for resource in &resources {
+                let slice: Vec<(u32, Option<&[EntityUid]>)> = chosen
+                    .iter()
+                    .filter_map(|&p| Some((p, number_entry(all, p)?)))
+                    .filter(|(_, e)| principal_may(&e.principal, principal))
+                    .filter(|(_, e)| resource_may(&e.resource, resource))
+                    .map(|(p, e)| (p, e.prep.guard.as_deref()))
+                    .collect();
+                by_resource.insert((*resource).clone(), Slice::new(&slice));
+            }
+        }
     }
 
     /// Whether the index holds for a request decided against `entities`
@@ -485,6 +471,40 @@ fn resource_may(constraint: &ResourceConstraint, ty: &EntityTypeName) -> bool {
         ResourceConstraint::Eq(uid) => uid.type_name() == ty,
         ResourceConstraint::Is(t) | ResourceConstraint::IsIn(t, _) => t == ty,
     }
+}
+
+/// Every action the index keys: the schema's, the action entities of the
+/// store (without a schema, members of groups), and those policies name;
+/// each once, in that order.
+fn known_actions(
+    schema: Option<&Schema>,
+    entities: &Entities,
+    all: &[Entry<'_>],
+) -> Vec<EntityUid> {
+    let mut actions: Vec<EntityUid> = Vec::new();
+    let mut known: HashSet<EntityUid> = HashSet::new();
+    let mut add_action = |uid: &EntityUid| {
+        if known.insert(uid.clone()) {
+            actions.push(uid.clone());
+        }
+    };
+    if let Some(schema) = schema {
+        schema.actions().for_each(&mut add_action);
+    }
+    for entity in entities.iter() {
+        let uid = entity.uid();
+        if uid.type_name().basename() == "Action" {
+            add_action(&uid);
+        }
+    }
+    for entry in all {
+        match &entry.action {
+            ActionConstraint::Eq(action) => add_action(action),
+            ActionConstraint::In(list) => list.iter().for_each(&mut add_action),
+            ActionConstraint::Any => {}
+        }
+    }
+    actions
 }
 
 #[cfg(test)]
