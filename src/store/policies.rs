@@ -54,35 +54,12 @@ impl ParsedPolicies {
     /// Parses one file and adds its policies, reporting every problem found.
     pub fn add_file(&mut self, file: &SourceFile, ids: PolicyIds, limits: &Limits) -> Problems {
         let mut problems = Problems::new();
-        if let Some(problem) = check_depth(file, Grammar::Policy, limits) {
-            problems.push(problem);
-            return problems;
-        }
-        let parsed = match PolicySet::from_str(file.text()) {
-            Ok(set) => set,
-            Err(errors) => {
-                for error in errors.iter() {
-                    problems.push(Problem::from_diagnostic(
-                        ProblemKind::PolicySyntax,
-                        error,
-                        Some(file),
-                    ));
-                }
-                return problems;
-            }
+        let items = match parse_items(file, limits) {
+            Ok(items) => items,
+            Err(problems) => return problems,
         };
-        let mut items: Vec<(usize, Item)> = parsed
-            .policies()
-            .map(|p| (positional_index(p.id()), Item::Static(p.clone())))
-            .chain(
-                parsed
-                    .templates()
-                    .map(|t| (positional_index(t.id()), Item::Template(t.clone()))),
-            )
-            .collect();
-        items.sort_by_key(|(index, _)| *index);
         let mut cursor = 0;
-        for (_, item) in items {
+        for item in items {
             let (text, annotation) = match &item {
                 Item::Static(p) => (p.to_string(), p.annotation("id").map(str::to_owned)),
                 Item::Template(t) => (t.to_string(), t.annotation("id").map(str::to_owned)),
@@ -102,51 +79,83 @@ impl ParsedPolicies {
                 (_, Some(id)) => id,
                 (PolicyIds::AnnotationOrPositional, None) => positional,
                 (PolicyIds::RequireAnnotation, None) => {
-                    problems.push(
-                        Problem::new(
-                            ProblemKind::MissingPolicyId,
-                            "policy has no `@id` annotation",
-                        )
-                        .in_file(file)
-                        .at(
-                            span.start..span.start + first_line_len(&text),
-                            "this policy",
-                        )
-                        .with_help("give every policy of a product a unique `@id(\"...\")`"),
-                    );
+                    let first_line = span.start..span.start + first_line_len(&text);
+                    problems.push(missing_id(file, first_line));
                     continue;
                 }
             };
-            let id = PolicyId::new(id);
-            if let Some(first) = self.origins.get(&id) {
-                let again = PolicyOrigin {
-                    file: file.clone(),
-                    span,
-                };
-                problems.push(duplicate_id(id.as_ref(), &again, first));
-                continue;
-            }
-            let added = match item {
-                Item::Static(p) => self.set.add(p.new_id(id.clone())),
-                Item::Template(t) => self.set.add_template(t.new_id(id.clone())),
+            let origin = PolicyOrigin {
+                file: file.clone(),
+                span,
             };
-            if let Err(e) = added {
-                problems.push(
-                    Problem::from_diagnostic(ProblemKind::PolicySyntax, &e, Some(file))
-                        .at(span.clone(), "this policy"),
-                );
-                continue;
+            if let Err(problem) = self.add(item, PolicyId::new(id), origin) {
+                problems.push(problem);
             }
-            self.origins.insert(
-                id,
-                PolicyOrigin {
-                    file: file.clone(),
-                    span,
-                },
-            );
         }
         problems
     }
+
+    /// Adds one policy or template with its id, unless the id is taken.
+    fn add(&mut self, item: Item, id: PolicyId, origin: PolicyOrigin) -> Result<(), Problem> {
+        if let Some(first) = self.origins.get(&id) {
+            return Err(duplicate_id(id.as_ref(), &origin, first));
+        }
+        let added = match item {
+            Item::Static(p) => self.set.add(p.new_id(id.clone())),
+            Item::Template(t) => self.set.add_template(t.new_id(id.clone())),
+        };
+        if let Err(e) = added {
+            return Err(Problem::from_diagnostic(
+                ProblemKind::PolicySyntax,
+                &e,
+                Some(&origin.file),
+            )
+            .at(origin.span.clone(), "this policy"));
+        }
+        self.origins.insert(id, origin);
+        Ok(())
+    }
+}
+
+/// A file's policies and templates in the order written, or its problems
+/// (nesting past the limits, or Cedar's syntax errors).
+fn parse_items(file: &SourceFile, limits: &Limits) -> Result<Vec<Item>, Problems> {
+    if let Some(problem) = check_depth(file, Grammar::Policy, limits) {
+        return Err(problem.into());
+    }
+    let parsed = PolicySet::from_str(file.text()).map_err(|errors| {
+        let mut problems = Problems::new();
+        for error in errors.iter() {
+            problems.push(Problem::from_diagnostic(
+                ProblemKind::PolicySyntax,
+                error,
+                Some(file),
+            ));
+        }
+        problems
+    })?;
+    let mut items: Vec<(usize, Item)> = parsed
+        .policies()
+        .map(|p| (positional_index(p.id()), Item::Static(p.clone())))
+        .chain(
+            parsed
+                .templates()
+                .map(|t| (positional_index(t.id()), Item::Template(t.clone()))),
+        )
+        .collect();
+    items.sort_by_key(|(index, _)| *index);
+    Ok(items.into_iter().map(|(_, item)| item).collect())
+}
+
+/// A policy without `@id` where ids come from it.
+fn missing_id(file: &SourceFile, first_line: std::ops::Range<usize>) -> Problem {
+    Problem::new(
+        ProblemKind::MissingPolicyId,
+        "policy has no `@id` annotation",
+    )
+    .in_file(file)
+    .at(first_line, "this policy")
+    .with_help("give every policy of a product a unique `@id(\"...\")`")
 }
 
 /// Two policies with one id: where the second is, pointing at the first.
