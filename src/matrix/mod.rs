@@ -53,11 +53,99 @@ pub use model::{Cell, Group, MAX_CONTEXTS, Matrix, Principal, RoleColumn, Row, V
 
 use crate::diagnostics::Problems;
 use crate::request::RequestSpec;
+use crate::schema_info::SchemaInfo;
 use crate::snapshot::Snapshot;
-use cedar_policy::{EntityTypeName, EntityUid};
+use cedar_policy::{EntityTypeName, EntityUid, Schema};
 use model::{Tally, matrix_problem};
 use sample::Sampler;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
+
+/// The schema's (action, resource type) pairs as rows grouped by resource
+/// type, types and actions in the schema's declaration order.
+fn rows_by_type<'s>(
+    schema: &'s Schema,
+    info: &SchemaInfo,
+) -> Vec<(EntityTypeName, Vec<&'s EntityUid>)> {
+    let mut actions: Vec<&EntityUid> = schema.actions().collect();
+    actions.sort_by_key(|a| (info.action_position(a).unwrap_or(usize::MAX), a.to_string()));
+    let mut groups: Vec<(EntityTypeName, Vec<&EntityUid>)> = Vec::new();
+    for action in actions {
+        let Some(types) = schema.resources_for_action(action) else {
+            continue;
+        };
+        let mut types: Vec<&EntityTypeName> = types.collect();
+        types.sort_by_key(|t| {
+            (
+                info.type_position(&t.to_string()).unwrap_or(usize::MAX),
+                t.to_string(),
+            )
+        });
+        types.dedup();
+        for ty in types {
+            match groups.iter_mut().find(|(t, _)| t == ty) {
+                Some((_, rows)) => rows.push(action),
+                None => groups.push((ty.clone(), vec![action])),
+            }
+        }
+    }
+    groups
+}
+
+/// What the matrix asks its requests of.
+struct Asked<'a> {
+    snapshot: &'a Snapshot,
+    schema: &'a Schema,
+    sampler: &'a Sampler<'a>,
+}
+
+impl Asked<'_> {
+    /// One row: a cell per role from the requests its samples make, and
+    /// how many requests that took. A sampled request that does not fit
+    /// the schema is skipped with a note.
+    fn row(
+        &self,
+        action: &EntityUid,
+        ty: &EntityTypeName,
+        notes: &mut BTreeSet<String>,
+    ) -> (Row, usize) {
+        let mut requests = 0;
+        let mut cells = Vec::new();
+        for role in self.sampler.roles() {
+            let mut tally = Tally::default();
+            for sample in self.sampler.samples(role, action, ty, notes) {
+                let spec = RequestSpec {
+                    principal: sample.principal.clone(),
+                    action: action.clone(),
+                    resource: sample.resource.clone(),
+                    context: Some(sample.context),
+                };
+                match spec.build(Some(self.schema)) {
+                    Ok(request) => {
+                        tally.add(
+                            &self
+                                .snapshot
+                                .authorize_with(&request, self.sampler.entities()),
+                        );
+                    }
+                    Err(problem) => {
+                        notes.insert(format!(
+                            "{action} on {ty}: a sampled request was not valid ({}); it was skipped",
+                            problem.message()
+                        ));
+                    }
+                }
+            }
+            requests += tally.requests;
+            cells.push(self.sampler.cell(role, tally));
+        }
+        let row = Row {
+            action: action.to_string(),
+            action_id: action.id().unescaped().to_owned(),
+            cells,
+        };
+        (row, requests)
+    }
+}
 
 impl Matrix {
     /// Computes the matrix of a loaded product by asking its snapshot.
@@ -77,69 +165,23 @@ impl Matrix {
         let sampler = Sampler::new(snapshot, schema, info)?;
         let product = snapshot.product().unwrap_or_default().to_owned();
 
-        // rows: (action, resource type), grouped by resource type
-        let mut actions: Vec<&EntityUid> = schema.actions().collect();
-        actions.sort_by_key(|a| (info.action_position(a).unwrap_or(usize::MAX), a.to_string()));
-        let mut group_order: Vec<EntityTypeName> = Vec::new();
-        let mut group_rows: BTreeMap<String, Vec<&EntityUid>> = BTreeMap::new();
-        for action in &actions {
-            let Some(types) = schema.resources_for_action(action) else {
-                continue;
-            };
-            let mut types: Vec<&EntityTypeName> = types.collect();
-            types.sort_by_key(|t| {
-                (
-                    info.type_position(&t.to_string()).unwrap_or(usize::MAX),
-                    t.to_string(),
-                )
-            });
-            types.dedup();
-            for ty in types {
-                let rows = group_rows.entry(ty.to_string()).or_default();
-                if rows.is_empty() {
-                    group_order.push(ty.clone());
-                }
-                rows.push(action);
-            }
-        }
-
         let mut requests = 0;
         let mut notes = BTreeSet::new();
         let mut groups = Vec::new();
-        for ty in &group_order {
-            let mut rows = Vec::new();
-            for action in group_rows.get(&ty.to_string()).into_iter().flatten() {
-                let mut cells = Vec::new();
-                for role in sampler.roles() {
-                    let mut tally = Tally::default();
-                    for sample in sampler.samples(role, action, ty, &mut notes) {
-                        let spec = RequestSpec {
-                            principal: sample.principal.clone(),
-                            action: (*action).clone(),
-                            resource: sample.resource.clone(),
-                            context: Some(sample.context),
-                        };
-                        match spec.build(Some(schema)) {
-                            Ok(request) => {
-                                tally.add(&snapshot.authorize_with(&request, sampler.entities()));
-                            }
-                            Err(problem) => {
-                                notes.insert(format!(
-                                    "{action} on {ty}: a sampled request was not valid ({}); it was skipped",
-                                    problem.message()
-                                ));
-                            }
-                        }
-                    }
-                    requests += tally.requests;
-                    cells.push(sampler.cell(role, tally));
-                }
-                rows.push(Row {
-                    action: action.to_string(),
-                    action_id: action.id().unescaped().to_owned(),
-                    cells,
-                });
-            }
+        for (ty, actions) in rows_by_type(schema, info) {
+            let rows = actions
+                .into_iter()
+                .map(|action| {
+                    let asked = Asked {
+                        snapshot,
+                        schema,
+                        sampler: &sampler,
+                    };
+                    let (row, asked_requests) = asked.row(action, &ty, &mut notes);
+                    requests += asked_requests;
+                    row
+                })
+                .collect();
             groups.push(Group {
                 resource_type: ty.to_string(),
                 rows,
