@@ -1,9 +1,9 @@
 //! Readable text: short when all is well (a line per product and a line per
 //! role), with every failure at its file and line otherwise.
 
-use super::{CheckReport, Failure, ProductReport, duration_text, percent_text};
+use super::{CheckReport, Failure, ProductReport, Shortfall, duration_text, percent_text};
 use crate::coverage::{CellState, Coverage, RoleCoverage};
-use crate::expect::{ItemKind, short_uid};
+use crate::expect::{Item, ItemKind, ItemOutcome, short_uid};
 use std::fmt::Write;
 
 /// Failing checks shown per item before "and N more".
@@ -124,7 +124,6 @@ pub(crate) fn product_line(product: &ProductReport, width: usize) -> String {
 }
 
 fn product_details(out: &mut String, product: &ProductReport) {
-    let ns = &product.coverage.namespace;
     let failing_items: Vec<usize> = product
         .outcome
         .items
@@ -142,43 +141,11 @@ fn product_details(out: &mut String, product: &ProductReport) {
             );
             break;
         }
-        let (Some(item), Some(outcome)) = (
+        if let (Some(item), Some(outcome)) = (
             product.suite.items.get(*index),
             product.outcome.items.get(*index),
-        ) else {
-            continue;
-        };
-        let _ = writeln!(
-            out,
-            "  {}: {} `{}`: {} of {} failed",
-            item.location,
-            item.kind.code(),
-            item.name,
-            outcome.failed(),
-            outcome.checks.len()
-        );
-        if let Some(source) = &item.source {
-            let _ = writeln!(out, "    source: {source:?}");
-        }
-        let failures: Vec<Failure<'_>> = item
-            .checks
-            .iter()
-            .zip(&outcome.checks)
-            .filter(|(_, o)| !o.passed())
-            .map(|(check, o)| Failure {
-                item,
-                check,
-                outcome: o,
-            })
-            .collect();
-        for failure in failures.iter().take(PER_ITEM) {
-            let _ = writeln!(out, "    {}", request_text(failure, ns));
-            for line in failure_lines(failure, product) {
-                let _ = writeln!(out, "      {line}");
-            }
-        }
-        if failures.len() > PER_ITEM {
-            let _ = writeln!(out, "    … and {} more", failures.len() - PER_ITEM);
+        ) {
+            failing_item(out, product, item, outcome);
         }
     }
     for policy in &product.untested {
@@ -194,27 +161,70 @@ fn product_details(out: &mut String, product: &ProductReport) {
         );
     }
     for shortfall in &product.shortfalls {
-        let _ = writeln!(
-            out,
-            "  role `{}` covers {}/{} cells ({}), below --min-coverage {}",
-            shortfall.role,
-            shortfall.covered,
-            shortfall.cells,
-            percent_text(shortfall.percent),
-            percent_text(shortfall.min)
-        );
-        if let Some(role) = product
-            .coverage
-            .roles
-            .iter()
-            .find(|r| r.role == shortfall.role)
-        {
-            let cells: Vec<String> = role
-                .uncovered()
-                .map(|c| format!("{} {}", c.action, c.resource_type))
-                .collect();
-            let _ = writeln!(out, "    uncovered: {}", cells.join(", "));
+        coverage_shortfall(out, product, shortfall);
+    }
+}
+
+/// A failing item: where, how many of its requests failed, and the first
+/// few of them with why.
+fn failing_item(out: &mut String, product: &ProductReport, item: &Item, outcome: &ItemOutcome) {
+    let ns = &product.coverage.namespace;
+    let _ = writeln!(
+        out,
+        "  {}: {} `{}`: {} of {} failed",
+        item.location,
+        item.kind.code(),
+        item.name,
+        outcome.failed(),
+        outcome.checks.len()
+    );
+    if let Some(source) = &item.source {
+        let _ = writeln!(out, "    source: {source:?}");
+    }
+    let failures: Vec<Failure<'_>> = item
+        .checks
+        .iter()
+        .zip(&outcome.checks)
+        .filter(|(_, o)| !o.passed())
+        .map(|(check, o)| Failure {
+            item,
+            check,
+            outcome: o,
+        })
+        .collect();
+    for failure in failures.iter().take(PER_ITEM) {
+        let _ = writeln!(out, "    {}", request_text(failure, ns));
+        for line in failure_lines(failure, product) {
+            let _ = writeln!(out, "      {line}");
         }
+    }
+    if failures.len() > PER_ITEM {
+        let _ = writeln!(out, "    … and {} more", failures.len() - PER_ITEM);
+    }
+}
+
+/// A role below `--min-coverage`, with its uncovered cells.
+fn coverage_shortfall(out: &mut String, product: &ProductReport, shortfall: &Shortfall) {
+    let _ = writeln!(
+        out,
+        "  role `{}` covers {}/{} cells ({}), below --min-coverage {}",
+        shortfall.role,
+        shortfall.covered,
+        shortfall.cells,
+        percent_text(shortfall.percent),
+        percent_text(shortfall.min)
+    );
+    if let Some(role) = product
+        .coverage
+        .roles
+        .iter()
+        .find(|r| r.role == shortfall.role)
+    {
+        let cells: Vec<String> = role
+            .uncovered()
+            .map(|c| format!("{} {}", c.action, c.resource_type))
+            .collect();
+        let _ = writeln!(out, "    uncovered: {}", cells.join(", "));
     }
 }
 
