@@ -3,8 +3,9 @@
 //! per role under `--min-coverage`, then one summary line per product.
 
 use super::human::{failure_lines, product_line, request_text};
-use super::{CheckReport, Failure, percent_text};
+use super::{CheckReport, Failure, ProductReport, percent_text};
 use crate::diagnostics::{Location, Problems};
+use crate::expect::{Item, ItemOutcome};
 use std::fmt::Write;
 
 /// Failing requests listed per annotation before "and N more".
@@ -45,46 +46,15 @@ fn annotation(out: &mut String, location: Option<&Location>, title: &str, messag
 pub fn check(report: &CheckReport) -> String {
     let mut out = String::new();
     for product in &report.products {
-        let ns = &product.coverage.namespace;
         for (item, outcome) in product.suite.items.iter().zip(&product.outcome.items) {
-            if outcome.passed() {
-                continue;
+            if !outcome.passed() {
+                annotation(
+                    &mut out,
+                    Some(&item.location),
+                    &format!("rolegrid: {} expectation failed", product.product),
+                    &item_message(product, item, outcome),
+                );
             }
-            let mut message = format!(
-                "{} `{}`: {} of {} failed",
-                item.kind.code(),
-                item.name,
-                outcome.failed(),
-                outcome.checks.len()
-            );
-            let failing = outcome.failed();
-            for (shown, (check, o)) in item
-                .checks
-                .iter()
-                .zip(&outcome.checks)
-                .filter(|(_, o)| !o.passed())
-                .enumerate()
-            {
-                if shown == PER_ITEM {
-                    let _ = write!(message, "\n… and {} more", failing - shown);
-                    break;
-                }
-                let failure = Failure {
-                    item,
-                    check,
-                    outcome: o,
-                };
-                let _ = write!(message, "\n{}", request_text(&failure, ns));
-                for line in failure_lines(&failure, product) {
-                    let _ = write!(message, "\n  {line}");
-                }
-            }
-            annotation(
-                &mut out,
-                Some(&item.location),
-                &format!("rolegrid: {} expectation failed", product.product),
-                &message,
-            );
         }
         for policy in &product.untested {
             annotation(
@@ -123,6 +93,41 @@ pub fn check(report: &CheckReport) -> String {
         let _ = writeln!(out, "{}", product_line(product, width));
     }
     out
+}
+
+/// A failed item: how many of its requests failed, and the first few with why.
+fn item_message(product: &ProductReport, item: &Item, outcome: &ItemOutcome) -> String {
+    let ns = &product.coverage.namespace;
+    let mut message = format!(
+        "{} `{}`: {} of {} failed",
+        item.kind.code(),
+        item.name,
+        outcome.failed(),
+        outcome.checks.len()
+    );
+    let failing = outcome.failed();
+    for (shown, (check, o)) in item
+        .checks
+        .iter()
+        .zip(&outcome.checks)
+        .filter(|(_, o)| !o.passed())
+        .enumerate()
+    {
+        if shown == PER_ITEM {
+            let _ = write!(message, "\n… and {} more", failing - shown);
+            break;
+        }
+        let failure = Failure {
+            item,
+            check,
+            outcome: o,
+        };
+        let _ = write!(message, "\n{}", request_text(&failure, ns));
+        for line in failure_lines(&failure, product) {
+            let _ = write!(message, "\n  {line}");
+        }
+    }
+    message
 }
 
 /// GitHub annotations for invalid input.
