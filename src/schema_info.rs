@@ -262,7 +262,8 @@ fn tokenize(text: &str) -> Vec<Token<'_>> {
 }
 
 /// Records the order of `entity` and `action` declarations, tracking
-/// `namespace X { ... }` blocks.
+/// `namespace X { ... }` blocks. One pass over the schema's tokens, kept
+/// whole as the state machine it is.
 fn scan_order(text: &str, info: &mut SchemaInfo) {
     let tokens = tokenize(text);
     let mut namespaces: Vec<(String, usize)> = Vec::new();

@@ -156,30 +156,10 @@ impl ParsedEntities {
                     .entry("parents")
                     .or_insert_with(|| serde_json::Value::Array(Vec::new()));
             }
-            if let Some(problem) = check_numbers(file, &value, &span) {
-                problems.push(problem);
-                continue;
-            }
-            // the typed path where it applies, else Cedar's reader
-            let typed = typed.as_mut().and_then(|reader| reader.read(&value));
-            let read = match typed {
-                Some((entity, parents)) => Ok((entity, parents)),
-                None => Entity::from_json_value(value, schema).map(|entity| {
-                    let parents = parents_of(&entity);
-                    (entity, parents)
-                }),
-            };
-            let (entity, parents) = match read {
+            let (entity, parents) = match read_entity(file, value, &span, schema, typed.as_mut()) {
                 Ok(read) => read,
-                Err(e) => {
-                    problems.push(
-                        Problem::new(
-                            ProblemKind::Entity,
-                            format!("invalid entity: {}", shorten(error_chain(&e))),
-                        )
-                        .in_file(file)
-                        .at(span, "this entity"),
-                    );
+                Err(problem) => {
+                    problems.push(problem);
                     continue;
                 }
             };
@@ -314,6 +294,33 @@ fn find_cycle(links: &[Link], origins: &HashMap<EntityUid, EntityOrigin>) -> Opt
             .at(origin.span.clone(), "this entity is its own ancestor");
     }
     Some(problem)
+}
+
+/// One entity from its Cedar JSON value, with its parents: by the typed
+/// path where it applies, else by Cedar's reader (whose errors are kept).
+fn read_entity(
+    file: &SourceFile,
+    value: serde_json::Value,
+    span: &Range<usize>,
+    schema: Option<&Schema>,
+    typed: Option<&mut TypedReader<'_>>,
+) -> Result<(Entity, Vec<EntityUid>), Problem> {
+    if let Some(problem) = check_numbers(file, &value, span) {
+        return Err(problem);
+    }
+    if let Some(read) = typed.and_then(|reader| reader.read(&value)) {
+        return Ok(read);
+    }
+    let entity = Entity::from_json_value(value, schema).map_err(|e| {
+        Problem::new(
+            ProblemKind::Entity,
+            format!("invalid entity: {}", shorten(error_chain(&e))),
+        )
+        .in_file(file)
+        .at(span.clone(), "this entity")
+    })?;
+    let parents = parents_of(&entity);
+    Ok((entity, parents))
 }
 
 fn parents_of(entity: &Entity) -> Vec<EntityUid> {

@@ -307,6 +307,10 @@ impl Level {
 /// operators of chains written without brackets, with Cedar's precedence
 /// (so `a.b == 1 && c.d == 2 && …` counts about one level per `&&`). The
 /// estimate is never below the depth of the tree Cedar builds.
+///
+/// Longer than most functions here on purpose: one pass of one state
+/// machine over the text (strings, comments, brackets and operator tiers),
+/// which reads best whole.
 pub(crate) fn check_depth(file: &SourceFile, grammar: Grammar, limits: &Limits) -> Option<Problem> {
     let max_nesting = limits.nesting();
     let max_depth = limits.expression_depth();
