@@ -143,6 +143,18 @@ pub fn percent(part: usize, whole: usize) -> f64 {
 
 impl Coverage {
     /// Computes coverage from a snapshot, its suite and a run of that suite.
+    ///
+    /// ```
+    /// use rolegrid::coverage::Coverage;
+    /// use rolegrid::expect::{RunOptions, Suite, run};
+    /// use rolegrid::{LoadOptions, Store};
+    /// let snapshot = Store::open(".")?.load("fireworks", &LoadOptions::default())?;
+    /// let suite = Suite::load_product(&snapshot)?;
+    /// let outcome = run(&suite, &snapshot, &RunOptions::default());
+    /// let coverage = Coverage::compute(&snapshot, &suite, &outcome);
+    /// assert!(coverage.roles.iter().any(|role| role.role == "admin"));
+    /// # Ok::<(), rolegrid::Problems>(())
+    /// ```
     pub fn compute(snapshot: &Snapshot, suite: &Suite, outcome: &RunOutcome) -> Self {
         // the suite read roles, role users and namespace from the fixture
         let ns = suite.namespace.as_str();

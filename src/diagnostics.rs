@@ -151,6 +151,9 @@ pub enum ProblemKind {
     Request,
     /// An expectation file is malformed.
     Expectation,
+    /// The store does not give the matrix what it needs (a schema, a role
+    /// type, roles, users holding them).
+    Matrix,
     /// The command line asks for something it cannot do (a missing or
     /// conflicting argument).
     Usage,
@@ -180,6 +183,7 @@ impl ProblemKind {
             Self::HierarchyCycle => "hierarchy-cycle",
             Self::Request => "request",
             Self::Expectation => "expectation",
+            Self::Matrix => "matrix",
             Self::Usage => "usage",
             Self::Internal => "internal",
         }

@@ -152,6 +152,15 @@ impl Matrix {
     ///
     /// Fails when the snapshot has no schema, the schema no `Role` entity
     /// type, or the fixture no roles or no principals.
+    ///
+    /// ```
+    /// use rolegrid::matrix::Matrix;
+    /// use rolegrid::{LoadOptions, Store};
+    /// let snapshot = Store::open(".")?.load("fireworks", &LoadOptions::default())?;
+    /// let matrix = Matrix::build(&snapshot)?;
+    /// assert!(matrix.to_markdown().contains("admin"));
+    /// # Ok::<(), rolegrid::Problems>(())
+    /// ```
     pub fn build(snapshot: &Snapshot) -> Result<Self, Problems> {
         let schema = snapshot.schema().ok_or_else(|| {
             Problems::from(

@@ -118,7 +118,7 @@ impl Verdict {
 }
 
 pub(super) fn matrix_problem(message: impl Into<String>) -> Problem {
-    Problem::new(ProblemKind::Entity, message)
+    Problem::new(ProblemKind::Matrix, message)
 }
 
 /// What the requests of one cell gave.

@@ -2,6 +2,22 @@
 //! that format them: [`human`], [`json`], [`junit`], [`github`] and
 //! [`markdown`]. Reporters only format: everything they print is computed
 //! here (from the runner's outcomes and the coverage) before they run.
+//!
+//! ```
+//! use rolegrid::report::{CheckOptions, CheckReport, ProductReport, human};
+//! use rolegrid::{LoadOptions, Store};
+//! let checks = rolegrid::check::check_products(&Store::open(".")?, &[], &LoadOptions::default())?;
+//! let options = CheckOptions::default();
+//! let products = checks
+//!     .products
+//!     .into_iter()
+//!     .map(|c| ProductReport::new(c.product, c.suite, c.outcome, c.coverage, &options, c.duration))
+//!     .collect();
+//! let report = CheckReport { products, options, duration: std::time::Duration::ZERO };
+//! assert!(report.passed());
+//! assert!(human::check(&report).contains("check passed"));
+//! # Ok::<(), rolegrid::Problems>(())
+//! ```
 
 pub mod github;
 pub mod human;
