@@ -529,6 +529,24 @@ fn read_entity_files(
     cached.retain(|key, _| keys.contains(key));
 }
 
+/// What a join depends on: the schema, the limits, and each entity file
+/// with its content.
+fn join_key(
+    files: &HashMap<FileKey, EntityFile>,
+    keys: &[FileKey],
+    schema_hash: u64,
+    options: &LoadOptions,
+) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    schema_hash.hash(&mut hasher);
+    options.limits.hash(&mut hasher);
+    for key in keys {
+        key.hash(&mut hasher);
+        files.get(key).map(|f| f.hash).hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
 /// The product's entities, joined from its entity files.
 enum Joined {
     /// The same files on the same schema as the last good load: its entities.
@@ -554,16 +572,7 @@ fn join_entities(
     schema_hash: u64,
     options: &LoadOptions,
 ) -> Joined {
-    let key = {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        schema_hash.hash(&mut hasher);
-        options.limits.hash(&mut hasher);
-        for key in keys {
-            key.hash(&mut hasher);
-            files.get(key).map(|f| f.hash).hash(&mut hasher);
-        }
-        hasher.finish()
-    };
+    let key = join_key(files, keys, schema_hash, options);
     if let Some(cached) = cached.as_deref_mut() {
         if let Some(same) = cached.as_ref().filter(|b| b.key == key) {
             return Joined::Cached(same.built.clone());
