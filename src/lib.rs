@@ -25,6 +25,15 @@
 //!
 //! Errors are [`Problem`]s: a typed [`ProblemKind`], the file, line and column,
 //! rendered as miette reports by [`Renderer`].
+//!
+//! What a service uses: [`Store`] and [`LoadOptions`] (with [`Limits`]) to
+//! load, or [`build_snapshot`] for explicit files; [`Snapshot`] to decide
+//! (with [`with_entities`] for request-specific entities); [`Evaluator`] to
+//! serve a store hot-reloaded ([`Watch`], [`Status`]); [`RequestSpec`] and
+//! [`UidCache`] for requests read as JSON; [`expect`], [`check`],
+//! [`coverage`], [`matrix`] and [`report`] for what `rolegrid check` does;
+//! [`roles`] for a product's roles; [`parallel`] to decide on threads whose
+//! stacks give the same answers as every command.
 
 mod answer;
 #[cfg(test)]
