@@ -254,7 +254,7 @@ impl Snapshot {
         self.decide(request, &self.entities, true)
     }
 
-    /// Decides a request against `entities` (e.g. from [`Snapshot::with_entities`]).
+    /// Decides a request against `entities` (e.g. from [`crate::with_entities`]).
     pub fn authorize_with(&self, request: &Request, entities: &Entities) -> Answer {
         let indexed = std::ptr::eq(entities, &self.entities)
             || self

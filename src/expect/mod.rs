@@ -11,10 +11,10 @@
 //!
 //! Loading ([`Suite::load`]) turns every row, case and Cedar test into an
 //! [`Item`] holding the concrete requests ([`Check`]s) it stands for, each
-//! with its expected decision; malformed files are [`Problem`]s of kind
-//! [`ProblemKind::Expectation`] pointing at
+//! with its expected decision; malformed files are [`Problem`](crate::Problem)s of kind
+//! [`ProblemKind::Expectation`](crate::ProblemKind::Expectation) pointing at
 //! the file, line and column. Running ([`run`]) asks a [`Decider`] (a
-//! [`Snapshot`], as services do) for each request and compares.
+//! [`Snapshot`](crate::Snapshot), as services do) for each request and compares.
 //!
 //! ```
 //! use rolegrid::{LoadOptions, SourceFile, Sources, build_snapshot};

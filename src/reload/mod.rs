@@ -38,8 +38,9 @@ impl std::fmt::Debug for Watch {
 impl Watch {
     /// Watches a store's `schemas/` and `policies/` folders for a tool that
     /// re-reads the whole store (`rolegrid watch`): `on_change` is called on
-    /// the watcher's thread once its files have been quiet for four times
-    /// [`DEBOUNCE`] after a change; the watcher's errors go to `on_error`.
+    /// the watcher's thread once its files have been quiet for 100 ms (four
+    /// times the reload's debounce) after a change; the watcher's errors go
+    /// to `on_error`.
     pub fn store(
         root: &Path,
         mut on_change: impl FnMut() + Send + 'static,
