@@ -196,11 +196,18 @@ impl Coverage {
 
     /// The stable JSON form (documented in the README, `coverage` object).
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(CoverageJson::of(self)).unwrap_or_default()
+        serde_json::to_value(self).unwrap_or_default()
     }
 }
 
-/// The `coverage` object of the JSON reports, fields in the order written.
+/// The `coverage` object of the JSON reports.
+impl serde::Serialize for Coverage {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        CoverageJson::of(self).serialize(serializer)
+    }
+}
+
+/// The `coverage` object's fields, in the order written.
 #[derive(serde::Serialize)]
 struct CoverageJson<'a> {
     product: &'a str,

@@ -35,14 +35,6 @@ const ENDINGS: &[(FileKind, &[&str])] = &[
 ];
 
 impl FileKind {
-    /// The name endings that say this kind (lower case).
-    pub fn endings(self) -> &'static [&'static str] {
-        ENDINGS
-            .iter()
-            .find(|(kind, _)| *kind == self)
-            .map_or(&[], |(_, endings)| *endings)
-    }
-
     /// `name` without the ending that says its kind (`matrix` for
     /// `matrix.test.yaml`), or `None` when no ending of a kind ends it.
     pub fn stem(name: &str) -> Option<&str> {

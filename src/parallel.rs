@@ -58,7 +58,8 @@ fn thread_index() -> Option<usize> {
 
 /// Runs `f` on every item on the pool and returns the results in the items'
 /// order. Items start heaviest first by `weight` (file sizes), so one large
-/// file does not start last and leave a core idle at the end.
+/// file does not start last and leave a core idle at the end; items of one
+/// weight are taken as they come.
 pub fn par_map<T: Sync, R: Send>(
     items: &[T],
     weight: impl Fn(&T) -> usize,
@@ -67,8 +68,12 @@ pub fn par_map<T: Sync, R: Send>(
     let Some(pool) = pool().filter(|_| items.len() > 1) else {
         return items.iter().map(f).collect();
     };
+    let weights: Vec<usize> = items.iter().map(&weight).collect();
+    if weights.windows(2).all(|pair| pair.first() == pair.last()) {
+        return pool.install(|| items.par_iter().map(f).collect());
+    }
     let mut order: Vec<usize> = (0..items.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(items.get(i).map_or(0, &weight)));
+    order.sort_by_key(|&i| std::cmp::Reverse(weights.get(i).copied().unwrap_or(0)));
     let mut done: Vec<(usize, R)> = pool.install(|| {
         order
             .par_iter()

@@ -167,7 +167,7 @@ struct ProductJson<'a> {
     untested_policies: Vec<PolicyJson<'a>>,
     allowed_untested_policies: Vec<PolicyJson<'a>>,
     coverage_failures: Vec<ShortfallJson<'a>>,
-    coverage: Value,
+    coverage: &'a Coverage,
 }
 
 impl<'a> ProductJson<'a> {
@@ -195,7 +195,7 @@ impl<'a> ProductJson<'a> {
             untested_policies: p.untested.iter().map(PolicyJson::of).collect(),
             allowed_untested_policies: p.allowed_untested.iter().map(PolicyJson::of).collect(),
             coverage_failures: p.shortfalls.iter().map(ShortfallJson::of).collect(),
-            coverage: p.coverage.to_json(),
+            coverage: &p.coverage,
         }
     }
 }
@@ -253,16 +253,16 @@ pub fn check(report: &CheckReport) -> impl Serialize + '_ {
 }
 
 #[derive(Serialize)]
-struct CoverageJson {
+struct CoverageJson<'a> {
     version: u32,
-    products: Vec<Value>,
+    products: &'a [Coverage],
 }
 
 /// The JSON report of `coverage`.
-pub fn coverage(coverages: &[Coverage]) -> impl Serialize + use<> {
+pub fn coverage(coverages: &[Coverage]) -> impl Serialize + '_ {
     CoverageJson {
         version: VERSION,
-        products: coverages.iter().map(Coverage::to_json).collect(),
+        products: coverages,
     }
 }
 

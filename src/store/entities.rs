@@ -284,16 +284,20 @@ fn find_cycle(links: &[Link], origins: &HashMap<EntityUid, EntityOrigin>) -> Opt
         .filter_map(|i| links.get(i).map(|(uid, _)| uid))
         .collect();
     let names: Vec<String> = cycle.iter().map(ToString::to_string).collect();
-    let mut problem = Problem::new(
-        ProblemKind::HierarchyCycle,
-        format!("the entity hierarchy has a cycle: {}", names.join(" → ")),
-    );
-    if let Some(origin) = cycle.first().and_then(|uid| origins.get(*uid)) {
-        problem = problem
+    let message = format!("the entity hierarchy has a cycle: {}", names.join(" → "));
+    let at = cycle.first().and_then(|uid| origins.get(*uid));
+    Some(cycle_problem(message, at))
+}
+
+/// A cycle in the entity hierarchy, pointing at an entity on it.
+pub(crate) fn cycle_problem(message: String, at: Option<&EntityOrigin>) -> Problem {
+    let problem = Problem::new(ProblemKind::HierarchyCycle, message);
+    match at {
+        Some(origin) => problem
             .in_file(&origin.file)
-            .at(origin.span.clone(), "this entity is its own ancestor");
+            .at(origin.span.clone(), "this entity is its own ancestor"),
+        None => problem,
     }
-    Some(problem)
 }
 
 /// One entity from its Cedar JSON value, with its parents: by the typed

@@ -2,7 +2,7 @@
 //! --entities`, expectation cases with entities of their own): read against
 //! the snapshot's schema, joined with its entities, checked for cycles.
 
-use super::entities::ParsedEntities;
+use super::entities::{ParsedEntities, cycle_problem};
 use crate::diagnostics::text::error_chain;
 use crate::diagnostics::{Problem, ProblemKind, Problems, SourceFile};
 use crate::files::entity_kind_of;
@@ -87,16 +87,8 @@ fn cycle_through(
         .filter(|&i| i < extra.len())
         .min()?;
     let start = nodes.get(first)?;
-    let mut problem = Problem::new(
-        ProblemKind::HierarchyCycle,
-        format!("the entity hierarchy has a cycle through {start}"),
-    );
-    if let Some(origin) = origins.get(start) {
-        problem = problem
-            .in_file(&origin.file)
-            .at(origin.span.clone(), "this entity is its own ancestor");
-    }
-    Some(problem)
+    let message = format!("the entity hierarchy has a cycle through {start}");
+    Some(cycle_problem(message, origins.get(start)))
 }
 
 /// Like [`with_entities`], from Cedar JSON entity values placed in `file`.
