@@ -4,12 +4,11 @@ use super::outcome::{ExitStatus, Finished, Outcome};
 use super::output::{Format, report, stdout_problem, write_out};
 use super::source::{Loaded, SourceArgs};
 use cedar_policy::Entities;
-use rolegrid::Answer;
-use rolegrid::Snapshot;
 use rolegrid::parallel::{PerThread, par_map};
-use rolegrid::{Evaluator, ReloadOutcome};
-use rolegrid::{Problem, ProblemKind, Problems};
-use rolegrid::{RequestSpec, UidCache};
+use rolegrid::{
+    Answer, Evaluator, Problem, ProblemKind, Problems, ReloadOutcome, RequestSpec, Snapshot,
+    UidCache,
+};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -80,7 +79,7 @@ fn run_single(args: &Args, loaded: &Loaded) -> Result<ExitStatus, Problems> {
         .request(principal, action, resource, context)?;
     let answer = loaded.snapshot.authorize_with(&request, loaded.entities());
     let text = match args.format {
-        Format::Json => format!("{}\n", answer.to_json()),
+        Format::Json => format!("{}\n", answer.to_json_line()),
         Format::Human => human(&answer, loaded),
     };
     write_out(&text)?;
