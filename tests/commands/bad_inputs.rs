@@ -120,6 +120,7 @@ fn case(name: &str) -> Case {
         // policy ids
         "policy_duplicate_id" => plain(at(K::DuplicatePolicyId, "views.cedar", 2)),
         "policy_missing_id" => plain(at(K::MissingPolicyId, "anonymous.cedar", 2)),
+        "policy_three_validation_errors" => plain(at(K::PolicyValidation, "bad.cedar", 4)),
         // schemas
         "schema_syntax" => plain(at(K::Schema, "shop.cedarschema", 7)),
         "schema_undeclared_type" => plain(in_file(K::Schema, "shop.cedarschema")),
@@ -143,6 +144,11 @@ fn case(name: &str) -> Case {
         "entity_forbidden_parent" => plain(at(K::Entity, "team.entities.yaml", 2)),
         "entity_duplicate_uid" => plain(at(K::DuplicateEntity, "team.entities.yaml", 3)),
         "entity_cycle" => plain(in_file(K::HierarchyCycle, "team.entities.yaml")),
+        "entity_cycle_self" => plain(at(K::HierarchyCycle, "roles.entities.yaml", 2)),
+        "entity_misfits_each_named" => plain(at(K::Entity, "docs.entities.yaml", 5)),
+        "entity_duplicate_uid_across_files" => {
+            plain(at(K::DuplicateEntity, "repeat.entities.yaml", 2))
+        }
         "entity_integer_overflow" => plain(at(K::Entity, "team.entities.yaml", 2)),
         "entity_fraction" => plain(at(K::Entity, "team.entities.yaml", 2)),
         "entity_bad_uid" => plain(at(K::Entity, "team.entities.yaml", 2)),
@@ -216,6 +222,10 @@ fn case(name: &str) -> Case {
         "store_product_without_folder" => {
             made(nowhere(K::MissingFolder), make_product_without_folder)
         }
+        "store_without_policies_folder" => made(
+            nowhere(K::MissingFolder),
+            make_store_without_policies_folder,
+        ),
         other => panic!("no case {other}"),
     }
 }
@@ -516,6 +526,13 @@ fn make_product_without_folder(root: &Path) {
     std::fs::remove_dir_all(away).unwrap();
 }
 
+/// No `policies/` folder at all (the schema stays).
+fn make_store_without_policies_folder(root: &Path) {
+    let away = root.join(".removed-policies");
+    std::fs::rename(root.join("policies"), &away).unwrap();
+    std::fs::remove_dir_all(away).unwrap();
+}
+
 // ----------------------------------------------------------------- helpers
 
 /// Copies a folder (files only; the corpus has no links).
@@ -544,6 +561,20 @@ fn seed_store() -> tempfile::TempDir {
         .unwrap();
     copy_dir(&corpus().join("seed"), dir.path());
     dir
+}
+
+/// Cedar's "did you mean" for an unknown action picks among the schema's
+/// actions in hash order: snapshots hide it.
+const ACTION_SUGGESTION: (&str, &str) = (
+    r#"did you mean `Shop::Action::"\w+"`\?"#,
+    r#"did you mean `Shop::Action::"[one of the schema's actions]"`?"#,
+);
+
+/// A case's broken store in a fresh temporary folder.
+pub fn broken_store(name: &str) -> tempfile::TempDir {
+    let store = seed_store();
+    break_store(name, store.path());
+    store
 }
 
 /// Applies a case to a store folder: its corpus folder's files, then its generator.
@@ -723,7 +754,9 @@ fn check_cli(name: &str) {
     }
     assert!(run.took < HANG_GUARD);
     if std::env::var_os("BAD_INPUTS_BIN").is_none() {
-        insta::assert_snapshot!(name, snapshot_text(&run, store.path()));
+        insta::with_settings!({filters => vec![ACTION_SUGGESTION]}, {
+            insta::assert_snapshot!(name, snapshot_text(&run, store.path()));
+        });
     }
 }
 
@@ -884,6 +917,7 @@ cases! {
     policy_type_mismatch,
     policy_duplicate_id,
     policy_missing_id,
+    policy_three_validation_errors,
     schema_syntax,
     schema_undeclared_type,
     schema_duplicate_type,
@@ -904,6 +938,9 @@ cases! {
     entity_forbidden_parent,
     entity_duplicate_uid,
     entity_cycle,
+    entity_cycle_self,
+    entity_misfits_each_named,
+    entity_duplicate_uid_across_files,
     entity_integer_overflow,
     entity_fraction,
     entity_bad_uid,
@@ -934,6 +971,7 @@ cases! {
     store_empty,
     store_missing_product,
     store_product_without_folder,
+    store_without_policies_folder,
 }
 
 #[test]

@@ -13,25 +13,19 @@ use crate::common;
 
 use common::{Run, TempStore, run, run_stdin};
 
-/// `authorize --root tests/fixtures/errors-base -p shop` plus `args`.
+/// `authorize --root tests/fixtures/shop -p shop` plus `args`.
 fn shop(args: &[&str]) -> Run {
-    let mut all = vec![
-        "authorize",
-        "--root",
-        "tests/fixtures/errors-base",
-        "-p",
-        "shop",
-    ];
+    let mut all = vec!["authorize", "--root", "tests/fixtures/shop", "-p", "shop"];
     all.extend_from_slice(args);
     run(&all)
 }
 
-/// `authorize --root tests/fixtures/errors-base -p shop --requests -` with `stdin`.
+/// `authorize --root tests/fixtures/shop -p shop --requests -` with `stdin`.
 fn shop_batch(extra: &[&str], stdin: &str) -> Run {
     let mut all = vec![
         "authorize",
         "--root",
-        "tests/fixtures/errors-base",
+        "tests/fixtures/shop",
         "-p",
         "shop",
         "--requests",
@@ -79,10 +73,11 @@ fn exit_0_when_denied_by_a_forbid() {
 #[test]
 fn exit_2_on_invalid_input() {
     // a store that does not load, a request that does not fit the schema
+    let broken = crate::bad_inputs::broken_store("policy_missing_semicolon");
     run(&[
         "authorize",
         "--root",
-        "tests/fixtures/errors-policy-syntax",
+        broken.path().to_str().unwrap(),
         "-p",
         "shop",
         "--principal",
@@ -317,7 +312,7 @@ fn batch_from_a_file_in_json() {
     let run = common::run(&[
         "authorize",
         "--root",
-        "tests/fixtures/errors-base",
+        "tests/fixtures/shop",
         "-p",
         "shop",
         "--requests",
@@ -483,7 +478,7 @@ fn batch_goes_on_after_a_line_that_is_not_utf8() {
     let run = common::run(&[
         "authorize",
         "--root",
-        "tests/fixtures/errors-base",
+        "tests/fixtures/shop",
         "-p",
         "shop",
         "--requests",

@@ -22,6 +22,15 @@ pub fn fixture(name: &str) -> PathBuf {
     root().join("tests").join("fixtures").join(name)
 }
 
+/// The seed of the bad-input corpus (`tests/bad/seed`): a small valid store
+/// with the product `shop`, of which every broken case is a copy.
+pub const SEED: &str = "tests/bad/seed";
+
+/// The bad-input seed store's folder.
+pub fn seed() -> PathBuf {
+    root().join(SEED)
+}
+
 /// The repository's store.
 pub fn store() -> Store {
     Store::open(root()).expect("the repository is a store")
@@ -175,6 +184,13 @@ impl TempStore {
         let store = Self::new();
         store.write(&format!("schemas/{product}.cedarschema"), schema);
         std::fs::create_dir_all(store.path().join("policies").join(product)).unwrap();
+        store
+    }
+
+    /// A copy of the bad-input seed store ([`SEED`]), to change freely.
+    pub fn copy_of_seed() -> Self {
+        let store = Self::new();
+        copy_dir(&seed(), store.path());
         store
     }
 
