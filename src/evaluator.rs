@@ -6,6 +6,10 @@
 //! - readers never wait for a reload: a read is one atomic pointer load;
 //! - a reload that fails (any problem the loader reports) keeps the last good
 //!   snapshot and records the failure ([`Evaluator::status`]);
+//! - a state that did not settle is never kept: when a reload fails within
+//!   [`SETTLE_PERIOD`] of the swap before it (a file written in place, seen
+//!   half-written, then broken), the evaluator reverts to the last state that
+//!   was served that long unchanged, not to the half-written one;
 //! - a reload whose files have the same content as the current snapshot's does not swap;
 //! - a product whose files disappear keeps serving its last good snapshot, and
 //!   the failure (e.g. `unknown-product`) is recorded until it comes back.
@@ -20,6 +24,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
+
+/// How long a swapped-in state must be served without a change before it
+/// counts as settled. A reload that fails sooner after a swap reverts to the
+/// last settled state: the state it follows was most likely a file seen
+/// half-written (an in-place save that paused), not one anybody meant.
+pub const SETTLE_PERIOD: Duration = Duration::from_secs(2);
 
 /// Holds the current snapshot of each product of a store and reloads them.
 /// Share it in an `Arc`; every method takes `&self`.
@@ -50,12 +60,24 @@ pub struct Evaluator {
     reloading: Mutex<HashMap<String, LoadCache>>,
     /// Whether products that appear later are served (true for [`Evaluator::open`]).
     adopt_new: bool,
+    /// How long a swapped-in state is served unchanged before it settles.
+    settle_period: Duration,
 }
 
 #[derive(Debug)]
 struct Slot {
     current: ArcSwap<Served>,
+    /// Writers' state (reloads are serialised): what a failure reverts to.
+    settled: Mutex<Settled>,
     last_error: Mutex<Option<ReloadFailure>>,
+}
+
+/// The last state served for [`SETTLE_PERIOD`] without a change, and when
+/// the current one was swapped in.
+#[derive(Debug)]
+struct Settled {
+    served: Arc<Served>,
+    current_since: Instant,
 }
 
 /// A snapshot being served and its generation: 1 for the first load, +1
@@ -68,10 +90,50 @@ struct Served {
 
 impl Slot {
     fn new(served: Served) -> Self {
+        let served = Arc::new(served);
         Self {
-            current: ArcSwap::from_pointee(served),
+            current: ArcSwap::new(Arc::clone(&served)),
+            settled: Mutex::new(Settled {
+                served,
+                current_since: Instant::now(),
+            }),
             last_error: Mutex::new(None),
         }
+    }
+
+    fn settled(&self) -> std::sync::MutexGuard<'_, Settled> {
+        self.settled.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Serves `served`; the state it replaces becomes the settled one if it
+    /// was served for the settle period.
+    fn swap(&self, served: Served, settle_period: Duration) {
+        let mut settled = self.settled();
+        if settled.current_since.elapsed() >= settle_period {
+            settled.served = self.current.load_full();
+        }
+        self.current.store(Arc::new(served));
+        settled.current_since = Instant::now();
+    }
+
+    /// After a failed reload: if the current state has not settled, serves
+    /// the settled one again (as a new generation) and returns that generation.
+    fn revert_unsettled(&self, settle_period: Duration) -> Option<u64> {
+        let mut settled = self.settled();
+        let current = self.current.load_full();
+        if Arc::ptr_eq(&settled.served, &current)
+            || settled.current_since.elapsed() >= settle_period
+        {
+            return None;
+        }
+        let generation = current.generation + 1;
+        let reverted = Arc::new(Served {
+            generation,
+            snapshot: Arc::clone(&settled.served.snapshot),
+        });
+        self.current.store(Arc::clone(&reverted));
+        settled.served = reverted;
+        Some(generation)
     }
 }
 
@@ -100,6 +162,15 @@ pub enum ReloadOutcome {
     Unchanged,
     /// The files are invalid: the last good snapshot is kept.
     Failed(Problems),
+    /// The files are invalid, and the state served had not settled (it was
+    /// swapped in less than [`SETTLE_PERIOD`] before): the last settled
+    /// snapshot is served again, as a new generation.
+    Reverted {
+        /// The generation now served (the settled snapshot).
+        generation: u64,
+        /// What the loader reported.
+        problems: Problems,
+    },
 }
 
 /// One reload of one product, as reported to watchers.
@@ -131,16 +202,31 @@ impl std::fmt::Display for ReloadEvent {
                     "{}: reload failed, keeping the last good snapshot:",
                     self.product
                 )?;
-                for problem in problems {
-                    match problem.location() {
-                        Some(location) => write!(f, "\n  {location}: {}", problem.message())?,
-                        None => write!(f, "\n  {problem}")?,
-                    }
-                }
-                Ok(())
+                write_problems(f, problems)
+            }
+            ReloadOutcome::Reverted {
+                generation,
+                problems,
+            } => {
+                write!(
+                    f,
+                    "{}: reload failed soon after the last swap, reverting to the last settled snapshot (generation {generation}):",
+                    self.product
+                )?;
+                write_problems(f, problems)
             }
         }
     }
+}
+
+fn write_problems(f: &mut std::fmt::Formatter<'_>, problems: &Problems) -> std::fmt::Result {
+    for problem in problems {
+        match problem.location() {
+            Some(location) => write!(f, "\n  {location}: {}", problem.message())?,
+            None => write!(f, "\n  {problem}")?,
+        }
+    }
+    Ok(())
 }
 
 /// What a service can ask about a product.
@@ -206,7 +292,29 @@ impl Evaluator {
             products: ArcSwap::from_pointee(map),
             reloading: Mutex::new(caches),
             adopt_new: false,
+            settle_period: SETTLE_PERIOD,
         })
+    }
+
+    /// Sets how long a swapped-in state must be served unchanged before it
+    /// counts as settled ([`SETTLE_PERIOD`] unless set). `Duration::ZERO`
+    /// makes every swapped-in state settled at once: a failed reload then
+    /// always keeps the current snapshot, even one swapped in just before
+    /// from a file seen half-written.
+    ///
+    /// ```no_run
+    /// use rolegrid::{Evaluator, LoadOptions};
+    /// use std::time::Duration;
+    ///
+    /// // a deploy tool that rewrites policy files slowly, in place
+    /// let evaluator = Evaluator::open(".", LoadOptions::default())?
+    ///     .with_settle_period(Duration::from_secs(10));
+    /// # Ok::<(), rolegrid::Problems>(())
+    /// ```
+    #[must_use]
+    pub fn with_settle_period(mut self, period: Duration) -> Self {
+        self.settle_period = period;
+        self
     }
 
     /// The store's root.
@@ -323,7 +431,7 @@ impl Evaluator {
                 );
             }
             ReloadOutcome::Unchanged => tracing::debug!(product, "unchanged"),
-            ReloadOutcome::Failed(problems) => {
+            ReloadOutcome::Failed(problems) | ReloadOutcome::Reverted { problems, .. } => {
                 for problem in problems {
                     let location = problem
                         .location()
@@ -385,7 +493,7 @@ impl Evaluator {
         };
         match slot {
             Some(slot) => {
-                slot.current.store(Arc::new(served));
+                slot.swap(served, self.settle_period);
                 *slot
                     .last_error
                     .lock()
@@ -409,17 +517,24 @@ impl Evaluator {
         problems: Problems,
         fingerprint: Option<u64>,
     ) -> ReloadOutcome {
-        if let Some(slot) = slot {
-            *slot
-                .last_error
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner) = Some(ReloadFailure {
-                at: SystemTime::now(),
-                problems: problems.clone(),
-                fingerprint,
-            });
+        let Some(slot) = slot else {
+            return ReloadOutcome::Failed(problems);
+        };
+        *slot
+            .last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(ReloadFailure {
+            at: SystemTime::now(),
+            problems: problems.clone(),
+            fingerprint,
+        });
+        match slot.revert_unsettled(self.settle_period) {
+            Some(generation) => ReloadOutcome::Reverted {
+                generation,
+                problems,
+            },
+            None => ReloadOutcome::Failed(problems),
         }
-        ReloadOutcome::Failed(problems)
     }
 
     /// Reads the options the evaluator loads with.

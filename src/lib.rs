@@ -61,7 +61,7 @@ mod yaml;
 
 pub use answer::{Answer, PolicyError};
 pub use diagnostics::{Location, Problem, ProblemKind, Problems, Renderer, SourceFile};
-pub use evaluator::{Evaluator, ReloadEvent, ReloadFailure, ReloadOutcome, Status};
+pub use evaluator::{Evaluator, ReloadEvent, ReloadFailure, ReloadOutcome, SETTLE_PERIOD, Status};
 pub use files::{FileKind, ProductFiles};
 pub use limits::Limits;
 pub use origin::{EntityOrigin, PolicyOrigin};

@@ -339,6 +339,16 @@ fn run_watch(args: &Args, path: &Path) -> Result<ExitStatus, Problems> {
             );
             report(problems);
         }
+        ReloadOutcome::Reverted {
+            generation,
+            problems,
+        } => {
+            eprintln!(
+                "rolegrid: {}: reload failed soon after the last swap; answering with the last settled snapshot again (generation {generation})",
+                event.product
+            );
+            report(problems);
+        }
         _ => eprintln!("rolegrid: {event}"),
     })?;
     let input = open_input(path)?;

@@ -58,11 +58,21 @@ struct Harness {
 }
 
 impl Harness {
+    /// Watches `product` with every swapped-in state settled at once, so a
+    /// broken edit always keeps the snapshot served just before it (these
+    /// tests are about keep-last-good, not about reverting unsettled states).
     fn new(product: &str) -> Self {
+        Self::settling(product, Duration::ZERO)
+    }
+
+    /// Watches `product`; a state settles once served `period` unchanged.
+    fn settling(product: &str, period: Duration) -> Self {
         let dir = store_copy();
         let root = dir.path().to_path_buf();
         let evaluator = Arc::new(
-            Evaluator::open_products(&root, &[product.to_owned()], LoadOptions::default()).unwrap(),
+            Evaluator::open_products(&root, &[product.to_owned()], LoadOptions::default())
+                .unwrap()
+                .with_settle_period(period),
         );
         let (tx, events) = channel();
         let watch = evaluator
@@ -159,6 +169,45 @@ fn an_edit_is_served_and_a_broken_edit_keeps_the_last_good_snapshot() {
             .last_error
             .is_none()
     );
+}
+
+/// A broken edit soon after a swap (within the settle period) means the
+/// swapped-in state was likely a file seen half-written: the evaluator
+/// serves the last settled state again, as a new generation.
+#[test]
+fn a_broken_edit_soon_after_a_swap_reverts_to_the_settled_state() {
+    let h = Harness::settling("fireworks", Duration::from_secs(3600));
+    let path = h.path(ACCOUNT_POLICIES);
+    let original = std::fs::read_to_string(&path).unwrap();
+    save(&path, flip_view_users(&original));
+    let event = h.next_event("fireworks");
+    assert!(
+        matches!(event.outcome, ReloadOutcome::Swapped { generation: 2 }),
+        "{event}"
+    );
+    assert!(!h.decide(INFERENCE, VIEW_USERS, ACME));
+
+    save(&path, format!("{original}\npermit(\n"));
+    let event = h.next_event("fireworks");
+    assert!(
+        matches!(event.outcome, ReloadOutcome::Reverted { generation: 3, .. }),
+        "{event}"
+    );
+    assert!(event.to_string().contains("account.cedar:"), "{event}");
+    // the state before the unsettled swap, as generation 3
+    assert!(h.decide(INFERENCE, VIEW_USERS, ACME));
+    let status = h.evaluator.status("fireworks").unwrap();
+    assert_eq!(status.generation, 3);
+    assert!(status.last_error.is_some());
+
+    // the same broken content again changes nothing; the fix is served
+    save(&path, flip_view_users(&original));
+    let event = h.next_event("fireworks");
+    assert!(
+        matches!(event.outcome, ReloadOutcome::Swapped { generation: 4 }),
+        "{event}"
+    );
+    assert!(!h.decide(INFERENCE, VIEW_USERS, ACME));
 }
 
 /// Requests whose answers tell the two versions apart, answered together from one snapshot.
@@ -381,6 +430,8 @@ fn authorize_watch_as_a_child_process_sees_an_edit_without_restarting() {
         }
     }
     assert!(ask(&mut stdin).contains(r#""decision":"deny""#));
+    // let the edit settle, so the broken edit below keeps it (not reverts it)
+    std::thread::sleep(rolegrid::SETTLE_PERIOD + Duration::from_millis(100));
     // a broken edit: reported on stderr with its location, answers go on
     save(&path, format!("{original}\npermit("));
     let mut report = String::new();
@@ -401,9 +452,12 @@ fn authorize_watch_as_a_child_process_sees_an_edit_without_restarting() {
     assert_eq!(status.code(), Some(0));
 }
 
-/// An evaluator serving fireworks from a store copy, not watching.
+/// An evaluator serving fireworks from a store copy, not watching; every
+/// swapped-in state is settled at once (see [`Harness::new`]).
 fn open_fireworks(root: &Path) -> Evaluator {
-    Evaluator::open_products(root, &["fireworks".to_owned()], LoadOptions::default()).unwrap()
+    Evaluator::open_products(root, &["fireworks".to_owned()], LoadOptions::default())
+        .unwrap()
+        .with_settle_period(Duration::ZERO)
 }
 
 /// Incremental reload reuses unchanged files' results; a schema change must
@@ -586,4 +640,117 @@ fn a_file_deleted_right_after_a_reload_read_it_is_seen() {
         );
     }
     assert!(h.decide(INFERENCE, run, uma));
+}
+
+/// A running `authorize --watch --requests - --format json` child on a store copy.
+struct WatchChild {
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    stdout: std::io::BufReader<std::process::ChildStdout>,
+    stderr: Receiver<String>,
+}
+
+impl WatchChild {
+    fn start(root: &Path, product: &str) -> Self {
+        use std::io::{BufRead, BufReader};
+        use std::process::{Command, Stdio};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rolegrid"))
+            .args(["authorize", "--product", product, "--watch"])
+            .args(["--requests", "-", "--format", "json", "--root"])
+            .arg(root)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        let (tx, lines) = channel();
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        Self {
+            child,
+            stdin,
+            stdout,
+            stderr: lines,
+        }
+    }
+
+    /// Asks one request and returns its answer line.
+    fn ask(&mut self, principal: &str, action: &str, resource: &str) -> String {
+        use std::io::{BufRead, Write};
+        let line =
+            serde_json::json!({"principal": principal, "action": action, "resource": resource});
+        writeln!(self.stdin, "{line}").unwrap();
+        self.stdin.flush().unwrap();
+        let mut answer = String::new();
+        self.stdout.read_line(&mut answer).unwrap();
+        answer
+    }
+
+    /// Waits for a stderr line containing `text`; returns everything read.
+    fn wait_for(&self, text: &str) -> String {
+        let mut seen = String::new();
+        loop {
+            let line = self
+                .stderr
+                .recv_timeout(WAIT)
+                .unwrap_or_else(|_| panic!("no `{text}` on stderr; saw:\n{seen}"));
+            seen.push_str(&line);
+            seen.push('\n');
+            if line.contains(text) {
+                return seen;
+            }
+        }
+    }
+
+    fn finish(mut self) {
+        drop(self.stdin);
+        assert_eq!(self.child.wait().unwrap().code(), Some(0));
+    }
+}
+
+const ADA_ADMIN: &str = r#"Fireworks::User::"ada-admin""#;
+const ADD_USER: &str = r#"Fireworks::Action::"addUser""#;
+const GLOBEX: &str = r#"Fireworks::Account::"globex""#;
+
+/// A file rewritten in place by a slow writer: truncated (an empty policy
+/// file is valid Cedar, so that state can load), a pause, then a version
+/// with a typo. The service must not keep the emptied state as its last
+/// good one: the cross-tenant request is denied after the failed reload.
+#[test]
+fn an_in_place_save_that_pauses_then_fails_does_not_keep_the_emptied_file() {
+    for pause_ms in [30, 100, 500] {
+        let dir = store_copy();
+        let tenant = dir.path().join("policies/fireworks/tenant.cedar");
+        let original = std::fs::read_to_string(&tenant).unwrap();
+        let mut child = WatchChild::start(dir.path(), "fireworks");
+        assert!(
+            child
+                .ask(ADA_ADMIN, ADD_USER, GLOBEX)
+                .contains(r#""decision":"deny""#)
+        );
+        // truncate in place, pause, then write the rest with a typo
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(&tenant)
+            .unwrap();
+        file.sync_all().unwrap();
+        drop(file);
+        std::thread::sleep(Duration::from_millis(pause_ms));
+        std::fs::write(&tenant, original.replace("unless", "unles")).unwrap();
+        child.wait_for("reload failed");
+        let answer = child.ask(ADA_ADMIN, ADD_USER, GLOBEX);
+        assert!(
+            answer.contains(r#""decision":"deny""#),
+            "pause {pause_ms} ms: the emptied tenant policy was kept: {answer}"
+        );
+        child.finish();
+    }
 }
