@@ -51,6 +51,7 @@ impl Watch {
             &folders,
             DEBOUNCE * 4,
             Handlers {
+                catch_up: false,
                 key_of: |_: &Path| Some(()),
                 all_keys: || vec![()],
                 on_settled: move |_: Vec<()>| on_change(),
@@ -82,6 +83,10 @@ pub(crate) fn product_of(root: &Path, path: &Path) -> Option<String> {
 impl Evaluator {
     /// Starts watching the store; every reload is reported to `on_event`
     /// (on the watcher's thread). Failed reloads keep the last good snapshot.
+    ///
+    /// Once the watch is in place, every product followed is reloaded once
+    /// (a catch-up: `Unchanged` unless its files changed), so an edit saved
+    /// between [`Evaluator::open`] and this call is served too.
     pub fn watch(
         self: &Arc<Self>,
         mut on_event: impl FnMut(&ReloadEvent) + Send + 'static,
@@ -95,6 +100,7 @@ impl Evaluator {
             &folders,
             DEBOUNCE,
             Handlers {
+                catch_up: true,
                 key_of: move |path: &Path| {
                     product_of(&root, path).filter(|product| follows.follows(product))
                 },

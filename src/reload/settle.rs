@@ -42,6 +42,10 @@ pub(crate) struct Settler {
 
 /// What the thread does with what it is told.
 pub(crate) struct Handlers<F, A, S, E> {
+    /// Whether every key is handed on once right after the watch is in
+    /// place, so that a change made before (while the caller first read the
+    /// files) is read too.
+    pub catch_up: bool,
     /// The key a changed path belongs to (`None`: not followed).
     pub key_of: F,
     /// Every key, for a rescan notice.
@@ -131,6 +135,10 @@ fn settle<K, F, A, S, E>(
     E: FnMut(&notify::Error),
 {
     let mut due: BTreeMap<K, Instant> = BTreeMap::new();
+    if handlers.catch_up {
+        let now = Instant::now();
+        due.extend((handlers.all_keys)().into_iter().map(|key| (key, now)));
+    }
     loop {
         let message = match due.values().min() {
             Some(first) => {
@@ -196,6 +204,7 @@ mod tests {
                 &received,
                 quiet,
                 Handlers {
+                    catch_up: false,
                     key_of: |path: &Path| -> Option<&'static str> {
                         match path.to_str()? {
                             p if p.starts_with("/a/") => Some("a"),

@@ -754,3 +754,42 @@ fn an_in_place_save_that_pauses_then_fails_does_not_keep_the_emptied_file() {
         child.finish();
     }
 }
+
+/// An edit saved while `authorize --watch` is starting is served: the watch
+/// is in place before the files are (re)read, so no edit falls between the
+/// first load and the watch. Edits at 0 to 20 ms after the start, repeated.
+#[test]
+fn an_edit_saved_while_watch_starts_is_served() {
+    let mut missed = Vec::new();
+    for round in 0..2 {
+        for delay_ms in (0..=20).step_by(2) {
+            let dir = store_copy();
+            let path = dir.path().join(ACCOUNT_POLICIES);
+            let original = std::fs::read_to_string(&path).unwrap();
+            let mut child = WatchChild::start(dir.path(), "fireworks");
+            std::thread::sleep(Duration::from_millis(delay_ms));
+            save(&path, flip_view_users(&original));
+            let started = std::time::Instant::now();
+            let served = loop {
+                if child
+                    .ask(INFERENCE, VIEW_USERS, ACME)
+                    .contains(r#""decision":"deny""#)
+                {
+                    break true;
+                }
+                if started.elapsed() > Duration::from_secs(3) {
+                    break false;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            };
+            if !served {
+                missed.push((round, delay_ms));
+            }
+            child.finish();
+        }
+    }
+    assert!(
+        missed.is_empty(),
+        "edits never served at (round, ms): {missed:?}"
+    );
+}
