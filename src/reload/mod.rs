@@ -8,6 +8,7 @@
 //! watcher's own thread, off the request path; a change seen during a
 //! reload brings another, so the last reload always reads the last change.
 
+mod links;
 mod settle;
 
 pub(crate) use settle::{Handlers, Settler};
@@ -46,8 +47,10 @@ impl Watch {
         mut on_change: impl FnMut() + Send + 'static,
         mut on_error: impl FnMut(&dyn std::error::Error) + Send + 'static,
     ) -> Result<Watch, Problem> {
+        let root = canonical_root(root)?;
         let folders = [root.join("schemas"), root.join("policies")];
         let settler = Settler::start(
+            &root,
             &folders,
             DEBOUNCE * 4,
             Handlers {
@@ -93,10 +96,12 @@ impl Evaluator {
     ) -> Result<Watch, Problem> {
         let root = canonical_root(self.root())?;
         let folders = [root.join("schemas"), root.join("policies")];
+        let watched_root = root.clone();
         let follows = Arc::clone(self);
         let all = Arc::clone(self);
         let evaluator = Arc::clone(self);
         let settler = Settler::start(
+            &watched_root,
             &folders,
             DEBOUNCE,
             Handlers {

@@ -19,11 +19,20 @@
 //! loader's own reads would trigger reloads without end.
 //! What a reload needs is only "these keys changed, and have settled": the
 //! per-path event history those debouncers keep is not used.
+//!
+//! What is watched: the store's folders (recursively, links not followed),
+//! the store's root (its entries only, so a folder deleted and re-created or
+//! renamed over is watched again at once, and every key is marked), and the
+//! places links under the folders lead to ([`Links`]), scanned again before
+//! every hand-on so the files a handler reads are watched first. A change
+//! at a link's target marks the keys of every store path leading to it.
 
+use super::links::{Links, Watched};
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -33,9 +42,13 @@ enum Message {
     Stop,
 }
 
+/// The watcher, shared by the settler (which stops it) and its thread
+/// (which watches folders again and follows links).
+type SharedWatcher = Arc<Mutex<Option<RecommendedWatcher>>>;
+
 /// Watches folders and hands on settled keys until stopped or dropped.
 pub(crate) struct Settler {
-    watcher: Option<RecommendedWatcher>,
+    watcher: SharedWatcher,
     messages: Sender<Message>,
     thread: Option<JoinHandle<()>>,
 }
@@ -57,10 +70,12 @@ pub(crate) struct Handlers<F, A, S, E> {
 }
 
 impl Settler {
-    /// Starts watching `folders` recursively; the keys of their changed
-    /// paths are handed on once `quiet` has passed without a change to them.
-    /// Fails with the folder that cannot be watched.
+    /// Starts watching `folders` (which share the parent `root`)
+    /// recursively; the keys of their changed paths are handed on once
+    /// `quiet` has passed without a change to them. Fails with the folder
+    /// that cannot be watched.
     pub fn start<K, F, A, S, E>(
+        root: &Path,
         folders: &[PathBuf],
         quiet: Duration,
         handlers: Handlers<F, A, S, E>,
@@ -76,22 +91,30 @@ impl Settler {
         let first = || folders.first().cloned().unwrap_or_default();
         let (messages, received) = channel();
         let forward = messages.clone();
-        let mut watcher = notify::recommended_watcher(move |event| {
-            // the receiver is gone only once the settler stops
-            let _ = forward.send(Message::Event(event));
-        })
+        let mut watcher = RecommendedWatcher::new(
+            move |event| {
+                // the receiver is gone only once the settler stops
+                let _ = forward.send(Message::Event(event));
+            },
+            notify::Config::default().with_follow_symlinks(false),
+        )
         .map_err(|error| (first(), error))?;
+        watcher
+            .watch(root, RecursiveMode::NonRecursive)
+            .map_err(|error| (root.to_path_buf(), error))?;
         for folder in folders {
             watcher
                 .watch(folder, RecursiveMode::Recursive)
                 .map_err(|error| (folder.clone(), error))?;
         }
+        let watcher = Arc::new(Mutex::new(Some(watcher)));
+        let places = Places::new(Arc::clone(&watcher), folders);
         let thread = std::thread::Builder::new()
             .name("rolegrid-watch".to_owned())
-            .spawn(move || settle(&received, quiet, handlers))
+            .spawn(move || settle(&received, quiet, places, handlers))
             .map_err(|error| (first(), notify::Error::io(error)))?;
         Ok(Self {
-            watcher: Some(watcher),
+            watcher,
             messages,
             thread: Some(thread),
         })
@@ -101,7 +124,12 @@ impl Settler {
     /// called from the handler itself).
     pub fn stop(&mut self) {
         // no more events, then the thread's last message
-        drop(self.watcher.take());
+        drop(
+            self.watcher
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+        );
         let _ = self.messages.send(Message::Stop);
         if let Some(thread) = self.thread.take()
             && thread.thread().id() != std::thread::current().id()
@@ -122,10 +150,95 @@ impl Drop for Settler {
     }
 }
 
+/// What the thread watches besides the folders' insides: the folders
+/// themselves (again when replaced) and the places links lead to.
+struct Places {
+    watcher: SharedWatcher,
+    folders: Vec<PathBuf>,
+    /// The folders' canonical paths, watched whole already.
+    covered: Vec<PathBuf>,
+    links: Links,
+    watched: BTreeMap<PathBuf, Watched>,
+}
+
+impl Places {
+    fn new(watcher: SharedWatcher, folders: &[PathBuf]) -> Self {
+        let mut places = Self {
+            watcher,
+            folders: folders.to_vec(),
+            covered: Vec::new(),
+            links: Links::default(),
+            watched: BTreeMap::new(),
+        };
+        places.follow_links();
+        places
+    }
+
+    /// Whether `path` is one of the folders (created, removed or renamed
+    /// as a whole: an event in the root's entries).
+    fn is_folder(&self, path: &Path) -> bool {
+        self.folders.iter().any(|folder| folder == path)
+    }
+
+    /// Watches the folders again (a replaced folder is a new one).
+    fn watch_folders_again(&mut self) -> Vec<notify::Error> {
+        let mut errors = Vec::new();
+        let mut guard = self.watcher.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(watcher) = guard.as_mut() {
+            for folder in &self.folders {
+                // the old folder's watches may be gone already
+                let _ = watcher.unwatch(folder);
+                if folder.is_dir()
+                    && let Err(error) = watcher.watch(folder, RecursiveMode::Recursive)
+                {
+                    errors.push(error);
+                }
+            }
+        }
+        errors
+    }
+
+    /// Scans the links again and watches where they lead now.
+    fn follow_links(&mut self) -> Vec<notify::Error> {
+        self.covered = self
+            .folders
+            .iter()
+            .filter_map(|folder| std::fs::canonicalize(folder).ok())
+            .collect();
+        self.links = Links::scan(&self.folders);
+        let wanted = self.links.places(&self.covered);
+        let mut errors = Vec::new();
+        let mut guard = self.watcher.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(watcher) = guard.as_mut() else {
+            return errors;
+        };
+        for (place, how) in &self.watched {
+            if wanted.get(place) != Some(how) {
+                let _ = watcher.unwatch(place);
+            }
+        }
+        for (place, how) in &wanted {
+            if self.watched.get(place) == Some(how) {
+                continue;
+            }
+            let mode = match how {
+                Watched::Tree => RecursiveMode::Recursive,
+                Watched::Entries => RecursiveMode::NonRecursive,
+            };
+            if let Err(error) = watcher.watch(place, mode) {
+                errors.push(error);
+            }
+        }
+        self.watched = wanted;
+        errors
+    }
+}
+
 /// The watcher's thread: marks keys due, hands on those whose time came.
 fn settle<K, F, A, S, E>(
     received: &Receiver<Message>,
     quiet: Duration,
+    mut places: Places,
     mut handlers: Handlers<F, A, S, E>,
 ) where
     K: Ord + Clone,
@@ -157,13 +270,24 @@ fn settle<K, F, A, S, E>(
             Some(Message::Stop) => return,
             Some(Message::Event(Ok(event))) if changes_content(&event) => {
                 let at = Instant::now() + quiet;
-                if event.need_rescan() || event.paths.is_empty() {
+                let replaced = event.paths.iter().any(|path| places.is_folder(path));
+                if replaced {
+                    for error in places.watch_folders_again() {
+                        (handlers.on_error)(&error);
+                    }
+                }
+                if replaced || event.need_rescan() || event.paths.is_empty() {
                     for key in (handlers.all_keys)() {
                         due.insert(key, at);
                     }
                 }
-                for key in event.paths.iter().filter_map(|p| (handlers.key_of)(p)) {
-                    due.insert(key, at);
+                for path in &event.paths {
+                    let through = places.links.through(path);
+                    let paths =
+                        std::iter::once(path.as_path()).chain(through.iter().map(PathBuf::as_path));
+                    for key in paths.filter_map(|p| (handlers.key_of)(p)) {
+                        due.insert(key, at);
+                    }
                 }
             }
             Some(Message::Event(Ok(_))) | None => {}
@@ -177,6 +301,10 @@ fn settle<K, F, A, S, E>(
             .collect();
         if !settled.is_empty() {
             due.retain(|_, at| *at > now);
+            // what the handler reads is watched before it reads it
+            for error in places.follow_links() {
+                (handlers.on_error)(&error);
+            }
             (handlers.on_settled)(settled);
         }
     }
@@ -203,6 +331,7 @@ mod tests {
             settle(
                 &received,
                 quiet,
+                Places::new(Arc::new(Mutex::new(None)), &[]),
                 Handlers {
                     catch_up: false,
                     key_of: |path: &Path| -> Option<&'static str> {

@@ -894,6 +894,64 @@ fn watch_memory_stays_flat_over_many_runs() {
     );
 }
 
+/// `rolegrid watch` keeps watching a `policies/` folder replaced whole
+/// (deleted and copied back): a broken edit afterwards is reported as
+/// invalid input, not passed over with the last `[pass]`.
+#[test]
+fn watch_follows_a_policies_folder_replaced_whole() {
+    use std::io::BufRead;
+    let store = TempStore::new();
+    common::copy_dir(
+        &common::root().join("schemas"),
+        &store.path().join("schemas"),
+    );
+    common::copy_dir(
+        &common::root().join("policies"),
+        &store.path().join("policies"),
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rolegrid"))
+        .args(["watch", "--root", &store.path_str()])
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (runs, ran) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if line.contains("] watching") && runs.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let next_run = |what: &str| {
+        ran.recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("no run of watch after {what}"))
+    };
+    assert!(next_run("the start").starts_with("[pass]"));
+    let policies = store.path().join("policies");
+    let backup = TempStore::new();
+    common::copy_dir(&policies, backup.path());
+    std::fs::remove_dir_all(&policies).unwrap();
+    common::copy_dir(backup.path(), &policies);
+    // the folder went and came back: at least one run, the last one passing
+    let mut last = next_run("the folder was replaced");
+    while let Ok(line) = ran.recv_timeout(std::time::Duration::from_millis(500)) {
+        last = line;
+    }
+    assert!(last.starts_with("[pass]"), "{last}");
+    std::fs::write(policies.join("fireworks/tenant.cedar"), "permit (").unwrap();
+    let line = next_run("a broken edit in the new folder");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(line.starts_with("[invalid input]"), "{line}");
+}
+
 /// A policy whose condition has 500 `||` alternatives (well under the
 /// nesting limit) is decided alike in single mode, in a batch and in
 /// `check`: every mode decides on a stack of the same size (batch workers

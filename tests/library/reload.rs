@@ -793,3 +793,183 @@ fn an_edit_saved_while_watch_starts_is_served() {
         "edits never served at (round, ms): {missed:?}"
     );
 }
+
+// --------------------------------------------- links and replaced folders
+
+/// A watching evaluator on `root` (the whole store), its events on a channel.
+fn watch_whole(root: &Path) -> (Arc<Evaluator>, Receiver<ReloadEvent>, rolegrid::Watch) {
+    let evaluator = Arc::new(
+        Evaluator::open(root, LoadOptions::default())
+            .unwrap()
+            .with_settle_period(Duration::ZERO),
+    );
+    let (tx, events) = channel();
+    let watch = evaluator
+        .watch(move |event| {
+            let _ = tx.send(event.clone());
+        })
+        .unwrap();
+    (evaluator, events, watch)
+}
+
+/// Waits until `product` answers `allowed` for ivan's viewUsers on acme.
+fn wait_for_answer(evaluator: &Evaluator, product: &str, allowed: bool, what: &str) {
+    let started = std::time::Instant::now();
+    loop {
+        let answer = evaluator
+            .authorize(product, INFERENCE, VIEW_USERS, ACME, None)
+            .unwrap()
+            .is_allowed();
+        if answer == allowed {
+            return;
+        }
+        assert!(
+            started.elapsed() < WAIT,
+            "{what}: {product} still answers {answer}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Replaces a link in one step, as `ln -sfn` does (a new link renamed over).
+fn repoint(link: &Path, target: &Path) {
+    let temporary = link.with_file_name(".relink.tmp");
+    std::os::unix::fs::symlink(target, &temporary).unwrap();
+    std::fs::rename(&temporary, link).unwrap();
+}
+
+#[test]
+fn edits_through_a_linked_product_folder_are_seen_and_it_can_be_repointed() {
+    let dir = store_copy();
+    let outside = tempfile::tempdir().unwrap();
+    let (v1, v2) = (outside.path().join("v1"), outside.path().join("v2"));
+    let product = dir.path().join("policies/fireworks");
+    copy_dir(&product, &v1);
+    copy_dir(&product, &v2);
+    std::fs::remove_dir_all(&product).unwrap();
+    std::os::unix::fs::symlink(&v1, &product).unwrap();
+    let (evaluator, _events, _watch) = watch_whole(dir.path());
+    let original = std::fs::read_to_string(v1.join("account.cedar")).unwrap();
+
+    save(&v1.join("account.cedar"), flip_view_users(&original));
+    wait_for_answer(
+        &evaluator,
+        "fireworks",
+        false,
+        "an edit in the linked folder",
+    );
+    repoint(&product, &v2);
+    wait_for_answer(&evaluator, "fireworks", true, "the link re-pointed");
+    save(&v2.join("account.cedar"), flip_view_users(&original));
+    wait_for_answer(&evaluator, "fireworks", false, "an edit in the new target");
+    // the old target no longer matters
+    save(&v1.join("account.cedar"), &original);
+    std::fs::write(v2.join("account.cedar"), &original).unwrap();
+    wait_for_answer(
+        &evaluator,
+        "fireworks",
+        true,
+        "an in-place edit in the new target",
+    );
+}
+
+#[test]
+fn edits_to_a_linked_policy_file_are_seen() {
+    let dir = store_copy();
+    let shared = tempfile::tempdir().unwrap();
+    let file = dir.path().join(ACCOUNT_POLICIES);
+    let target = shared.path().join("account.cedar");
+    std::fs::rename(&file, &target).unwrap();
+    std::os::unix::fs::symlink(&target, &file).unwrap();
+    let (evaluator, _events, _watch) = watch_whole(dir.path());
+    let original = std::fs::read_to_string(&target).unwrap();
+
+    // saved atomically (a new file renamed over the target), then in place
+    save(&target, flip_view_users(&original));
+    wait_for_answer(
+        &evaluator,
+        "fireworks",
+        false,
+        "an atomic save of the target",
+    );
+    std::fs::write(&target, &original).unwrap();
+    wait_for_answer(
+        &evaluator,
+        "fireworks",
+        true,
+        "an in-place save of the target",
+    );
+}
+
+#[test]
+fn an_alias_link_to_a_product_folder_follows_both_and_can_be_removed() {
+    let dir = store_copy();
+    let root = dir.path();
+    for alias in ["fw", "zz-fireworks"] {
+        std::os::unix::fs::symlink("fireworks", root.join("policies").join(alias)).unwrap();
+        std::os::unix::fs::symlink(
+            "fireworks.cedarschema",
+            root.join("schemas").join(format!("{alias}.cedarschema")),
+        )
+        .unwrap();
+    }
+    let (evaluator, _events, _watch) = watch_whole(root);
+    let path = root.join(ACCOUNT_POLICIES);
+    let original = std::fs::read_to_string(&path).unwrap();
+
+    save(&path, flip_view_users(&original));
+    for product in ["fireworks", "fw", "zz-fireworks"] {
+        wait_for_answer(
+            &evaluator,
+            product,
+            false,
+            "an edit seen through every name",
+        );
+    }
+    // removing one alias silences nothing else
+    std::fs::remove_file(root.join("policies/fw")).unwrap();
+    std::fs::remove_file(root.join("schemas/fw.cedarschema")).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    save(&path, &original);
+    for product in ["fireworks", "zz-fireworks"] {
+        wait_for_answer(&evaluator, product, true, "an edit after an alias went");
+    }
+}
+
+#[test]
+fn a_replaced_policies_folder_keeps_reloading() {
+    let dir = store_copy();
+    let root = dir.path();
+    let (evaluator, _events, _watch) = watch_whole(root);
+    let path = root.join(ACCOUNT_POLICIES);
+    let original = std::fs::read_to_string(&path).unwrap();
+    let policies = root.join("policies");
+
+    // a new copy renamed over the folder (the old one moved away first)
+    copy_dir(&policies, &root.join("policies.new"));
+    std::fs::rename(&policies, root.join("policies.old")).unwrap();
+    std::fs::rename(root.join("policies.new"), &policies).unwrap();
+    std::fs::remove_dir_all(root.join("policies.old")).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    save(&path, flip_view_users(&original));
+    wait_for_answer(
+        &evaluator,
+        "fireworks",
+        false,
+        "an edit after a rename over",
+    );
+
+    // deleted, then copied back
+    let backup = tempfile::tempdir().unwrap();
+    copy_dir(&policies, backup.path());
+    std::fs::remove_dir_all(&policies).unwrap();
+    copy_dir(backup.path(), &policies);
+    std::thread::sleep(Duration::from_millis(200));
+    save(&path, &original);
+    wait_for_answer(
+        &evaluator,
+        "fireworks",
+        true,
+        "an edit after delete and copy",
+    );
+}
