@@ -91,7 +91,8 @@ impl Store {
         display_root(&self.root)
     }
 
-    /// The products, named by `schemas/*.cedarschema`, sorted.
+    /// The products, named by `schemas/*.cedarschema`, sorted. A schema
+    /// whose name is not UTF-8 is an error, never a product left out.
     pub fn products(&self) -> Result<Vec<String>, Problems> {
         let dir = self.root.join("schemas");
         let entries = std::fs::read_dir(if dir.as_os_str().is_empty() {
@@ -100,17 +101,31 @@ impl Store {
             &dir
         })
         .map_err(|e| Problems::from(io_problem(&dir, &e)))?;
-        let mut products: Vec<String> = entries
-            .filter_map(Result::ok)
-            .filter_map(|e| {
-                e.file_name()
-                    .to_str()
-                    .and_then(|n| n.strip_suffix(".cedarschema"))
-                    .map(str::to_owned)
-            })
-            .collect();
+        let mut products = Vec::new();
+        let mut problems = Problems::new();
+        for entry in entries {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    problems.push(io_problem(&dir, &e));
+                    continue;
+                }
+            };
+            let name = entry.file_name();
+            match name.to_str() {
+                Some(name) => {
+                    if let Some(product) = name.strip_suffix(".cedarschema") {
+                        products.push(product.to_owned());
+                    }
+                }
+                None if name.as_encoded_bytes().ends_with(b".cedarschema") => {
+                    problems.push(name_not_utf8(&entry.path()));
+                }
+                None => {}
+            }
+        }
         products.sort();
-        Ok(products)
+        problems.into_result(products)
     }
 
     /// The files of one product, checked for names rolegrid does not know.
@@ -158,10 +173,10 @@ impl Store {
         };
         let mut problems = Problems::new();
         for path in walk(&folder, limits)? {
-            let name = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default();
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                problems.push(name_not_utf8(&path));
+                continue;
+            };
             match FileKind::of(name) {
                 Ok(Some(FileKind::Policies)) => files.policies.push(path),
                 Ok(Some(kind @ (FileKind::EntitiesYaml | FileKind::EntitiesJson))) => {
@@ -257,4 +272,14 @@ pub fn build_snapshot(
     let mut cache = LoadCache::single_use();
     with_large_stack(|| pipeline::build(sources, product, None, options, &mut cache))
         .map_err(Problems::from)?
+}
+
+/// A file whose name is not UTF-8: rolegrid cannot tell what it holds, so
+/// it is refused rather than skipped.
+fn name_not_utf8(path: &Path) -> Problem {
+    Problem::new(
+        ProblemKind::UnknownFile,
+        format!("{}: the file name is not valid UTF-8", path.display()),
+    )
+    .with_help("rename the file: rolegrid reads only files whose names it can tell apart")
 }

@@ -207,6 +207,7 @@ fn case(name: &str) -> Case {
         "named_pipe" => made(in_file(K::Io, "pipe.cedar"), make_named_pipe),
         "device_file" => made(in_file(K::Io, "zero.entities.yaml"), make_device_file),
         "store_unknown_file_name" => plain(nowhere(K::UnknownFile)),
+        "store_file_name_not_utf8" => made(nowhere(K::UnknownFile), make_file_name_not_utf8),
         "store_empty" => Case {
             expect: nowhere(K::UnknownProduct),
             make: make_store_empty,
@@ -524,6 +525,18 @@ fn make_product_without_folder(root: &Path) {
     let away = root.join(".removed-shop");
     std::fs::rename(root.join("policies/shop"), &away).unwrap();
     std::fs::remove_dir_all(away).unwrap();
+}
+
+/// The tenant-isolation policy moved to a file whose name is not UTF-8
+/// (once skipped without a word, so cross-tenant requests were allowed).
+fn make_file_name_not_utf8(root: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let folder = root.join("policies/shop");
+    let rules = std::fs::read_to_string(folder.join("rules.cedar")).unwrap();
+    let (kept, tenant) = rules.split_at(rules.find("// Nobody acts across tenants.").unwrap());
+    put(root, "policies/shop/rules.cedar", kept);
+    let name = std::ffi::OsStr::from_bytes(b"tenant-\xff.cedar");
+    std::fs::write(folder.join(name), tenant).unwrap();
 }
 
 /// No `policies/` folder at all (the schema stays).
@@ -968,6 +981,7 @@ cases! {
     named_pipe,
     device_file,
     store_unknown_file_name,
+    store_file_name_not_utf8,
     store_empty,
     store_missing_product,
     store_product_without_folder,

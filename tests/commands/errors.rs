@@ -373,6 +373,25 @@ fn unknown_file_names() {
     assert!(names[1].contains("team.yaml"), "{names:?}");
 }
 
+#[test]
+fn a_schema_whose_name_is_not_utf8_is_an_error_not_a_product_left_out() {
+    use std::os::unix::ffi::OsStrExt;
+    let store = TempStore::copy_of_seed();
+    let name = std::ffi::OsStr::from_bytes(b"sh\xffp.cedarschema");
+    std::fs::copy(
+        store.path().join("schemas/shop.cedarschema"),
+        store.path().join("schemas").join(name),
+    )
+    .unwrap();
+    let problems = Store::open(store.path()).unwrap().products().unwrap_err();
+    let problem = problems.iter().next().unwrap();
+    assert_eq!(problem.kind(), ProblemKind::UnknownFile);
+    assert!(problem.message().contains("not valid UTF-8"), "{problem}");
+    let run = store.run(&["check"]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("not valid UTF-8"), "{}", run.stderr);
+}
+
 // -------------------------------------------------------------- deep nesting
 
 /// A temporary copy of the base store with `policies/shop/deep.cedar`.
