@@ -123,6 +123,8 @@ pub enum ProblemKind {
     UnknownProduct,
     /// A folder the store layout requires is missing.
     MissingFolder,
+    /// A product folder (`policies/<p>/`) has no schema (`schemas/<p>.cedarschema`).
+    MissingSchema,
     /// A file in a product folder whose name says nothing rolegrid knows.
     UnknownFile,
     /// A file exceeds a configured limit (size, nesting, count).
@@ -169,6 +171,7 @@ impl ProblemKind {
             Self::Io => "io",
             Self::UnknownProduct => "unknown-product",
             Self::MissingFolder => "missing-folder",
+            Self::MissingSchema => "missing-schema",
             Self::UnknownFile => "unknown-file",
             Self::Limit => "limit",
             Self::PolicySyntax => "policy-syntax",

@@ -125,7 +125,47 @@ impl Store {
             }
         }
         products.sort();
+        problems.extend(self.strays(&products));
         problems.into_result(products)
+    }
+
+    /// What under `policies/` belongs to no product: a folder without a
+    /// schema, a product file outside any product folder. Hidden entries
+    /// and notes (names rolegrid ignores) are left alone.
+    fn strays(&self, products: &[String]) -> Problems {
+        let mut problems = Problems::new();
+        let folder = self.root.join("policies");
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            // a missing policies/ is reported when a product loads
+            return problems;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+                problems.push(name_not_utf8(&path));
+                continue;
+            };
+            if name.starts_with('.') {
+                continue;
+            }
+            if path.is_dir() {
+                if !products.contains(&name) {
+                    problems.push(folder_without_schema(&path, &name));
+                }
+            } else if !matches!(FileKind::of(&name), Ok(None)) {
+                problems.push(
+                    Problem::new(
+                        ProblemKind::UnknownFile,
+                        format!(
+                            "{}: a product file outside any product folder",
+                            path.display()
+                        ),
+                    )
+                    .with_help("move it into policies/<product>/"),
+                );
+            }
+        }
+        problems
     }
 
     /// The files of one product, checked for names rolegrid does not know.
@@ -282,4 +322,18 @@ fn name_not_utf8(path: &Path) -> Problem {
         format!("{}: the file name is not valid UTF-8", path.display()),
     )
     .with_help("rename the file: rolegrid reads only files whose names it can tell apart")
+}
+
+/// A product folder without its schema: nothing in it would be loaded.
+fn folder_without_schema(path: &Path, product: &str) -> Problem {
+    Problem::new(
+        ProblemKind::MissingSchema,
+        format!(
+            "{} has no schema: nothing in it is loaded or checked",
+            path.display()
+        ),
+    )
+    .with_help(format!(
+        "add schemas/{product}.cedarschema, or move the folder out of policies/"
+    ))
 }

@@ -534,9 +534,11 @@ fn make_file_name_not_utf8(root: &Path) {
     let folder = root.join("policies/shop");
     let rules = std::fs::read_to_string(folder.join("rules.cedar")).unwrap();
     let (kept, tenant) = rules.split_at(rules.find("// Nobody acts across tenants.").unwrap());
-    put(root, "policies/shop/rules.cedar", kept);
+    // the new file first, each write atomic: no step is a valid store
     let name = std::ffi::OsStr::from_bytes(b"tenant-\xff.cedar");
-    std::fs::write(folder.join(name), tenant).unwrap();
+    put(root, "policies/shop/.tenant.tmp", tenant);
+    std::fs::rename(folder.join(".tenant.tmp"), folder.join(name)).unwrap();
+    put(root, "policies/shop/rules.cedar", kept);
 }
 
 /// No `policies/` folder at all (the schema stays).

@@ -392,6 +392,47 @@ fn a_schema_whose_name_is_not_utf8_is_an_error_not_a_product_left_out() {
     assert!(run.stderr.contains("not valid UTF-8"), "{}", run.stderr);
 }
 
+/// `policies/<p>/` without `schemas/<p>.cedarschema` was ignored: `check`
+/// passed with a policy inside that does not even parse.
+#[test]
+fn a_policy_folder_without_a_schema_fails_check() {
+    let store = TempStore::copy_of_seed();
+    store.write("policies/warehouse/broken.cedar", "permit (");
+    store.write(
+        "policies/stray.cedar",
+        "@id(\"x\") permit (principal, action, resource);",
+    );
+    store.write("policies/README.md", "notes are fine here");
+    let run = store.run(&["check"]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("rolegrid::missing-schema"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("schemas/warehouse.cedarschema"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("stray.cedar: a product file outside"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("README.md"), "{}", run.stderr);
+    let problems = Store::open(store.path()).unwrap().products().unwrap_err();
+    let kinds: Vec<ProblemKind> = problems.iter().map(Problem::kind).collect();
+    assert_eq!(
+        kinds,
+        [ProblemKind::MissingSchema, ProblemKind::UnknownFile]
+    );
+    // a product asked for by name still loads
+    let mut args = vec!["authorize", "-p", "shop"];
+    args.extend(VIEW);
+    store.run(&args).assert_code(0);
+}
+
 // -------------------------------------------------------------- deep nesting
 
 /// A temporary copy of the base store with `policies/shop/deep.cedar`.
