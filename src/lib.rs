@@ -30,7 +30,8 @@
 //! load, or [`build_snapshot`] for explicit files; [`Snapshot`] to decide
 //! (with [`with_entities`] for request-specific entities); [`Evaluator`] to
 //! serve a store hot-reloaded ([`Watch`], [`Status`]); [`RequestSpec`] and
-//! [`UidCache`] for requests read as JSON; [`expect`], [`check`],
+//! [`UidCache`] for requests read as JSON ([`json`]: read strictly, a key
+//! given twice is an error); [`expect`], [`check`],
 //! [`coverage`], [`matrix`] and [`report`] for what `rolegrid check` does;
 //! [`roles`] for a product's roles; [`parallel`] to decide on threads whose
 //! stacks give the same answers as every command.
@@ -46,6 +47,7 @@ pub mod expect;
 mod files;
 mod graph;
 mod index;
+pub mod json;
 mod limits;
 pub mod matrix;
 mod origin;

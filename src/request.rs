@@ -109,7 +109,7 @@ impl RequestSpec {
 
     /// From one JSON line: `{"principal", "action", "resource", "context"?}`.
     pub fn from_json_line(line: &str) -> Result<Self, Problem> {
-        let value: serde_json::Value = serde_json::from_str(line)
+        let value = crate::json::from_str(line)
             .map_err(|e| request_problem(format!("not a JSON request: {e}")))?;
         Self::from_json(&value)
     }
@@ -117,7 +117,7 @@ impl RequestSpec {
     /// [`RequestSpec::from_json_line`] for a stream of lines: each distinct
     /// uid text is parsed once (the same answers and errors).
     pub fn from_json_line_cached(line: &str, cache: &mut UidCache) -> Result<Self, Problem> {
-        let value: serde_json::Value = serde_json::from_str(line)
+        let value = crate::json::from_str(line)
             .map_err(|e| request_problem(format!("not a JSON request: {e}")))?;
         Self::read(&value, Some(cache))
     }

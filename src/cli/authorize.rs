@@ -62,7 +62,7 @@ fn run_single(args: &Args, loaded: &Loaded) -> Result<ExitStatus, Problems> {
     let context = args
         .context
         .as_deref()
-        .map(serde_json::from_str::<serde_json::Value>)
+        .map(rolegrid::json::from_str)
         .transpose()
         .map_err(|e| Problem::new(ProblemKind::Request, format!("--context is not JSON: {e}")))?;
     let (Some(principal), Some(action), Some(resource)) =

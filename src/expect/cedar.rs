@@ -32,7 +32,7 @@ pub(super) fn load(
     fixture: &Fixture,
     file: &SourceFile,
 ) -> Result<Vec<Item>, Problems> {
-    let values: Vec<serde_json::Value> = serde_json::from_str(file.text()).map_err(|e| {
+    let values = crate::json::array_from_str(file.text()).map_err(|e| {
         let offset = file.offset_of(e.line(), e.column());
         Problems::from(
             Problem::new(

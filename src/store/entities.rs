@@ -33,10 +33,10 @@ pub(crate) struct BuiltEntities {
 /// An entity's uid and its parents.
 pub(crate) type Link = (EntityUid, Vec<EntityUid>);
 
-/// Parses a JSON list with Cedar's own JSON reader (serde_json), pointing
+/// Parses a JSON list (serde_json, refusing duplicate keys: see [`crate::json`]), pointing
 /// syntax errors at their line and column.
 fn parse_json_list(file: &SourceFile) -> Result<Vec<(serde_json::Value, Range<usize>)>, Problem> {
-    let values: Vec<serde_json::Value> = serde_json::from_str(file.text()).map_err(|e| {
+    let values = crate::json::array_from_str(file.text()).map_err(|e| {
         let offset = file.offset_of(e.line(), e.column());
         let problem = if e.to_string().starts_with("recursion limit exceeded") {
             Problem::new(

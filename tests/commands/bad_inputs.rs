@@ -136,6 +136,7 @@ fn case(name: &str) -> Case {
         "yaml_truncated" => plain(at(K::Syntax, "team.entities.yaml", 3)),
         "yaml_not_a_list" => plain(at(K::Syntax, "team.entities.yaml", 2)),
         "json_syntax" => plain(at(K::Syntax, "more.entities.json", 4)),
+        "json_duplicate_key" => plain(at(K::Syntax, "more.entities.json", 5)),
         // entities that do not fit the schema
         "entity_unknown_type" => plain(at(K::Entity, "team.entities.yaml", 2)),
         "entity_wrong_attribute_type" => plain(at(K::Entity, "team.entities.yaml", 1)),
@@ -946,6 +947,7 @@ cases! {
     yaml_truncated,
     yaml_not_a_list,
     json_syntax,
+    json_duplicate_key,
     entity_unknown_type,
     entity_wrong_attribute_type,
     entity_missing_attribute,
@@ -1065,6 +1067,9 @@ fn request_lines() -> Vec<(&'static str, Vec<u8>)> {
         ("not UTF-8", b"{\"principal\": \"Shop::User::\\\"caf\xe9\\\"\"}".to_vec()),
         ("100,000 nested brackets in the context", line(ALICE, EDIT, PLAN, Some(&deep))),
         ("a 1 MB context key", line(ALICE, VIEW, PLAN, Some(&long_key))),
+        // once the last `principal` won silently: bob, denied, was asked as alice
+        ("a key given twice", format!(r#"{{"principal": {BOB:?}, "principal": {ALICE:?}, "action": {VIEW:?}, "resource": {PLAN:?}}}"#).into_bytes()),
+        ("a context key given twice", line(ALICE, EDIT, PLAN, Some(r#"{"ticket": 0, "ticket": 7}"#))),
     ]
 }
 
