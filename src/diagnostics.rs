@@ -131,6 +131,9 @@ pub enum ProblemKind {
     Limit,
     /// A `.cedar` file does not parse.
     PolicySyntax,
+    /// A policy template (`?principal`, `?resource`): rolegrid links none,
+    /// so it would never apply.
+    Template,
     /// A policy has no `@id` annotation where one is required.
     MissingPolicyId,
     /// Two policies of one product share an id.
@@ -175,6 +178,7 @@ impl ProblemKind {
             Self::UnknownFile => "unknown-file",
             Self::Limit => "limit",
             Self::PolicySyntax => "policy-syntax",
+            Self::Template => "template",
             Self::MissingPolicyId => "missing-policy-id",
             Self::DuplicatePolicyId => "duplicate-policy-id",
             Self::PolicyValidation => "policy-validation",

@@ -84,27 +84,30 @@ impl ParsedPolicies {
                     continue;
                 }
             };
+            let policy = match item {
+                Item::Static(policy) => policy,
+                Item::Template(_) => {
+                    problems.push(template(file, &id, span));
+                    continue;
+                }
+            };
             let origin = PolicyOrigin {
                 file: file.clone(),
                 span,
             };
-            if let Err(problem) = self.add(item, PolicyId::new(id), origin) {
+            if let Err(problem) = self.add(policy, PolicyId::new(id), origin) {
                 problems.push(problem);
             }
         }
         problems
     }
 
-    /// Adds one policy or template with its id, unless the id is taken.
-    fn add(&mut self, item: Item, id: PolicyId, origin: PolicyOrigin) -> Result<(), Problem> {
+    /// Adds one policy with its id, unless the id is taken.
+    fn add(&mut self, policy: Policy, id: PolicyId, origin: PolicyOrigin) -> Result<(), Problem> {
         if let Some(first) = self.origins.get(&id) {
             return Err(duplicate_id(id.as_ref(), &origin, first));
         }
-        let added = match item {
-            Item::Static(p) => self.set.add(p.new_id(id.clone())),
-            Item::Template(t) => self.set.add_template(t.new_id(id.clone())),
-        };
-        if let Err(e) = added {
+        if let Err(e) = self.set.add(policy.new_id(id.clone())) {
             return Err(Problem::from_diagnostic(
                 ProblemKind::PolicySyntax,
                 &e,
@@ -145,6 +148,18 @@ fn parse_items(file: &SourceFile, limits: &Limits) -> Result<Vec<Item>, Problems
         .collect();
     items.sort_by_key(|(index, _)| *index);
     Ok(items.into_iter().map(|(_, item)| item).collect())
+}
+
+/// A template: refused, since nothing in a store links it (a template that
+/// loads and never applies would be a policy silently ignored).
+fn template(file: &SourceFile, id: &str, span: std::ops::Range<usize>) -> Problem {
+    Problem::new(
+        ProblemKind::Template,
+        format!("policy `{id}` is a template (it uses `?principal` or `?resource`): rolegrid links no templates, so it would never apply"),
+    )
+    .in_file(file)
+    .at(span, "this template")
+    .with_help("write the principal or resource out (`principal == User::\"alice\"`, `principal in Role::\"admin\"`)")
 }
 
 /// A policy without `@id` where ids come from it.

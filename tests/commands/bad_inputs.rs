@@ -120,6 +120,7 @@ fn case(name: &str) -> Case {
         // policy ids
         "policy_duplicate_id" => plain(at(K::DuplicatePolicyId, "views.cedar", 2)),
         "policy_missing_id" => plain(at(K::MissingPolicyId, "anonymous.cedar", 2)),
+        "policy_template" => plain(at(K::Template, "shared.cedar", 3)),
         "policy_three_validation_errors" => plain(at(K::PolicyValidation, "bad.cedar", 4)),
         // schemas
         "schema_syntax" => plain(at(K::Schema, "shop.cedarschema", 7)),
@@ -934,6 +935,7 @@ cases! {
     policy_duplicate_id,
     policy_missing_id,
     policy_three_validation_errors,
+    policy_template,
     schema_syntax,
     schema_undeclared_type,
     schema_duplicate_type,
