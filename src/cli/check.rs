@@ -46,14 +46,17 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: CheckFormat,
-    /// Fail when a role of a product covers less than PCT percent of its cells.
+    /// Fail when a role of a product covers less than PCT percent of its
+    /// cells: `90` or `90%` (a value up to 1 needs the `%`: `0.9` could mean
+    /// either 0.9 % or 90 %).
     #[arg(long, value_name = "PCT", value_parser = parse_percent)]
     min_coverage: Option<f64>,
     /// Do not fail when a policy is never the determining policy of any expectation.
     #[arg(long)]
     allow_untested: bool,
-    /// Do not fail when this policy (id) decides no expectation; repeatable.
-    #[arg(long, value_name = "ID")]
+    /// Do not fail when this policy decides no expectation, written
+    /// PRODUCT/ID (it must exist); repeatable.
+    #[arg(long, value_name = "PRODUCT/ID")]
     allow_untested_policy: Vec<String>,
 }
 
@@ -87,16 +90,27 @@ impl ProductArgs {
     }
 }
 
+/// A percentage: `90` or `90%`; a value in (0, 1] needs its `%`.
 fn parse_percent(text: &str) -> Result<f64, String> {
-    let value: f64 = text
-        .trim_end_matches('%')
+    let (number, marked) = match text.strip_suffix('%') {
+        Some(number) => (number, true),
+        None => (text, false),
+    };
+    let value: f64 = number
+        .trim()
         .parse()
         .map_err(|_| format!("`{text}` is not a percentage"))?;
-    if (0.0..=100.0).contains(&value) {
-        Ok(value)
-    } else {
-        Err(format!("{value} is not between 0 and 100"))
+    if !(0.0..=100.0).contains(&value) {
+        return Err(format!("{value} is not between 0 and 100"));
     }
+    if !marked && value > 0.0 && value <= 1.0 {
+        return Err(format!(
+            "`{text}` is ambiguous: write {}% for {} percent, or {text}% for {text} percent",
+            value * 100.0,
+            value * 100.0
+        ));
+    }
+    Ok(value)
 }
 
 /// Runs `rolegrid check`.
@@ -108,6 +122,16 @@ pub fn run(args: &Args) -> Outcome {
         allow_untested: args.allow_untested,
         allowed_untested: args.allow_untested_policy.clone(),
     };
+    if !options.allowed_untested.is_empty() {
+        let store_products = Store::open(&args.products.store.root)?.products()?;
+        let problems = options.allowlist_problems(
+            checked.iter().map(|c| (c.product.as_str(), &c.snapshot)),
+            &store_products,
+        );
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+    }
     let mut snapshots = Vec::new();
     let products = checked
         .into_iter()

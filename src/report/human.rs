@@ -156,8 +156,8 @@ fn product_details(out: &mut String, product: &ProductReport) {
             .unwrap_or_default();
         let _ = writeln!(
             out,
-            "  {place}policy `{}` ({}) is never the determining policy of any expectation (dead or untested; --allow-untested-policy {} accepts it)",
-            policy.id, policy.effect, policy.id
+            "  {place}policy `{}` ({}) is never the determining policy of any expectation (dead or untested; --allow-untested-policy {}/{} accepts it)",
+            policy.id, policy.effect, product.product, policy.id
         );
     }
     for shortfall in &product.shortfalls {

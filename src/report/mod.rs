@@ -37,14 +37,86 @@ pub struct CheckOptions {
     pub min_coverage: Option<f64>,
     /// Accept every policy that decides no expectation.
     pub allow_untested: bool,
-    /// Accept these policies (ids) deciding no expectation.
+    /// Accept these policies deciding no expectation, each written
+    /// `<product>/<policy id>` (ids repeat across products).
     pub allowed_untested: Vec<String>,
 }
 
 impl CheckOptions {
-    /// Whether a policy may decide no expectation.
-    pub fn untested_allowed(&self, id: &str) -> bool {
-        self.allow_untested || self.allowed_untested.iter().any(|a| a == id)
+    /// Whether a product's policy may decide no expectation.
+    pub fn untested_allowed(&self, product: &str, id: &str) -> bool {
+        self.allow_untested
+            || self
+                .allowed_untested
+                .iter()
+                .any(|allowed| allowed.split_once('/') == Some((product, id)))
+    }
+
+    /// Problems with the allowed policies, given the products checked (with
+    /// their snapshots) and every product of the store: an entry that is
+    /// not `<product>/<id>`, names no product of the store, or names a
+    /// policy its product (when checked) does not have. An allowance for
+    /// nothing would pass silently what was meant to be looked at.
+    pub fn allowlist_problems<'a>(
+        &self,
+        checked: impl Iterator<Item = (&'a str, &'a crate::Snapshot)> + Clone,
+        store_products: &[String],
+    ) -> crate::Problems {
+        use crate::diagnostics::{Problem, ProblemKind};
+        let mut problems = crate::Problems::new();
+        for entry in &self.allowed_untested {
+            let Some((product, id)) = entry.split_once('/') else {
+                let owners: Vec<String> = checked
+                    .clone()
+                    .filter(|(_, s)| {
+                        s.policies()
+                            .policy(&cedar_policy::PolicyId::new(entry))
+                            .is_some()
+                    })
+                    .map(|(p, _)| format!("{p}/{entry}"))
+                    .collect();
+                problems.push(
+                    Problem::new(
+                        ProblemKind::Usage,
+                        format!("--allow-untested-policy {entry}: name the product too, as <product>/<policy id>"),
+                    )
+                    .with_help(if owners.is_empty() {
+                        "no product checked has a policy with that id".to_owned()
+                    } else {
+                        format!("did you mean {}?", owners.join(" or "))
+                    }),
+                );
+                continue;
+            };
+            if !store_products.iter().any(|p| p == product) {
+                problems.push(
+                    Problem::new(
+                        ProblemKind::Usage,
+                        format!(
+                            "--allow-untested-policy {entry}: the store has no product `{product}`"
+                        ),
+                    )
+                    .with_help(format!("products here: {}", store_products.join(", "))),
+                );
+                continue;
+            }
+            let Some((_, snapshot)) = checked.clone().find(|(p, _)| *p == product) else {
+                continue;
+            };
+            if snapshot
+                .policies()
+                .policy(&cedar_policy::PolicyId::new(id))
+                .is_none()
+            {
+                problems.push(Problem::new(
+                    ProblemKind::Usage,
+                    format!(
+                        "--allow-untested-policy {entry}: product `{product}` has no policy `{id}`"
+                    ),
+                ));
+            }
+        }
+        problems
     }
 }
 
@@ -107,10 +179,11 @@ impl ProductReport {
         options: &CheckOptions,
         duration: Duration,
     ) -> Self {
+        let product = product.into();
         let (allowed_untested, untested): (Vec<_>, Vec<_>) = coverage
             .undecided()
             .cloned()
-            .partition(|p| options.untested_allowed(&p.id));
+            .partition(|p| options.untested_allowed(&product, &p.id));
         let shortfalls = match options.min_coverage {
             None => Vec::new(),
             Some(min) => coverage
@@ -127,7 +200,7 @@ impl ProductReport {
                 .collect(),
         };
         Self {
-            product: product.into(),
+            product,
             suite,
             outcome,
             coverage,

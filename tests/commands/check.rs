@@ -114,15 +114,57 @@ fn untested_policy_fails_unless_allowed() {
     snap!("gaps_human", run);
     check_in(
         "check-gaps",
-        &["check", "--allow-untested-policy", "auditor-view"],
+        &["check", "--allow-untested-policy", "docs/auditor-view"],
     )
     .assert_code(0);
     check_in("check-gaps", &["check", "--allow-untested"]).assert_code(0);
+}
+
+/// An allowance for nothing once passed silently: a policy that does not
+/// exist, or an id without its product (ids repeat across products).
+#[test]
+fn allowed_untested_policies_must_exist_and_name_their_product() {
+    for (entry, says) in [
+        ("something-else", "name the product too"),
+        ("auditor-view", "did you mean docs/auditor-view?"),
+        (
+            "docs/auditor-veiw",
+            "product `docs` has no policy `auditor-veiw`",
+        ),
+        ("doc/auditor-view", "the store has no product `doc`"),
+    ] {
+        let run = check_in("check-gaps", &["check", "--allow-untested-policy", entry]);
+        run.assert_code(2);
+        assert!(run.stderr.contains(says), "{entry}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("rolegrid::usage"),
+            "{entry}: {}",
+            run.stderr
+        );
+    }
+}
+
+/// `--min-coverage 0.9` meant 0.9 % (and passed at 84.8 %): a value up to 1
+/// without `%` is refused as ambiguous.
+#[test]
+fn an_ambiguous_coverage_threshold_is_refused() {
+    let run = check_in("check-gaps", &["check", "--min-coverage", "0.9"]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("ambiguous: write 90% for 90 percent"),
+        "{}",
+        run.stderr
+    );
     check_in(
         "check-gaps",
-        &["check", "--allow-untested-policy", "something-else"],
+        &["check", "--allow-untested", "--min-coverage", "0.9%"],
     )
-    .assert_code(1);
+    .assert_code(0);
+    check_in(
+        "check-gaps",
+        &["check", "--allow-untested", "--min-coverage", "0"],
+    )
+    .assert_code(0);
 }
 
 #[test]
