@@ -16,6 +16,16 @@ pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     message
 }
 
+/// The name closest to `unknown` by edit distance, then by name: the same
+/// choice every time among equally close names.
+pub(crate) fn closest_name(names: impl Iterator<Item = String>, unknown: &str) -> Option<String> {
+    names.min_by(|a, b| {
+        strsim::levenshtein(a, unknown)
+            .cmp(&strsim::levenshtein(b, unknown))
+            .then_with(|| a.cmp(b))
+    })
+}
+
 /// Names of a chain for a message: the first three and the last two.
 pub(crate) fn chain_text(names: &[String]) -> String {
     if names.len() <= 6 {

@@ -749,6 +749,17 @@ fn expand_case(ctx: &Ctx<'_>, spanned: Spanned<RawCase>) -> Result<Item, Problem
         }
     };
     let extra = case_entities(ctx, case.entities.take(), &mut problems);
+    let entities = extra.as_ref().unwrap_or_else(|| ctx.snapshot.entities());
+    for (uid, field, what) in [
+        (&principal, &case.principal, "principal"),
+        (&resource, &case.resource, "resource"),
+    ] {
+        if let Some(uid) = uid
+            && entities.get(uid).is_none()
+        {
+            problems.push(unknown_entity(ctx, uid, field, what));
+        }
+    }
     let (Some(principal), Some(action), Some(resource), Some(decision), true) =
         (principal, action, resource, decision, problems.is_empty())
     else {
@@ -761,6 +772,32 @@ fn expand_case(ctx: &Ctx<'_>, spanned: Spanned<RawCase>) -> Result<Item, Problem
         context: Some(context),
     };
     case_item(ctx, at, case, spec, decision, extra)
+}
+
+/// A case naming an entity that neither the product's entity files nor the
+/// case's `entities:` define (most likely a typo): Cedar would decide it as
+/// an entity with no attributes and no parents, which proves nothing.
+fn unknown_entity(ctx: &Ctx<'_>, uid: &EntityUid, field: &Spanned<String>, what: &str) -> Problem {
+    let same_type = ctx
+        .fixture
+        .entities_of_type(uid.type_name())
+        .iter()
+        .map(|known| known.id().unescaped().to_owned());
+    let help = match crate::diagnostics::text::closest_name(same_type, uid.id().unescaped()) {
+        Some(near) => format!(
+            "did you mean `{}::\"{near}\"`? (or add the entity to the case's `entities:`)",
+            uid.type_name()
+        ),
+        None => {
+            "add the entity to the product's entity files or to the case's `entities:`".to_owned()
+        }
+    };
+    ctx.problem(
+        &field.referenced,
+        format!("{uid} is in neither the product's entity files nor this case's `entities:`"),
+        format!("this {what}"),
+    )
+    .with_help(help)
 }
 
 /// An entity uid a case names (with or without the namespace).

@@ -1,6 +1,7 @@
 //! Cedar's strict validation of policies, reported in a stable order, with
 //! the same suggestion every time, and warnings denied or accepted.
 
+use crate::diagnostics::text::closest_name;
 use crate::diagnostics::{Problem, ProblemKind, Problems};
 use crate::origin::PolicyOrigin;
 use cedar_policy::{Schema, ValidationMode, Validator};
@@ -78,16 +79,6 @@ fn closest_entity_type(schema: &Schema, message: &str) -> Option<String> {
 fn named_in<'m>(message: &'m str, prefix: &str) -> Option<&'m str> {
     let named = message.split(prefix).nth(1)?.rsplit_once('`')?.0;
     (!named.is_empty()).then_some(named)
-}
-
-/// The name closest to `unknown` by edit distance, then by name: the same
-/// choice every time among equally close names.
-fn closest_name(names: impl Iterator<Item = String>, unknown: &str) -> Option<String> {
-    names.min_by(|a, b| {
-        strsim::levenshtein(a, unknown)
-            .cmp(&strsim::levenshtein(b, unknown))
-            .then_with(|| a.cmp(b))
-    })
 }
 
 /// Adds warnings: as errors when they are denied, else as warnings.

@@ -10,7 +10,7 @@
 
 use crate::common;
 
-use common::{Run, fixture, run_in};
+use common::{Run, TempStore, fixture, run_in};
 use rolegrid::expect::{Decider, RunOptions, Suite, run};
 use rolegrid::{Answer, FileKind, SourceFile};
 
@@ -430,4 +430,37 @@ fn expectations_load_from_memory_with_short_names() {
         "User::\"vic\" edit Folder::\"acme-root\""
     );
     assert_eq!(run(&suite, &snapshot, &RunOptions::default()).failed(), 0);
+}
+
+/// A case naming an entity that no entity file defines (a typo) was
+/// evaluated anyway, as an entity with no attributes and no parents; a
+/// `deny` expectation then passed without checking anything.
+#[test]
+fn a_case_naming_an_unknown_entity_is_invalid_input() {
+    let store = TempStore::copy_of("check-pass");
+    store.write(
+        "policies/docs/typo.test.yaml",
+        "cases:\n  - name: a viewer cannot share\n    principal: User::\"vick\"\n    action: share\n    resource: Doc::\"plan\"\n    context: {public: false}\n    decision: deny\n",
+    );
+    let run = store.run(&["check"]);
+    run.assert_code(2);
+    assert!(
+        run.stderr
+            .contains(r#"Docs::User::"vick" is in neither the product's entity files nor this case's `entities:`"#),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(r#"did you mean `Docs::User::"vic"`?"#),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("typo.test.yaml:3:"), "{}", run.stderr);
+    // the entity defined by the case itself is fine
+    store.write(
+        "policies/docs/typo.test.yaml",
+        "cases:\n  - name: a stranger cannot share\n    principal: User::\"vick\"\n    action: share\n    resource: Doc::\"plan\"\n    context: {public: false}\n    entities:\n      - uid: {type: Docs::User, id: vick}\n        attrs: {org: {type: Docs::Org, id: acme}}\n        parents: []\n    decision: deny\n",
+    );
+    let run = store.run(&["check", "--allow-untested"]);
+    assert_ne!(run.code, Some(2), "{}", run.stderr);
 }
