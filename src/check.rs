@@ -94,7 +94,35 @@ pub fn check_products(
     })
 }
 
-/// Loads, runs and measures one product; its accepted warnings aside.
+/// Parents that no entity file defines. Cedar accepts them (as entities
+/// with no attributes), but in a fixture they are typos: a user whose role
+/// parent is `Role::"membr"` holds no role, and the expectations asking
+/// for that role would say only that nothing asks it.
+fn dangling_parents(snapshot: &Snapshot) -> Problems {
+    let entities = snapshot.entities();
+    let mut problems = Problems::new();
+    let mut holders: Vec<(&cedar_policy::EntityUid, &crate::origin::EntityOrigin)> =
+        snapshot.entity_origins().iter().collect();
+    // in file order, so the report is the same every time
+    holders
+        .sort_by(|a, b| (a.1.file.path(), a.1.span.start).cmp(&(b.1.file.path(), b.1.span.start)));
+    for (uid, origin) in holders {
+        let Some(entity) = entities.get(uid) else {
+            continue;
+        };
+        let (_, _, parents) = entity.clone().into_inner();
+        let mut parents: Vec<_> = parents
+            .into_iter()
+            .filter(|parent| entities.get(parent).is_none())
+            .collect();
+        parents.sort_by_key(ToString::to_string);
+        for parent in parents {
+            problems.push(dangling_parent(snapshot, uid, &parent, origin));
+        }
+    }
+    problems
+}
+
 fn check_one(
     store: &Store,
     product: &str,
@@ -106,6 +134,10 @@ fn check_one(
         Err(problems) => return (Err(problems), Problems::new()),
     };
     let warnings = snapshot.warnings().clone();
+    let dangling = dangling_parents(&snapshot);
+    if !dangling.is_empty() {
+        return (Err(dangling), warnings);
+    }
     let suite = match Suite::load_product(&snapshot) {
         Ok(suite) => suite,
         Err(problems) => return (Err(problems), warnings),
@@ -121,4 +153,29 @@ fn check_one(
         duration: start.elapsed(),
     };
     (Ok(checked), warnings)
+}
+
+/// A parent no entity file defines, with the closest entity of its type.
+fn dangling_parent(
+    snapshot: &Snapshot,
+    uid: &cedar_policy::EntityUid,
+    parent: &cedar_policy::EntityUid,
+    origin: &crate::origin::EntityOrigin,
+) -> Problem {
+    let same_type = snapshot
+        .entity_origins()
+        .keys()
+        .filter(|known| known.type_name() == parent.type_name())
+        .map(|known| known.id().unescaped().to_owned());
+    let help = match crate::diagnostics::text::closest_name(same_type, parent.id().unescaped()) {
+        Some(near) => format!("did you mean `{}::\"{near}\"`?", parent.type_name()),
+        None => format!("define {parent} in an entity file, or remove the parent"),
+    };
+    Problem::new(
+        ProblemKind::Entity,
+        format!("{uid} has the parent {parent}, which no entity file defines"),
+    )
+    .in_file(&origin.file)
+    .at(origin.span.clone(), "this entity")
+    .with_help(help)
 }

@@ -464,3 +464,39 @@ fn a_case_naming_an_unknown_entity_is_invalid_input() {
     let run = store.run(&["check", "--allow-untested"]);
     assert_ne!(run.code, Some(2), "{}", run.stderr);
 }
+
+/// A fixture user whose role parent is a typo held no role, and check said
+/// only that nothing asks the role: the typo is now named, with the role meant.
+#[test]
+fn a_fixture_parent_no_entity_file_defines_is_named() {
+    let store = TempStore::copy_of("check-pass");
+    let fixture = store.path().join("policies/docs/fixture.entities.yaml");
+    let text = std::fs::read_to_string(&fixture).unwrap();
+    let typo = text.replace(
+        "parents: [{type: Docs::Role, id: viewer}",
+        "parents: [{type: Docs::Role, id: viewr}",
+    );
+    assert_ne!(typo, text);
+    std::fs::write(&fixture, typo).unwrap();
+    let run = store.run(&["check"]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains(
+            r#"Docs::User::"vic" has the parent Docs::Role::"viewr", which no entity file defines"#
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains(r#"did you mean `Docs::Role::"viewer"`?"#),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("fixture.entities.yaml:12:3"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("nothing asks it"), "{}", run.stderr);
+}
