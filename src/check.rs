@@ -26,18 +26,43 @@ pub struct Checked {
     pub duration: Duration,
 }
 
-/// Every product checked, in the order asked.
+/// A product that could not be checked: its files (or its expectation
+/// files) did not load.
+#[derive(Debug, Clone)]
+pub struct Invalid {
+    /// The product's name.
+    pub product: String,
+    /// Why it did not load.
+    pub problems: Problems,
+}
+
+/// Every product checked, in the order asked. One product that does not
+/// load never hides the others' results: it is listed in `invalid`.
 #[derive(Debug)]
 pub struct Checks {
-    /// The products.
+    /// The products checked.
     pub products: Vec<Checked>,
+    /// The products that did not load, in the order asked.
+    pub invalid: Vec<Invalid>,
     /// Warnings the loads accepted (`LoadOptions::deny_warnings` off).
     pub warnings: Problems,
 }
 
+impl Checks {
+    /// Every problem of every invalid product, in order.
+    pub fn problems(&self) -> Problems {
+        let mut problems = Problems::new();
+        for invalid in &self.invalid {
+            problems.extend(invalid.problems.clone());
+        }
+        problems
+    }
+}
+
 /// Loads each product of `store` (every product when `products` is empty),
-/// runs its expectations and measures its coverage: the results, or every
-/// problem of every product.
+/// runs its expectations and measures its coverage: the results of those
+/// that loaded, and the problems of those that did not. Fails only when
+/// the store itself gives no products.
 ///
 /// ```
 /// use rolegrid::{LoadOptions, Store};
@@ -76,21 +101,23 @@ pub fn check_products(
         |_| 1,
         |product| check_one(store, product, options),
     );
-    let mut problems = Problems::new();
+    let mut warnings = Problems::new();
     let mut checked = Vec::new();
-    for (result, warnings) in results {
-        problems.extend(warnings);
+    let mut invalid = Vec::new();
+    for (product, (result, accepted)) in products.iter().zip(results) {
+        warnings.extend(accepted);
         match result {
             Ok(one) => checked.push(one),
-            Err(more) => problems.extend(more),
+            Err(problems) => invalid.push(Invalid {
+                product: product.clone(),
+                problems,
+            }),
         }
-    }
-    if problems.has_errors() {
-        return Err(problems);
     }
     Ok(Checks {
         products: checked,
-        warnings: problems,
+        invalid,
+        warnings,
     })
 }
 

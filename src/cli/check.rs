@@ -5,8 +5,8 @@
 use super::outcome::{ExitStatus, Finished, Outcome};
 use super::output::{ProblemsOut, pretty, report, write_out};
 use super::store_arg::StoreArg;
-use rolegrid::check::Checked;
-use rolegrid::report::{self, CheckOptions, CheckReport, ProductReport};
+use rolegrid::check::{Checked, Checks};
+use rolegrid::report::{self, CheckOptions, CheckReport, CheckStatus, ProductReport};
 use rolegrid::{LoadOptions, Store};
 use rolegrid::{Problem, ProblemKind, Problems};
 use std::time::Instant;
@@ -75,7 +75,7 @@ impl Args {
 impl ProductArgs {
     /// Loads, runs and measures the products asked for (see
     /// [`rolegrid::check::check_products`]); accepted warnings are shown.
-    pub(super) fn check(&self) -> Result<Vec<Checked>, Problems> {
+    pub(super) fn check(&self) -> Result<Checks, Problems> {
         let options = LoadOptions {
             deny_warnings: !self.allow_warnings,
             ..LoadOptions::default()
@@ -86,7 +86,18 @@ impl ProductArgs {
             // accepted warnings (--allow-warnings): shown, not fatal
             report(&checks.warnings);
         }
-        Ok(checks.products)
+        Ok(checks)
+    }
+
+    /// [`ProductArgs::check`] for commands that need every product: any
+    /// product that did not load makes the whole run invalid input.
+    pub(super) fn check_all(&self) -> Result<Vec<Checked>, Problems> {
+        let checks = self.check()?;
+        if checks.invalid.is_empty() {
+            Ok(checks.products)
+        } else {
+            Err(checks.problems())
+        }
     }
 }
 
@@ -116,7 +127,11 @@ fn parse_percent(text: &str) -> Result<f64, String> {
 /// Runs `rolegrid check`.
 pub fn run(args: &Args) -> Outcome {
     let start = Instant::now();
-    let checked = args.products.check()?;
+    let Checks {
+        products: checked,
+        invalid,
+        ..
+    } = args.products.check()?;
     let options = CheckOptions {
         min_coverage: args.min_coverage,
         allow_untested: args.allow_untested,
@@ -144,6 +159,7 @@ pub fn run(args: &Args) -> Outcome {
         .collect();
     let check_report = CheckReport {
         products,
+        invalid,
         options,
         duration: start.elapsed(),
     };
@@ -159,10 +175,15 @@ pub fn run(args: &Args) -> Outcome {
         })?,
     };
     write_out(&text)?;
-    let status = if check_report.passed() {
-        ExitStatus::Success
-    } else {
-        ExitStatus::Failure
+    // the products that did not load: their reports, each under its name
+    for invalid in &check_report.invalid {
+        eprintln!("rolegrid: product `{}` did not load:", invalid.product);
+        report(&invalid.problems);
+    }
+    let status = match check_report.status() {
+        CheckStatus::Pass => ExitStatus::Success,
+        CheckStatus::Fail => ExitStatus::Failure,
+        CheckStatus::Error => ExitStatus::Error,
     };
     Ok(Finished::keeping(status, (snapshots, check_report)))
 }

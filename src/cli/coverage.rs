@@ -41,7 +41,7 @@ impl Args {
 
 /// Runs `rolegrid coverage`.
 pub fn run(args: &Args) -> Outcome {
-    let checked = args.products.check()?;
+    let checked = args.products.check_all()?;
     let mut rest = Vec::new();
     let coverages: Vec<Coverage> = checked
         .into_iter()

@@ -83,6 +83,9 @@ pub fn check(report: &CheckReport) -> String {
             );
         }
     }
+    for invalid in &report.invalid {
+        out.push_str(&problems(&invalid.problems));
+    }
     let width = report
         .products
         .iter()

@@ -235,6 +235,7 @@ pub fn check(report: &CheckReport) -> String {
         .products
         .iter()
         .map(|p| p.product.len())
+        .chain(report.invalid.iter().map(|i| i.product.len()))
         .max()
         .unwrap_or(0);
     for product in &report.products {
@@ -251,8 +252,33 @@ pub fn check(report: &CheckReport) -> String {
             let _ = writeln!(out, "{}", role_line(role, role_width));
         }
     }
+    for invalid in &report.invalid {
+        let _ = writeln!(
+            out,
+            "{:width$}  INVALID  {} (reported on stderr)",
+            invalid.product,
+            plural(invalid.problems.len(), "problem"),
+        );
+    }
     let failed_products = report.products.iter().filter(|p| !p.passed()).count();
-    if report.passed() {
+    if !report.invalid.is_empty() {
+        let others = if report.products.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; of the others {failed_products} failed, {} of {} expectations failed",
+                report.failed(),
+                report.expectations()
+            )
+        };
+        let _ = writeln!(
+            out,
+            "check INVALID: {} of {} did not load{others}, {}",
+            report.invalid.len(),
+            plural(report.products.len() + report.invalid.len(), "product"),
+            duration_text(report.duration)
+        );
+    } else if report.passed() {
         let _ = writeln!(
             out,
             "check passed: {}, {} expectations, {}",

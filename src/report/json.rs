@@ -207,6 +207,7 @@ fn pass_or_fail(passed: bool) -> &'static str {
 #[derive(Serialize)]
 struct SummaryJson {
     products: usize,
+    invalid_products: usize,
     failed_products: usize,
     expectations: usize,
     passed: usize,
@@ -228,16 +229,28 @@ struct CheckJson<'a> {
     summary: SummaryJson,
     options: OptionsJson<'a>,
     products: Vec<ProductJson<'a>>,
+    /// Products that did not load, each with its number of problems.
+    invalid_products: Vec<InvalidJson<'a>>,
+    /// Their problems, each naming its product.
+    problems: Vec<ProblemJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct InvalidJson<'a> {
+    product: &'a str,
+    status: &'static str,
+    problems: usize,
 }
 
 /// The JSON report of `check`.
 pub fn check(report: &CheckReport) -> impl Serialize + '_ {
     CheckJson {
         version: VERSION,
-        status: pass_or_fail(report.passed()),
+        status: report.status().as_str(),
         duration_ms: millis(report.duration),
         summary: SummaryJson {
-            products: report.products.len(),
+            products: report.products.len() + report.invalid.len(),
+            invalid_products: report.invalid.len(),
             failed_products: report.products.iter().filter(|p| !p.passed()).count(),
             expectations: report.expectations(),
             passed: report.expectations() - report.failed(),
@@ -249,6 +262,25 @@ pub fn check(report: &CheckReport) -> impl Serialize + '_ {
             allow_untested_policies: &report.options.allowed_untested,
         },
         products: report.products.iter().map(ProductJson::of).collect(),
+        invalid_products: report
+            .invalid
+            .iter()
+            .map(|i| InvalidJson {
+                product: &i.product,
+                status: "error",
+                problems: i.problems.len(),
+            })
+            .collect(),
+        problems: report
+            .invalid
+            .iter()
+            .flat_map(|i| {
+                i.problems.iter().map(|p| ProblemJson {
+                    product: Some(&i.product),
+                    ..ProblemJson::of(p)
+                })
+            })
+            .collect(),
     }
 }
 
@@ -268,6 +300,9 @@ pub fn coverage(coverages: &[Coverage]) -> impl Serialize + '_ {
 
 #[derive(Serialize)]
 struct ProblemJson<'a> {
+    /// The product the problem belongs to (in `check`'s document).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    product: Option<&'a str>,
     kind: &'static str,
     severity: &'static str,
     message: &'a str,
@@ -288,6 +323,7 @@ impl<'a> ProblemJson<'a> {
             _ => Place::default(),
         };
         Self {
+            product: None,
             kind: p.kind().code(),
             severity: if p.is_warning() { "warning" } else { "error" },
             message: p.message(),

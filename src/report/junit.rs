@@ -186,13 +186,22 @@ pub fn check(report: &CheckReport) -> Result<String, quick_junit::SerializeError
     for product in &report.products {
         junit.add_test_suite(product_suite(product));
     }
+    for invalid in &report.invalid {
+        junit.add_test_suite(problems_suite(&invalid.product, &invalid.problems));
+    }
     junit.to_string()
 }
 
 /// A JUnit XML report of invalid input: one erroring test case per problem.
 pub fn problems(problems: &Problems) -> Result<String, quick_junit::SerializeError> {
     let mut junit = Report::new("rolegrid check");
-    let mut suite = TestSuite::new("rolegrid");
+    junit.add_test_suite(problems_suite("rolegrid", problems));
+    junit.to_string()
+}
+
+/// A suite of one erroring test case per problem.
+fn problems_suite(name: &str, problems: &Problems) -> TestSuite {
+    let mut suite = TestSuite::new(name);
     for problem in problems {
         let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
         status.set_message(problem.message());
@@ -211,6 +220,5 @@ pub fn problems(problems: &Problems) -> Result<String, quick_junit::SerializeErr
         }
         suite.add_test_case(case);
     }
-    junit.add_test_suite(suite);
-    junit.to_string()
+    suite
 }

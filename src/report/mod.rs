@@ -13,7 +13,12 @@
 //!     .into_iter()
 //!     .map(|c| ProductReport::new(c.product, c.suite, c.outcome, c.coverage, &options, c.duration))
 //!     .collect();
-//! let report = CheckReport { products, options, duration: std::time::Duration::ZERO };
+//! let report = CheckReport {
+//!     products,
+//!     invalid: checks.invalid,
+//!     options,
+//!     duration: std::time::Duration::ZERO,
+//! };
 //! assert!(report.passed());
 //! assert!(human::check(&report).contains("check passed"));
 //! # Ok::<(), rolegrid::Problems>(())
@@ -247,11 +252,36 @@ impl ProductReport {
     }
 }
 
+/// The outcome of a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckStatus {
+    /// Every product loaded and passed.
+    Pass,
+    /// Every product loaded; an expectation, a policy or coverage failed.
+    Fail,
+    /// A product did not load (invalid input).
+    Error,
+}
+
+impl CheckStatus {
+    /// `pass`, `fail` or `error`, as the JSON document says.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Fail => "fail",
+            Self::Error => "error",
+        }
+    }
+}
+
 /// The check of every product asked for.
 #[derive(Debug, Clone)]
 pub struct CheckReport {
-    /// One per product, in the order checked.
+    /// One per product checked, in the order checked.
     pub products: Vec<ProductReport>,
+    /// The products that did not load (reported with their problems; the
+    /// check as a whole is then invalid input).
+    pub invalid: Vec<crate::check::Invalid>,
     /// The options applied.
     pub options: CheckOptions,
     /// Total time.
@@ -259,9 +289,20 @@ pub struct CheckReport {
 }
 
 impl CheckReport {
-    /// Whether every product passed.
+    /// Whether every product loaded and passed.
     pub fn passed(&self) -> bool {
-        self.products.iter().all(ProductReport::passed)
+        self.invalid.is_empty() && self.products.iter().all(ProductReport::passed)
+    }
+
+    /// The outcome of the whole check.
+    pub fn status(&self) -> CheckStatus {
+        if !self.invalid.is_empty() {
+            CheckStatus::Error
+        } else if self.passed() {
+            CheckStatus::Pass
+        } else {
+            CheckStatus::Fail
+        }
     }
 
     /// Expectations (checks) run over all products.

@@ -247,16 +247,22 @@ fn invalid_expectations_json() {
     let problems = json["problems"].as_array().unwrap();
     assert_eq!(problems.len(), 6);
     assert!(problems.iter().all(|p| p["kind"] == "expectation"));
+    assert!(problems.iter().all(|p| p["product"] == "docs"));
+    assert_eq!(json["invalid_products"][0]["product"], "docs");
     assert!(problems.iter().all(|p| p["line"].as_u64().is_some()));
     // stdout only: stderr carries the same problems as reports
-    insta::assert_snapshot!("invalid_json", run.stdout);
+    insta::with_settings!({filters => vec![(r#""duration_ms": \d+"#, r#""duration_ms": "[MS]""#)]}, {
+        insta::assert_snapshot!("invalid_json", run.stdout);
+    });
 }
 
 #[test]
 fn invalid_expectations_junit_and_github() {
     let run = check_in("check-invalid", &["check", "--format", "junit"]);
     run.assert_code(2);
-    insta::assert_snapshot!("invalid_junit", run.stdout);
+    insta::with_settings!({filters => vec![(r#"time="[0-9.]+""#, r#"time="[TIME]""#)]}, {
+        insta::assert_snapshot!("invalid_junit", run.stdout);
+    });
     let run = check_in("check-invalid", &["check", "--format", "github"]);
     run.assert_code(2);
     insta::assert_snapshot!("invalid_github", run.stdout);
@@ -499,4 +505,45 @@ fn a_fixture_parent_no_entity_file_defines_is_named() {
         run.stderr
     );
     assert!(!run.stderr.contains("nothing asks it"), "{}", run.stderr);
+}
+
+/// One product with a broken expectation file hid every other product's
+/// results (the JSON document was `status: error` with problems naming no
+/// product): now every product that loaded is reported, the broken one is
+/// listed with its problems, each naming its product, and the exit is 2.
+#[test]
+fn a_product_that_does_not_load_hides_no_other_result() {
+    let store = TempStore::copy_of("check-pass");
+    // a second product: the same model under another name, its expectations broken
+    std::fs::copy(
+        store.path().join("schemas/docs.cedarschema"),
+        store.path().join("schemas/wiki.cedarschema"),
+    )
+    .unwrap();
+    common::copy_dir(
+        &store.path().join("policies/docs"),
+        &store.path().join("policies/wiki"),
+    );
+    store.write("policies/wiki/broken.test.yaml", "cases: [");
+    let run = store.run(&["check"]);
+    run.assert_code(2);
+    assert!(run.stdout.contains("docs  ok "), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("wiki  INVALID  1 problem"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains("product `wiki` did not load"),
+        "{}",
+        run.stderr
+    );
+    let run = store.run(&["check", "--format", "json"]);
+    run.assert_code(2);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["status"], "error");
+    assert_eq!(json["products"][0]["product"], "docs");
+    assert_eq!(json["products"][0]["status"], "pass");
+    assert_eq!(json["invalid_products"][0]["product"], "wiki");
+    assert_eq!(json["problems"][0]["product"], "wiki");
 }
