@@ -9,8 +9,9 @@
 //! A covered cell is **allowed** when every answer in it is allow,
 //! **denied** when every answer is deny, **conditional** when some are
 //! allowed and some denied (it depends on the resource or the context).
-//! Requests across tenants count for coverage but not for this class when
-//! the cell also has requests inside one tenant (tenant isolation denies them all).
+//! Requests across tenants do not cover a cell: tenant isolation denies them
+//! all, which says nothing of what the role may do in its own tenant (the
+//! matrix's answer). They still count as expectations of the product.
 //!
 //! Per policy: how many expectations it was a determining policy of.
 
@@ -347,13 +348,11 @@ fn action_type_pairs(snapshot: &Snapshot, ns: &str) -> Vec<(String, String)> {
     pairs
 }
 
-/// What the checks of one (role, action, resource type) gave: how many,
-/// and [allowed, denied] within the principal's tenant and across tenants.
+/// What the checks of one (role, action, resource type) inside one tenant
+/// gave: [allowed, denied].
 #[derive(Default)]
 struct Tally {
-    count: usize,
     inside: [usize; 2],
-    outside: [usize; 2],
 }
 
 type Tallies = HashMap<(String, String, String), Tally>;
@@ -377,15 +376,12 @@ fn tally(suite: &Suite, outcome: &RunOutcome, ns: &str) -> (Tallies, HashMap<Str
                 check.action.id().unescaped().to_owned(),
                 short_type(check.resource.type_name(), ns),
             );
+            if check.same_tenant == Some(false) {
+                continue;
+            }
             let tally = tallies.entry(key).or_default();
-            tally.count += 1;
             let slot = usize::from(result.answer.decision() == Decision::Deny);
-            let bucket = if check.same_tenant == Some(false) {
-                &mut tally.outside
-            } else {
-                &mut tally.inside
-            };
-            if let Some(n) = bucket.get_mut(slot) {
+            if let Some(n) = tally.inside.get_mut(slot) {
                 *n += 1;
             }
         }
@@ -393,8 +389,8 @@ fn tally(suite: &Suite, outcome: &RunOutcome, ns: &str) -> (Tallies, HashMap<Str
     (tallies, decided)
 }
 
-/// One role's users and cells; a cell's state comes from its in-tenant
-/// checks when it has any, else from its cross-tenant ones.
+/// One role's users and cells; a cell's state comes from its checks inside
+/// one tenant (a cell with only cross-tenant checks is uncovered).
 fn role_coverage(
     suite: &Suite,
     role: &str,
@@ -411,11 +407,8 @@ fn role_coverage(
         .iter()
         .map(|(action, resource_type)| {
             let key = (role.to_owned(), action.clone(), resource_type.clone());
-            let (count, [allowed, denied]) = match tallies.get(&key) {
-                None => (0, [0, 0]),
-                Some(t) if t.inside.iter().sum::<usize>() > 0 => (t.count, t.inside),
-                Some(t) => (t.count, t.outside),
-            };
+            let [allowed, denied] = tallies.get(&key).map_or([0, 0], |t| t.inside);
+            let count = allowed + denied;
             let state = match (count, allowed, denied) {
                 (0, _, _) => CellState::Uncovered,
                 (_, 0, _) => CellState::Denied,

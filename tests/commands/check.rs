@@ -547,3 +547,36 @@ fn a_product_that_does_not_load_hides_no_other_result() {
     assert_eq!(json["invalid_products"][0]["product"], "wiki");
     assert_eq!(json["problems"][0]["product"], "wiki");
 }
+
+/// A cell whose only expectation asks across tenants was called `denied`
+/// for the role (tenant isolation denies it), while the matrix shows what
+/// the role may do in its own tenant: allowed. Such a cell is not covered.
+#[test]
+fn a_cross_tenant_expectation_alone_does_not_cover_a_cell() {
+    let store = TempStore::copy_of("check-pass");
+    std::fs::remove_file(store.path().join("policies/docs/cedar.test.json")).unwrap();
+    store.write(
+        "policies/docs/matrix.test.yaml",
+        "tenant: Org\ncases:\n  - name: a viewer reads no other tenant's document\n    principal: User::\"vic\"\n    action: view\n    resource: Doc::\"report\"\n    decision: deny\n",
+    );
+    let run = store.run(&["coverage", "--format", "json"]);
+    run.assert_code(0);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let viewer = json["products"][0]["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["role"] == "viewer")
+        .unwrap()
+        .clone();
+    assert_eq!(viewer["denied"], 0, "{viewer}");
+    assert_eq!(viewer["covered"], 0, "{viewer}");
+    assert!(
+        viewer["uncovered"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["action"] == "view" && c["resource_type"] == "Doc"),
+        "{viewer}"
+    );
+}
