@@ -215,14 +215,17 @@ fn answer_line(
             };
             (text, true)
         }
-        Err(problem) => {
-            let text = match format {
-                Format::Json => error_line(number, &problem),
-                Format::Human => format!("{number}: error: {}", problem.message()),
-            };
-            (text, false)
-        }
+        Err(problem) => failed_line(number, &problem, format),
     }
+}
+
+/// The answer line of a request that could not be decided, in `format`.
+fn failed_line(number: usize, problem: &Problem, format: Format) -> (String, bool) {
+    let text = match format {
+        Format::Json => error_line(number, problem),
+        Format::Human => format!("{number}: error: {}", problem.message()),
+    };
+    (text, false)
 }
 
 /// Reads request lines and writes one answer line each, in order; `answer`
@@ -353,8 +356,9 @@ fn run_watch(args: &Args, path: &Path) -> Result<ExitStatus, Problems> {
     })?;
     let input = open_input(path)?;
     let limits = args.source.load_options().limits;
-    // extra entities are merged into each generation once, not per request
-    let mut merged: Option<(u64, Entities)> = None;
+    // extra entities are merged into each generation once, not per request;
+    // a generation they do not fit is reported once, and its answers are errors
+    let mut merged: Option<(u64, Result<Entities, Problem>)> = None;
     let mut cache = UidCache::default();
     answer_lines(input, limits.max_file_bytes, true, |line, number| {
         evaluator
@@ -373,23 +377,24 @@ fn run_watch(args: &Args, path: &Path) -> Result<ExitStatus, Problems> {
                     .as_ref()
                     .is_none_or(|(merged_for, _)| *merged_for != generation)
                 {
-                    match rolegrid::with_entities(snapshot, &extra, &limits) {
-                        Ok(entities) => merged = Some((generation, entities)),
-                        Err(problems) => {
-                            report(&problems);
-                            return (
-                                format!(
-                                    "{number}: error: the extra entities do not fit this snapshot"
-                                ),
-                                false,
-                            );
-                        }
-                    }
+                    let entities = rolegrid::with_entities(snapshot, &extra, &limits)
+                        .map_err(|problems| extra_misfit(&product, generation, &problems));
+                    merged = Some((generation, entities));
                 }
-                let entities = merged
-                    .as_ref()
-                    .map_or_else(|| snapshot.entities(), |(_, e)| e);
-                answer_line(&mut cache, snapshot, entities, line, number, args.format)
+                match merged.as_ref().map(|(_, entities)| entities) {
+                    Some(Ok(entities)) => {
+                        answer_line(&mut cache, snapshot, entities, line, number, args.format)
+                    }
+                    Some(Err(problem)) => failed_line(number, problem, args.format),
+                    None => answer_line(
+                        &mut cache,
+                        snapshot,
+                        snapshot.entities(),
+                        line,
+                        number,
+                        args.format,
+                    ),
+                }
             })
             .unwrap_or_else(|| {
                 (
@@ -398,6 +403,21 @@ fn run_watch(args: &Args, path: &Path) -> Result<ExitStatus, Problems> {
                 )
             })
     })
+}
+
+/// The extra entities (`--entities`) do not fit a generation the product
+/// reloaded to: reported once on stderr; the problem each answer carries.
+fn extra_misfit(product: &str, generation: u64, problems: &Problems) -> Problem {
+    eprintln!(
+        "rolegrid: {product}: the --entities files do not fit generation {generation}; requests are answered with an error until they do"
+    );
+    report(problems);
+    Problem::new(
+        ProblemKind::Entity,
+        format!(
+            "the --entities files do not fit generation {generation} of `{product}` (reported on stderr)"
+        ),
+    )
 }
 
 /// The JSON answer line of a request that could not be decided.

@@ -652,10 +652,15 @@ struct WatchChild {
 
 impl WatchChild {
     fn start(root: &Path, product: &str) -> Self {
+        Self::start_with(root, product, &[])
+    }
+
+    fn start_with(root: &Path, product: &str, more: &[&str]) -> Self {
         use std::io::{BufRead, BufReader};
         use std::process::{Command, Stdio};
         let mut child = Command::new(env!("CARGO_BIN_EXE_rolegrid"))
             .args(["authorize", "--product", product, "--watch"])
+            .args(more)
             .args(["--requests", "-", "--format", "json", "--root"])
             .arg(root)
             .env("NO_COLOR", "1")
@@ -972,4 +977,55 @@ fn a_replaced_policies_folder_keeps_reloading() {
         true,
         "an edit after delete and copy",
     );
+}
+
+/// `--watch --entities FILE`: after a reload the extra entities no longer
+/// fit, every answer was a plain-text line even with `--format json`, and a
+/// full report went to stderr per request. Now: one report per generation,
+/// and JSON error answers.
+#[test]
+fn extra_entities_that_stop_fitting_give_json_errors_and_one_report() {
+    let dir = store_copy();
+    let extra = dir.path().join("zed.entities.yaml");
+    std::fs::write(
+        &extra,
+        "- uid: {type: Fireworks::User, id: zed}\n  attrs: {account: {type: Fireworks::Account, id: acme}}\n  parents: [{type: Fireworks::Role, id: admin}, {type: Fireworks::Account, id: acme}]\n",
+    )
+    .unwrap();
+    let mut child = WatchChild::start_with(
+        dir.path(),
+        "fireworks",
+        &["--entities", extra.to_str().unwrap()],
+    );
+    let zed = r#"Fireworks::User::"zed""#;
+    assert!(
+        child
+            .ask(zed, ADD_USER, ACME)
+            .contains(r#""decision":"allow""#)
+    );
+    // the fixture now defines zed too: the extra file clashes with it
+    let fixture = dir.path().join("policies/fireworks/fixture.entities.yaml");
+    let text = std::fs::read_to_string(&fixture).unwrap();
+    save(
+        &fixture,
+        format!(
+            "{text}- uid: {{type: Fireworks::User, id: zed}}\n  attrs: {{account: {{type: Fireworks::Account, id: acme}}}}\n  parents: [{{type: Fireworks::Account, id: acme}}]\n"
+        ),
+    );
+    child.wait_for("reloaded (generation 2");
+    for _ in 0..3 {
+        let answer = child.ask(zed, ADD_USER, ACME);
+        let json: serde_json::Value = serde_json::from_str(&answer)
+            .unwrap_or_else(|e| panic!("not a JSON answer ({e}): {answer}"));
+        assert_eq!(json["error"]["kind"], "entity", "{answer}");
+    }
+    drop(child.stdin);
+    let _ = child.child.wait();
+    // the reader thread ends with stderr: everything the child wrote
+    let mut rest = String::new();
+    while let Ok(line) = child.stderr.recv_timeout(WAIT) {
+        rest.push_str(&line);
+        rest.push('\n');
+    }
+    assert_eq!(rest.matches("do not fit generation 2").count(), 1, "{rest}");
 }
