@@ -5,6 +5,7 @@ use crate::diagnostics::{Location, Problem, Problems};
 use crate::files::ProductFiles;
 use crate::index::{PolicyIndex, Prepared, Selection};
 use crate::origin::{EntityOrigin, PolicyOrigin};
+use crate::parallel::LOAD_STACK_BYTES;
 use crate::request::RequestSpec;
 use crate::roles::Roles;
 use crate::schema_info::SchemaInfo;
@@ -48,6 +49,8 @@ pub struct Snapshot {
     /// Each schema action's empty context, read once.
     empty_contexts: HashMap<EntityUid, Context>,
     authorizer: Authorizer,
+    /// The stack an evaluation needs left when it starts (see [`stack_needed`]).
+    stack_needed: usize,
 }
 
 /// What a snapshot is made of: schema, policies and entities that the
@@ -57,6 +60,8 @@ pub(crate) struct Parts {
     pub schema: Option<Schema>,
     pub policies: PolicySet,
     pub policy_origins: HashMap<PolicyId, PolicyOrigin>,
+    /// The deepest expression of the policies (an upper bound).
+    pub expression_depth: usize,
     pub entities: Entities,
     pub entity_origins: HashMap<EntityUid, EntityOrigin>,
     /// Warnings the load accepted.
@@ -85,6 +90,7 @@ impl Snapshot {
             schema,
             policies,
             policy_origins,
+            expression_depth,
             entities,
             entity_origins,
             warnings,
@@ -117,6 +123,7 @@ impl Snapshot {
             schema_info,
             roles: OnceLock::new(),
             authorizer: Authorizer::new(),
+            stack_needed: stack_needed(expression_depth),
         }
     }
 
@@ -264,7 +271,16 @@ impl Snapshot {
         self.decide(request, entities, indexed)
     }
 
+    /// Decides on a stack with room for the deepest policy: the same answer
+    /// on any thread (Cedar's evaluator gives up, with "recursion limit
+    /// reached", when less than 100 KiB of stack is left).
     fn decide(&self, request: &Request, entities: &Entities, use_index: bool) -> Answer {
+        stacker::maybe_grow(self.stack_needed, LOAD_STACK_BYTES, || {
+            self.decide_here(request, entities, use_index)
+        })
+    }
+
+    fn decide_here(&self, request: &Request, entities: &Entities, use_index: bool) -> Answer {
         let selection = match (&self.index, use_index) {
             (Some(index), true) => index.select(request, entities, &self.policies),
             _ => Selection::Policies(&self.policies),
@@ -281,4 +297,20 @@ impl Snapshot {
     fn cedar(&self, request: &Request, policies: &PolicySet, entities: &Entities) -> Answer {
         Answer::from_response(self.authorizer.is_authorized(request, policies, entities))
     }
+}
+
+/// The stack Cedar's evaluator needs for expressions `depth` deep, with a
+/// margin: measured at about 6 KiB a level in release builds and 64 KiB in
+/// debug builds (a 500-`||` condition needs 3 MiB and 32 MiB). Deciding on a
+/// thread with less left runs on a new stack segment of
+/// [`LOAD_STACK_BYTES`] (`stacker`), so the answer never depends on the
+/// caller's stack; on rolegrid's own threads (that size already) and for
+/// shallow policies, nothing is allocated.
+fn stack_needed(depth: usize) -> usize {
+    let (base, per_level) = if cfg!(debug_assertions) {
+        (2 << 20, 80 << 10)
+    } else {
+        (512 << 10, 10 << 10)
+    };
+    depth.saturating_mul(per_level).saturating_add(base)
 }

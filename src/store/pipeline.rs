@@ -159,6 +159,7 @@ pub(crate) fn build(
         schema,
         policies: merged.set,
         policy_origins: merged.origins,
+        expression_depth: merged.depth,
         entities: built.entities,
         entity_origins: built.origins,
         warnings: problems,
@@ -201,6 +202,7 @@ fn merge_policies(
     let mut prepared = Prepared::default();
     for file in keys.iter().filter_map(|key| files.get(key)) {
         problems.extend(file.problems.iter().cloned());
+        merged.depth = merged.depth.max(file.parsed.depth);
         let mut policies: Vec<_> = file.parsed.set.policies().collect();
         policies.sort_by_key(|p| file.parsed.origins.get(p.id()).map_or(0, |o| o.span.start));
         for policy in policies {

@@ -27,6 +27,8 @@ pub enum PolicyIds {
 pub(crate) struct ParsedPolicies {
     pub set: PolicySet,
     pub origins: HashMap<PolicyId, PolicyOrigin>,
+    /// The deepest expression of the files parsed (an upper bound).
+    pub depth: usize,
     next_positional: usize,
 }
 
@@ -55,7 +57,10 @@ impl ParsedPolicies {
     pub fn add_file(&mut self, file: &SourceFile, ids: PolicyIds, limits: &Limits) -> Problems {
         let mut problems = Problems::new();
         let items = match parse_items(file, limits) {
-            Ok(items) => items,
+            Ok((items, depth)) => {
+                self.depth = self.depth.max(depth);
+                items
+            }
             Err(problems) => return problems,
         };
         let mut cursor = 0;
@@ -122,10 +127,8 @@ impl ParsedPolicies {
 
 /// A file's policies and templates in the order written, or its problems
 /// (nesting past the limits, or Cedar's syntax errors).
-fn parse_items(file: &SourceFile, limits: &Limits) -> Result<Vec<Item>, Problems> {
-    if let Some(problem) = check_depth(file, Grammar::Policy, limits) {
-        return Err(problem.into());
-    }
+fn parse_items(file: &SourceFile, limits: &Limits) -> Result<(Vec<Item>, usize), Problems> {
+    let depth = check_depth(file, Grammar::Policy, limits)?;
     let parsed = PolicySet::from_str(file.text()).map_err(|errors| {
         let mut problems = Problems::new();
         for error in errors.iter() {
@@ -147,7 +150,7 @@ fn parse_items(file: &SourceFile, limits: &Limits) -> Result<Vec<Item>, Problems
         )
         .collect();
     items.sort_by_key(|(index, _)| *index);
-    Ok(items.into_iter().map(|(_, item)| item).collect())
+    Ok((items.into_iter().map(|(_, item)| item).collect(), depth))
 }
 
 /// A template: refused, since nothing in a store links it (a template that
@@ -316,7 +319,8 @@ impl Level {
 
 /// Rejects bracket nesting deeper than [`Limits::nesting`] and (for
 /// policies) expressions deeper than [`Limits::expression_depth`], before
-/// Cedar's recursive parser sees them. Strings and comments are skipped.
+/// Cedar's recursive parser sees them; else gives the file's expression
+/// depth (an upper bound; 0 for schemas). Strings and comments are skipped.
 ///
 /// Expression depth is estimated from the text: brackets, plus the
 /// operators of chains written without brackets, with Cedar's precedence
@@ -326,7 +330,12 @@ impl Level {
 /// Longer than most functions here on purpose: one pass of one state
 /// machine over the text (strings, comments, brackets and operator tiers),
 /// which reads best whole.
-pub(crate) fn check_depth(file: &SourceFile, grammar: Grammar, limits: &Limits) -> Option<Problem> {
+pub(crate) fn check_depth(
+    file: &SourceFile,
+    grammar: Grammar,
+    limits: &Limits,
+) -> Result<usize, Problem> {
+    let mut deepest = 0;
     let max_nesting = limits.nesting();
     let max_depth = limits.expression_depth();
     let bytes = file.text().as_bytes();
@@ -363,20 +372,21 @@ pub(crate) fn check_depth(file: &SourceFile, grammar: Grammar, limits: &Limits) 
             b'(' | b'[' | b'{' => {
                 let depth = levels.len();
                 if depth > max_nesting {
-                    return Some(nesting_problem(file, grammar, i, depth, max_nesting));
+                    return Err(nesting_problem(file, grammar, i, depth, max_nesting));
                 }
                 let around =
                     outer.last().copied().unwrap_or(0) + levels.last().map_or(0, Level::bound) + 1;
+                deepest = deepest.max(around);
                 outer.push(around);
                 levels.push(Level::default());
                 if grammar == Grammar::Policy && around > max_depth {
-                    return Some(depth_problem(file, i, around, max_depth));
+                    return Err(depth_problem(file, i, around, max_depth));
                 }
             }
             b'<' if grammar == Grammar::Schema => {
                 let depth = levels.len();
                 if depth > max_nesting {
-                    return Some(nesting_problem(file, grammar, i, depth, max_nesting));
+                    return Err(nesting_problem(file, grammar, i, depth, max_nesting));
                 }
                 outer.push(0);
                 levels.push(Level::default());
@@ -438,13 +448,14 @@ pub(crate) fn check_depth(file: &SourceFile, grammar: Grammar, limits: &Limits) 
         }
         if grammar == Grammar::Policy {
             let depth = outer.last().copied().unwrap_or(0) + levels.last().map_or(0, Level::bound);
+            deepest = deepest.max(depth);
             if depth > max_depth {
-                return Some(depth_problem(file, i, depth, max_depth));
+                return Err(depth_problem(file, i, depth, max_depth));
             }
         }
         i += step;
     }
-    None
+    Ok(deepest)
 }
 
 fn nesting_problem(

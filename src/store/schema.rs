@@ -33,7 +33,7 @@ pub(crate) fn parse_schema_with(
         .with_help("Cedar's schema parser takes seconds per 100 KB: raise the limit (--max-schema-size) if the schema really is this large")
         .into());
     }
-    if let Some(problem) = check_depth(file, Grammar::Schema, limits) {
+    if let Err(problem) = check_depth(file, Grammar::Schema, limits) {
         return Err(problem.into());
     }
     // parse into a fragment (cheap), check its structure, then build the

@@ -795,3 +795,50 @@ fn extra_entities_closing_a_cycle_through_the_snapshot_are_refused() {
     );
     assert_eq!(problem.location().map(|l| l.line), Some(2));
 }
+
+/// The library decides a deep condition alike on any thread: a service
+/// calling `Snapshot::authorize` on a 2 MiB thread (a tokio worker's size)
+/// got "recursion limit reached" and deny for a 500-`||` policy that every
+/// command allows; evaluation now starts with room for the deepest policy.
+#[test]
+fn a_deep_condition_is_decided_alike_on_a_small_stack() {
+    let alternatives: Vec<String> = (0..499)
+        .map(|i| format!("principal == App::User::\"x{i}\""))
+        .chain(["true".to_owned()])
+        .collect();
+    let sources = rolegrid::Sources {
+        schema: Some(rolegrid::SourceFile::new(
+            "s.cedarschema",
+            "namespace App { entity User; entity Doc; action view appliesTo { principal: User, resource: Doc }; }",
+        )),
+        policies: vec![rolegrid::SourceFile::new(
+            "p.cedar",
+            format!(
+                "@id(\"many\")\npermit (principal, action == App::Action::\"view\", resource) when {{ {} }};\n",
+                alternatives.join(" || ")
+            ),
+        )],
+        ..Default::default()
+    };
+    let snapshot = std::sync::Arc::new(
+        rolegrid::build_snapshot(&sources, None, &rolegrid::LoadOptions::default()).unwrap(),
+    );
+    let answer = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            let request = snapshot
+                .request(
+                    r#"App::User::"a""#,
+                    r#"App::Action::"view""#,
+                    r#"App::Doc::"d""#,
+                    None,
+                )
+                .unwrap();
+            snapshot.authorize(&request)
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    assert!(answer.is_allowed(), "{answer:?}");
+    assert!(answer.errors().is_empty(), "{answer:?}");
+}
