@@ -47,7 +47,7 @@ fn pool() -> Option<&'static rayon::ThreadPool> {
 }
 
 /// How many threads the pool has (at least 1).
-fn threads() -> usize {
+pub fn threads() -> usize {
     pool().map_or(1, rayon::ThreadPool::current_num_threads)
 }
 

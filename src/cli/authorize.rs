@@ -122,6 +122,14 @@ impl RequestLine {
     fn is_blank(&self) -> bool {
         matches!(self, Self::Text(text) if text.trim().is_empty())
     }
+
+    /// The bytes it holds.
+    fn len(&self) -> usize {
+        match self {
+            Self::Text(text) => text.len(),
+            Self::NotUtf8 | Self::TooLong(_) => 0,
+        }
+    }
 }
 
 /// The input's lines, each at most `max_bytes` long (the store's largest
@@ -278,6 +286,11 @@ fn run_batch(args: &Args, loaded: &Loaded, path: &Path) -> Result<ExitStatus, Pr
 /// Lines read and answered per round of [`answer_lines_parallel`].
 const CHUNK_LINES: usize = 4096;
 
+/// At most this many bytes of request lines are read into a chunk per pool
+/// thread (a chunk always takes one line, however long): memory holds a few
+/// lines of the maximum size, not [`CHUNK_LINES`] of them.
+const CHUNK_BYTES_PER_THREAD: usize = 1 << 20;
+
 /// Like [`answer_lines`] for files and pipes that need no per-line flush:
 /// reads a chunk of lines, answers it on every core, writes the answers in order.
 fn answer_lines_parallel(
@@ -291,15 +304,20 @@ fn answer_lines_parallel(
     // one uid cache per pool thread, kept across chunks
     let caches: PerThread<UidCache> = PerThread::default();
     let mut chunk: Vec<(usize, RequestLine)> = Vec::with_capacity(CHUNK_LINES);
+    let budget = CHUNK_BYTES_PER_THREAD.saturating_mul(rolegrid::parallel::threads());
     loop {
         chunk.clear();
+        let mut bytes = 0usize;
         for (index, line) in lines.by_ref() {
             match line {
                 Ok(line) if line.is_blank() => {}
-                Ok(line) => chunk.push((index + 1, line)),
+                Ok(line) => {
+                    bytes = bytes.saturating_add(line.len());
+                    chunk.push((index + 1, line));
+                }
                 Err(e) => return Err(unreadable_line(index + 1, &e)),
             }
-            if chunk.len() == CHUNK_LINES {
+            if chunk.len() == CHUNK_LINES || bytes >= budget {
                 break;
             }
         }
