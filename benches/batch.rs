@@ -38,7 +38,8 @@ fn seed_lines(root: &Path, product: &str) -> Vec<String> {
     suite
         .items
         .iter()
-        .flat_map(|item| &item.checks)
+        .flat_map(|item| item.checks())
+        .map(Result::unwrap)
         .filter(|check| check.entities().is_none())
         .map(|check| {
             serde_json::json!({

@@ -66,14 +66,19 @@ fn phases(root: &Path, product: &str, compare: usize) -> serde_json::Value {
     let suite = Suite::load_product(&snapshot).unwrap();
     let load_suite = t.elapsed();
     let t = Instant::now();
-    let outcome = run(&suite, &snapshot, &RunOptions::default());
+    let outcome = run(&suite, &snapshot, &RunOptions::default()).unwrap();
     let run_time = t.elapsed();
     assert_eq!(outcome.failed(), 0);
     let t = Instant::now();
     let _coverage = Coverage::compute(&snapshot, &suite, &outcome);
     let coverage = t.elapsed();
 
-    let checks: Vec<_> = suite.items.iter().flat_map(|item| &item.checks).collect();
+    let checks: Vec<_> = suite
+        .items
+        .iter()
+        .flat_map(|item| item.checks())
+        .map(Result::unwrap)
+        .collect();
     let step = (checks.len() / compare.max(1)).max(1);
     let authorizer = Authorizer::new();
     let mut compared = 0;

@@ -79,7 +79,8 @@ fn seed_workload(product: &str) -> Workload {
     let requests: Vec<(Request, Option<Entities>)> = suite
         .items
         .iter()
-        .flat_map(|item| &item.checks)
+        .flat_map(|item| item.checks())
+        .map(Result::unwrap)
         .map(|check| (check.request().clone(), check.entities().cloned()))
         .collect();
     Workload {

@@ -169,7 +169,10 @@ fn check_one(
         Ok(suite) => suite,
         Err(problems) => return (Err(problems), warnings),
     };
-    let outcome = run(&suite, &snapshot, &RunOptions::default());
+    let outcome = match run(&suite, &snapshot, &RunOptions::default()) {
+        Ok(outcome) => outcome,
+        Err(problems) => return (Err(problems), warnings),
+    };
     let coverage = Coverage::compute(&snapshot, &suite, &outcome);
     let checked = Checked {
         product: product.to_owned(),

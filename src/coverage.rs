@@ -18,7 +18,7 @@
 use crate::diagnostics::Location;
 use crate::expect::{RunOutcome, Suite};
 use crate::snapshot::Snapshot;
-use cedar_policy::{Decision, Effect, EntityTypeName};
+use cedar_policy::{Effect, EntityTypeName};
 use std::collections::HashMap;
 
 /// What a cell's answers say.
@@ -151,7 +151,7 @@ impl Coverage {
     /// use rolegrid::{LoadOptions, Store};
     /// let snapshot = Store::open(".")?.load("fireworks", &LoadOptions::default())?;
     /// let suite = Suite::load_product(&snapshot)?;
-    /// let outcome = run(&suite, &snapshot, &RunOptions::default());
+    /// let outcome = run(&suite, &snapshot, &RunOptions::default())?;
     /// let coverage = Coverage::compute(&snapshot, &suite, &outcome);
     /// assert!(coverage.roles.iter().any(|role| role.role == "admin"));
     /// # Ok::<(), rolegrid::Problems>(())
@@ -160,7 +160,7 @@ impl Coverage {
         // the suite read roles, role users and namespace from the fixture
         let ns = suite.namespace.as_str();
         let pairs = action_type_pairs(snapshot, ns);
-        let (tallies, decided) = tally(suite, outcome, ns);
+        let (tallies, decided) = tally(outcome, ns);
         let roles = suite
             .roles
             .iter()
@@ -359,34 +359,20 @@ type Tallies = HashMap<(String, String, String), Tally>;
 
 /// Each (role, action, resource type) cell's tally over the checks asked as
 /// exactly one role, and how many answers each policy determined.
-fn tally(suite: &Suite, outcome: &RunOutcome, ns: &str) -> (Tallies, HashMap<String, usize>) {
+fn tally(outcome: &RunOutcome, ns: &str) -> (Tallies, HashMap<String, usize>) {
     let mut tallies: Tallies = HashMap::new();
-    let mut decided: HashMap<String, usize> = HashMap::new();
-    for (item, item_outcome) in suite.items.iter().zip(&outcome.items) {
-        for (check, result) in item.checks.iter().zip(&item_outcome.checks) {
-            for reason in result.answer.reasons() {
-                *decided.entry(reason.to_string()).or_default() += 1;
-            }
-            let Some(role) = &check.role else { continue };
-            if check.roles.len() != 1 {
-                continue;
-            }
-            let key = (
-                role.clone(),
-                check.action.id().unescaped().to_owned(),
-                short_type(check.resource.type_name(), ns),
-            );
-            if check.same_tenant == Some(false) {
-                continue;
-            }
-            let tally = tallies.entry(key).or_default();
-            let slot = usize::from(result.answer.decision() == Decision::Deny);
-            if let Some(n) = tally.inside.get_mut(slot) {
-                *n += 1;
-            }
-        }
+    let exercised = outcome.exercised();
+    for cell in &exercised.cells {
+        let key = (
+            cell.role.clone(),
+            cell.action.id().unescaped().to_owned(),
+            short_type(&cell.resource_type, ns),
+        );
+        let tally = tallies.entry(key).or_default();
+        tally.inside[0] += cell.allowed;
+        tally.inside[1] += cell.denied;
     }
-    (tallies, decided)
+    (tallies, exercised.determined)
 }
 
 /// One role's users and cells; a cell's state comes from its checks inside

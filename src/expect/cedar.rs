@@ -13,7 +13,8 @@
 //! (no reasons, no errors).
 
 use super::fixture::Fixture;
-use super::model::{Check, Expected, Item, ItemKind, ReasonMatch, location_of, parse_decision};
+use super::item::{Item, ItemKind, Requests};
+use super::model::{Check, Expected, ReasonMatch, location_of, parse_decision};
 use crate::diagnostics::text::error_chain;
 use crate::diagnostics::{Problem, ProblemKind, Problems, SourceFile};
 use crate::files::read_source;
@@ -113,7 +114,7 @@ fn load_test(
         location: location_of(file, span.start),
         name,
         source: None,
-        checks: vec![Check {
+        requests: Requests::Listed(vec![Check {
             principal: spec.principal,
             action: spec.action,
             resource: spec.resource,
@@ -124,7 +125,7 @@ fn load_test(
             expected,
             request: built,
             entities: Some(Arc::new(entities)),
-        }],
+        }]),
     })
 }
 

@@ -43,19 +43,25 @@
 //! ");
 //! let suite = Suite::load(&snapshot, &[(tests, rolegrid::FileKind::ExpectationsYaml)])?;
 //! assert_eq!(suite.check_count(), 2); // rita (reader) and gus (guest) on d1
-//! let outcome = run(&suite, &snapshot, &RunOptions::default());
+//! let outcome = run(&suite, &snapshot, &RunOptions::default())?;
 //! assert_eq!(outcome.failed(), 0);
 //! # Ok::<(), rolegrid::Problems>(())
 //! ```
 
 mod cedar;
 mod fixture;
+mod item;
 mod model;
+mod row;
 mod runner;
 mod suite;
 mod yaml;
 
 pub use fixture::{Fixture, short_uid};
-pub use model::{Check, Expected, Item, ItemKind, ReasonMatch, decision_name};
-pub use runner::{CheckOutcome, Decider, ItemOutcome, Mismatch, RunOptions, RunOutcome, run};
+pub use item::{Item, ItemChecks, ItemKind};
+pub use model::{Check, Expected, ReasonMatch, decision_name};
+pub use runner::{
+    CellCount, CheckOutcome, Decider, Exercised, Failed, ItemOutcome, KEPT_FAILURES, Mismatch,
+    RunOptions, RunOutcome, run,
+};
 pub use suite::Suite;

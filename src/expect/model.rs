@@ -1,48 +1,9 @@
-//! What an expectation is: items (rows, cases, Cedar tests) and the
-//! concrete checks each expands to, with where they were written.
+//! What an expectation is: a concrete request with its expected answer,
+//! and the helpers every expectation format shares.
 
 use crate::diagnostics::{Location, Problem, ProblemKind, SourceFile};
 use cedar_policy::{Decision, Entities, EntityUid, Request};
 use std::sync::Arc;
-
-/// What an [`Item`] was written as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-#[non_exhaustive]
-pub enum ItemKind {
-    /// A row of a `matrix:` list (expected decision per role).
-    Row,
-    /// An entry of a `cases:` list (one explicit request).
-    Case,
-    /// A test of a Cedar `*.test.json` file.
-    CedarTest,
-}
-
-impl ItemKind {
-    /// The stable kebab-case name: `row`, `case`, `cedar-test`.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Row => "row",
-            Self::Case => "case",
-            Self::CedarTest => "cedar-test",
-        }
-    }
-}
-
-/// One matrix row, case or Cedar test as written, with the requests it stands for.
-#[derive(Debug, Clone)]
-pub struct Item {
-    /// Row, case or Cedar test.
-    pub kind: ItemKind,
-    /// Where it was written (the start of the row, case or test).
-    pub location: Location,
-    /// The case's or test's name; for rows, a label such as `viewMedia on File`.
-    pub name: String,
-    /// The `source:` quote, if any.
-    pub source: Option<String>,
-    /// The concrete requests and their expected answers.
-    pub checks: Vec<Check>,
-}
 
 /// How expected reasons are compared with Cedar's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

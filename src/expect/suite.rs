@@ -1,7 +1,7 @@
 //! Every expectation of one product, loaded from its files.
 
 use super::fixture::Fixture;
-use super::model::{Item, ItemKind};
+use super::item::{Item, ItemKind};
 use super::{cedar, yaml};
 use crate::diagnostics::{Problems, SourceFile};
 use crate::files::FileKind;
@@ -78,7 +78,7 @@ impl Suite {
 
     /// How many concrete requests the suite checks.
     pub fn check_count(&self) -> usize {
-        self.items.iter().map(|i| i.checks.len()).sum()
+        self.items.iter().map(Item::check_count).sum()
     }
 
     /// How many items of a kind the suite holds.

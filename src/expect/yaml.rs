@@ -1,10 +1,11 @@
 //! rolegrid's expectation format (`*.test.yaml`): matrix rows and cases.
 
 use super::fixture::{Fixture, short_uid};
+use super::item::{Item, ItemKind, Requests};
 use super::model::{
-    Check, Expected, Item, ItemKind, ReasonMatch, as_expectation, location_of, parse_decision,
-    problem_at,
+    Check, Expected, ReasonMatch, as_expectation, location_of, parse_decision, problem_at,
 };
+use super::row::{InvalidRequest, RowAction, RowAsk, RowPlan, Who, same_tenant};
 use crate::diagnostics::text::error_chain;
 use crate::diagnostics::{Problem, ProblemKind, Problems, SourceFile};
 use crate::limits::Limits;
@@ -12,7 +13,7 @@ use crate::request::RequestSpec;
 use crate::snapshot::Snapshot;
 use crate::store::with_entity_values;
 use crate::yaml::{span_of, yaml_problem};
-use cedar_policy::{Context, Decision, Entities, EntityTypeName, EntityUid, Request};
+use cedar_policy::{Context, Decision, Entities, EntityTypeName, EntityUid};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 use std::collections::HashSet;
@@ -240,19 +241,6 @@ fn context_value(
     }
 }
 
-/// Whether two tenant lists share a tenant.
-fn share(a: &[EntityUid], b: &[EntityUid]) -> bool {
-    a.iter().any(|t| b.contains(t))
-}
-
-fn same_tenant(p: &[EntityUid], r: &[EntityUid]) -> Option<bool> {
-    if p.is_empty() || r.is_empty() {
-        None
-    } else {
-        Some(share(p, r))
-    }
-}
-
 /// Where a row's requests go: a type, or one named entity.
 enum Target {
     Type(EntityTypeName),
@@ -280,23 +268,28 @@ fn expand_row(ctx: &Ctx<'_>, spanned: Spanned<RawRow>) -> Result<Item, Problems>
     let (Some(target), false) = (target, !problems.is_empty()) else {
         return Err(problems);
     };
-    let who = row_who(ctx, principals);
-    let asked = RowAsked {
-        actions: &actions,
-        target: &target,
-        who: &who,
-        allow: &allow,
-        context: &context,
+    let ask = RowAsk {
+        actions: row_contexts(ctx, &row, at, &actions, &context)?,
+        who: row_who(ctx, principals),
+        resources: row_resources(ctx, &target),
+        named: matches!(target, Target::Named(_)),
+        tenanted: ctx.tenant.is_some(),
+        allow,
+        context,
     };
-    let checks = row_checks(ctx, &row, at, &asked)?;
+    let plan = RowPlan::new(ask);
+    if let Some(schema) = ctx.snapshot.schema() {
+        plan.validate(schema)
+            .map_err(|invalid| invalid_request(ctx, at, invalid))?;
+    }
     // a role expecting allow that no request asks about is an expectation that checks nothing
-    if row.principals.is_none() && !checks.is_empty() {
-        let unasked = unasked_roles(ctx, &row, &target, &checks);
+    if row.principals.is_none() && !plan.is_empty() {
+        let unasked = unasked_roles(ctx, &row, &target, &plan.asked_roles());
         if !unasked.is_empty() {
             return Err(unasked);
         }
     }
-    if checks.is_empty() {
+    if plan.is_empty() {
         return Err(nothing_checked(ctx, at, &target).into());
     }
     Ok(Item {
@@ -306,7 +299,7 @@ fn expand_row(ctx: &Ctx<'_>, spanned: Spanned<RawRow>) -> Result<Item, Problems>
             .name
             .unwrap_or_else(|| row_label(ctx, &actions, &target)),
         source: row.source,
-        checks,
+        requests: Requests::Row(Box::new(plan)),
     })
 }
 
@@ -461,15 +454,6 @@ fn row_principals(ctx: &Ctx<'_>, row: &RawRow, problems: &mut Problems) -> Optio
     Some(uids)
 }
 
-/// A principal a row asks as, with its roles and tenants.
-struct Who {
-    uid: EntityUid,
-    roles: Vec<String>,
-    role: Option<String>,
-    tenants: Vec<EntityUid>,
-    explicit: bool,
-}
-
 /// The principals a row asks as: its own, or the fixture's role users.
 fn row_who(ctx: &Ctx<'_>, principals: Option<Vec<EntityUid>>) -> Vec<Who> {
     let fixture = ctx.fixture;
@@ -506,27 +490,10 @@ fn row_who(ctx: &Ctx<'_>, principals: Option<Vec<EntityUid>>) -> Vec<Who> {
     }
 }
 
-/// What a row asks: its actions on its target, as its principals.
-struct RowAsked<'r> {
-    actions: &'r [EntityUid],
-    target: &'r Target,
-    who: &'r [Who],
-    allow: &'r HashSet<String>,
-    context: &'r serde_json::Value,
-}
-
-/// Every request of a row with its expected decision; the first request
-/// that cannot be built is the row's problem.
-fn row_checks(
-    ctx: &Ctx<'_>,
-    row: &RawRow,
-    at: &serde_saphyr::Location,
-    asked: &RowAsked<'_>,
-) -> Result<Vec<Check>, Problem> {
-    let schema = ctx.snapshot.schema();
+/// The row's resources with their tenants.
+fn row_resources(ctx: &Ctx<'_>, target: &Target) -> Vec<(EntityUid, Vec<EntityUid>)> {
     let entities = ctx.snapshot.entities();
-    // the row's resources with their tenants, computed once
-    let candidates: Vec<(EntityUid, Vec<EntityUid>)> = match asked.target {
+    match target {
         Target::Named(uid) => vec![(uid.clone(), ctx.tenants(entities, uid))],
         Target::Type(t) => ctx
             .fixture
@@ -534,118 +501,74 @@ fn row_checks(
             .iter()
             .map(|uid| (uid.clone(), ctx.tenants(entities, uid)))
             .collect(),
-    };
-    let mut checks = Vec::new();
-    for action in asked.actions {
-        // one context per action, cloned into each request
-        let cedar_context =
-            Context::from_json_value(asked.context.clone(), schema.map(|s| (s, action))).map_err(
-                |e| {
-                    ctx.problem(
-                row.context.as_ref().map_or(at, |c| &c.referenced),
-                format!(
-                    "invalid context for `{}`: {}",
-                    action.id().unescaped(),
-                    error_chain(&e)
-                ),
-                "this context",
-            )
-            .with_help(
-                "a row's `context:` must fit the context of each of its actions in the schema",
-            )
-                },
-            )?;
-        let principal_types: Option<Vec<EntityTypeName>> = schema.and_then(|s| {
-            s.principals_for_action(action)
-                .map(|types| types.cloned().collect())
-        });
-        for w in asked.who {
-            if principal_types
-                .as_ref()
-                .is_some_and(|types| !types.contains(w.uid.type_name()))
-            {
-                continue;
-            }
-            let named = matches!(asked.target, Target::Named(_));
-            let resources = candidates.iter().filter(|(_, tenants)| {
-                ctx.tenant.is_none() || (named && w.explicit) || share(&w.tenants, tenants)
-            });
-            for (resource, tenants) in resources {
-                let check = row_check(
-                    ctx,
-                    at,
-                    asked,
-                    w,
-                    action,
-                    (resource, tenants),
-                    &cedar_context,
-                )?;
-                checks.push(check);
-            }
-        }
     }
-    Ok(checks)
 }
 
-/// One request of a row: `w` doing `action` on `resource`.
-fn row_check(
+/// Each of the row's actions with the row's context as Cedar reads it for
+/// that action, and the principal types that may ask it.
+fn row_contexts(
+    ctx: &Ctx<'_>,
+    row: &RawRow,
+    at: &serde_saphyr::Location,
+    actions: &[EntityUid],
+    context: &serde_json::Value,
+) -> Result<Vec<RowAction>, Problem> {
+    let schema = ctx.snapshot.schema();
+    actions
+        .iter()
+        .map(|action| {
+            let cedar_context =
+                Context::from_json_value(context.clone(), schema.map(|s| (s, action))).map_err(
+                    |e| {
+                        ctx.problem(
+                    row.context.as_ref().map_or(at, |c| &c.referenced),
+                    format!(
+                        "invalid context for `{}`: {}",
+                        action.id().unescaped(),
+                        error_chain(&e)
+                    ),
+                    "this context",
+                )
+                .with_help(
+                    "a row's `context:` must fit the context of each of its actions in the schema",
+                )
+                    },
+                )?;
+            Ok(RowAction {
+                uid: action.clone(),
+                context: cedar_context,
+                principal_types: schema.and_then(|s| {
+                    s.principals_for_action(action)
+                        .map(|types| types.cloned().collect())
+                }),
+            })
+        })
+        .collect()
+}
+
+/// The problem of a row one of whose requests the schema refuses.
+fn invalid_request(
     ctx: &Ctx<'_>,
     at: &serde_saphyr::Location,
-    asked: &RowAsked<'_>,
-    w: &Who,
-    action: &EntityUid,
-    (resource, tenants): (&EntityUid, &[EntityUid]),
-    cedar_context: &Context,
-) -> Result<Check, Problem> {
+    invalid: Box<InvalidRequest>,
+) -> Problem {
     let namespace = ctx.fixture.namespace();
-    let request = Request::new(
-        w.uid.clone(),
-        action.clone(),
-        resource.clone(),
-        cedar_context.clone(),
-        ctx.snapshot.schema(),
+    ctx.problem(
+        at,
+        format!(
+            "this row makes an invalid request ({} {} {}): {}",
+            short_uid(&invalid.principal, namespace),
+            invalid.action.id().unescaped(),
+            short_uid(&invalid.resource, namespace),
+            invalid.why
+        ),
+        "this row",
     )
-    .map_err(|e| {
-        ctx.problem(
-            at,
-            format!(
-                "this row makes an invalid request ({} {} {}): {}",
-                short_uid(&w.uid, namespace),
-                action.id().unescaped(),
-                short_uid(resource, namespace),
-                error_chain(&e)
-            ),
-            "this row",
-        )
-    })?;
-    let allowed = w.roles.iter().any(|r| asked.allow.contains(r));
-    Ok(Check {
-        same_tenant: same_tenant(&w.tenants, tenants),
-        principal: w.uid.clone(),
-        action: action.clone(),
-        resource: resource.clone(),
-        context: asked.context.clone(),
-        roles: w.roles.clone(),
-        role: w.role.clone(),
-        expected: Expected {
-            decision: if allowed {
-                Decision::Allow
-            } else {
-                Decision::Deny
-            },
-            reasons: None,
-            reason_match: ReasonMatch::Exact,
-            errors: Some(0),
-        },
-        request,
-        entities: None,
-    })
 }
 
 /// A problem for each role the row allows that none of its requests asks as.
-fn unasked_roles(ctx: &Ctx<'_>, row: &RawRow, target: &Target, checks: &[Check]) -> Problems {
+fn unasked_roles(ctx: &Ctx<'_>, row: &RawRow, target: &Target, asked: &HashSet<&str>) -> Problems {
     let namespace = ctx.fixture.namespace();
-    let asked: HashSet<&str> = checks.iter().filter_map(|c| c.role.as_deref()).collect();
     let mut problems = Problems::new();
     for role in &row.allow.value {
         if asked.contains(role.value.as_str()) {
@@ -888,7 +811,7 @@ fn case_item(
         location: location_of(ctx.file, ctx.span(at).start),
         name,
         source: case.source,
-        checks: vec![Check {
+        requests: Requests::Listed(vec![Check {
             principal,
             action,
             resource,
@@ -904,6 +827,6 @@ fn case_item(
             },
             request,
             entities: extra.map(Arc::new),
-        }],
+        }]),
     })
 }

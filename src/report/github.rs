@@ -106,24 +106,18 @@ fn item_message(product: &ProductReport, item: &Item, outcome: &ItemOutcome) -> 
         item.kind.code(),
         item.name,
         outcome.failed(),
-        outcome.checks.len()
+        outcome.run
     );
     let failing = outcome.failed();
-    for (shown, (check, o)) in item
-        .checks
-        .iter()
-        .zip(&outcome.checks)
-        .filter(|(_, o)| !o.passed())
-        .enumerate()
-    {
+    for (shown, failed) in outcome.failures.iter().enumerate() {
         if shown == PER_ITEM {
             let _ = write!(message, "\n… and {} more", failing - shown);
             break;
         }
         let failure = Failure {
             item,
-            check,
-            outcome: o,
+            check: &failed.check,
+            outcome: &failed.outcome,
         };
         let _ = write!(message, "\n{}", request_text(&failure, ns));
         for line in failure_lines(&failure, product) {

@@ -176,30 +176,25 @@ fn failing_item(out: &mut String, product: &ProductReport, item: &Item, outcome:
         item.kind.code(),
         item.name,
         outcome.failed(),
-        outcome.checks.len()
+        outcome.run
     );
     if let Some(source) = &item.source {
         let _ = writeln!(out, "    source: {source:?}");
     }
-    let failures: Vec<Failure<'_>> = item
-        .checks
-        .iter()
-        .zip(&outcome.checks)
-        .filter(|(_, o)| !o.passed())
-        .map(|(check, o)| Failure {
+    for failed in outcome.failures.iter().take(PER_ITEM) {
+        let failure = Failure {
             item,
-            check,
-            outcome: o,
-        })
-        .collect();
-    for failure in failures.iter().take(PER_ITEM) {
-        let _ = writeln!(out, "    {}", request_text(failure, ns));
-        for line in failure_lines(failure, product) {
+            check: &failed.check,
+            outcome: &failed.outcome,
+        };
+        let _ = writeln!(out, "    {}", request_text(&failure, ns));
+        for line in failure_lines(&failure, product) {
             let _ = writeln!(out, "      {line}");
         }
     }
-    if failures.len() > PER_ITEM {
-        let _ = writeln!(out, "    … and {} more", failures.len() - PER_ITEM);
+    let shown = outcome.failures.len().min(PER_ITEM);
+    if outcome.failed() > shown {
+        let _ = writeln!(out, "    … and {} more", outcome.failed() - shown);
     }
 }
 

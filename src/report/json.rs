@@ -1,16 +1,16 @@
-//! Stable JSON (`"version": 1`), documented in the README: each document a
+//! Stable JSON (`"version": 2`), documented in the README: each document a
 //! serde type whose fields are written in the order declared.
 
 use super::{CheckReport, Failure, ProductReport, Shortfall};
 use crate::answer::Answer;
 use crate::coverage::{Coverage, PolicyCoverage};
 use crate::diagnostics::{Location, Problem, Problems};
-use crate::expect::{ItemKind, ReasonMatch, decision_name};
+use crate::expect::{Item, ItemKind, ItemOutcome, ReasonMatch, decision_name};
 use serde::Serialize;
 use serde_json::Value;
 
 /// The version of the JSON shapes below; bumped on incompatible changes.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 fn millis(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
@@ -61,14 +61,55 @@ struct ExpectedJson<'a> {
     errors: &'a Option<usize>,
 }
 
+/// A failing row, case or Cedar test: once, with its counts and its first
+/// failing requests.
 #[derive(Serialize)]
-struct FailureJson<'a> {
+struct FailedItemJson<'a> {
     file: String,
     line: usize,
     column: usize,
     kind: &'static str,
     name: &'a str,
     source: &'a Option<String>,
+    requests: usize,
+    failed: usize,
+    /// The first failing requests (at most
+    /// [`KEPT_FAILURES`](crate::expect::KEPT_FAILURES)), in order.
+    first_failures: Vec<FailureJson<'a>>,
+}
+
+impl<'a> FailedItemJson<'a> {
+    fn of(item: &'a Item, outcome: &'a ItemOutcome, product: &'a ProductReport) -> Self {
+        Self {
+            file: item.location.file.display().to_string(),
+            line: item.location.line,
+            column: item.location.column,
+            kind: item.kind.code(),
+            name: &item.name,
+            source: &item.source,
+            requests: outcome.run,
+            failed: outcome.failed(),
+            first_failures: outcome
+                .failures
+                .iter()
+                .map(|failed| {
+                    FailureJson::of(
+                        &Failure {
+                            item,
+                            check: &failed.check,
+                            outcome: &failed.outcome,
+                        },
+                        product,
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One failing request.
+#[derive(Serialize)]
+struct FailureJson<'a> {
     principal: String,
     action: String,
     resource: String,
@@ -86,12 +127,6 @@ impl<'a> FailureJson<'a> {
         let check = f.check;
         let answer = &f.outcome.answer;
         Self {
-            file: f.item.location.file.display().to_string(),
-            line: f.item.location.line,
-            column: f.item.location.column,
-            kind: f.item.kind.code(),
-            name: &f.item.name,
-            source: &f.item.source,
             principal: check.principal.to_string(),
             action: check.action.to_string(),
             resource: check.resource.to_string(),
@@ -163,7 +198,7 @@ struct ProductJson<'a> {
     duration_ms: u64,
     files: Vec<String>,
     expectations: ExpectationsJson,
-    failures: Vec<FailureJson<'a>>,
+    failures: Vec<FailedItemJson<'a>>,
     untested_policies: Vec<PolicyJson<'a>>,
     allowed_untested_policies: Vec<PolicyJson<'a>>,
     coverage_failures: Vec<ShortfallJson<'a>>,
@@ -191,7 +226,14 @@ impl<'a> ProductJson<'a> {
                 cases: p.suite.count(ItemKind::Case),
                 cedar_tests: p.suite.count(ItemKind::CedarTest),
             },
-            failures: p.failures().map(|f| FailureJson::of(&f, p)).collect(),
+            failures: p
+                .suite
+                .items
+                .iter()
+                .zip(&p.outcome.items)
+                .filter(|(_, outcome)| !outcome.passed())
+                .map(|(item, outcome)| FailedItemJson::of(item, outcome, p))
+                .collect(),
             untested_policies: p.untested.iter().map(PolicyJson::of).collect(),
             allowed_untested_policies: p.allowed_untested.iter().map(PolicyJson::of).collect(),
             coverage_failures: p.shortfalls.iter().map(ShortfallJson::of).collect(),

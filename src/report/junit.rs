@@ -64,7 +64,7 @@ fn item_case(product: &ProductReport, item: &Item, outcome: &ItemOutcome) -> Tes
     };
     let mut case = TestCase::new(format!("{} {}", item.kind.code(), item.name), status);
     case.set_classname(class_name(&product.product, &item.location.file));
-    case.set_assertions(item.checks.len());
+    case.set_assertions(item.check_count());
     with_place(
         &mut case,
         &item.location.file.display().to_string(),
@@ -81,13 +81,11 @@ fn item_failure(product: &ProductReport, item: &Item, outcome: &ItemOutcome) -> 
         description.push_str(&format!("source: {source:?}\n"));
     }
     let mut first = None;
-    for (check, o) in item.checks.iter().zip(&outcome.checks) {
-        if o.passed() {
-            continue;
-        }
+    for failed in &outcome.failures {
+        let o = &failed.outcome;
         let failure = Failure {
             item,
-            check,
+            check: &failed.check,
             outcome: o,
         };
         first.get_or_insert_with(|| {
@@ -102,13 +100,17 @@ fn item_failure(product: &ProductReport, item: &Item, outcome: &ItemOutcome) -> 
             description.push_str(&format!("  {line}\n"));
         }
     }
+    let more = outcome.failed().saturating_sub(outcome.failures.len());
+    if more > 0 {
+        description.push_str(&format!("… and {more} more\n"));
+    }
     failed(
         NonSuccessKind::Failure,
         format!(
             "{}: {} of {} failed: {}",
             item.location,
             outcome.failed(),
-            outcome.checks.len(),
+            outcome.run,
             first.unwrap_or_default()
         ),
         description,

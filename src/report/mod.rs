@@ -223,22 +223,20 @@ impl ProductReport {
         self.outcome.failed() == 0 && self.untested.is_empty() && self.shortfalls.is_empty()
     }
 
-    /// Every failing check, in file order.
+    /// The first failing checks of every item (at most
+    /// [`KEPT_FAILURES`](crate::expect::KEPT_FAILURES) each; each item's
+    /// outcome counts them all), in file order.
     pub fn failures(&self) -> impl Iterator<Item = Failure<'_>> {
         self.suite
             .items
             .iter()
             .zip(&self.outcome.items)
             .flat_map(|(item, outcome)| {
-                item.checks
-                    .iter()
-                    .zip(&outcome.checks)
-                    .filter(|(_, o)| !o.passed())
-                    .map(move |(check, outcome)| Failure {
-                        item,
-                        check,
-                        outcome,
-                    })
+                outcome.failures.iter().map(move |failed| Failure {
+                    item,
+                    check: &failed.check,
+                    outcome: &failed.outcome,
+                })
             })
     }
 

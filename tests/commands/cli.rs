@@ -1000,36 +1000,6 @@ fn a_deep_condition_is_decided_alike_in_every_mode() {
     store.run(&["check"]).assert_code(0);
 }
 
-/// Runs `rolegrid ARGS` in `dir` to its end, its output going to `out`, and
-/// gives the highest peak resident memory (`VmHWM`, KiB) read while it ran,
-/// every 10 ms.
-#[cfg(target_os = "linux")]
-fn peak_kib_of_run(dir: &std::path::Path, args: &[&str], out: &std::path::Path) -> u64 {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rolegrid"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::fs::File::create(out).unwrap())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let status_file = format!("/proc/{}/status", child.id());
-    let mut peak = 0;
-    loop {
-        let status = std::fs::read_to_string(&status_file).unwrap_or_default();
-        let high_water = status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
-            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok());
-        peak = peak.max(high_water.unwrap_or(0));
-        if let Some(exit) = child.try_wait().unwrap() {
-            assert!(exit.success(), "rolegrid {args:?} failed: {exit}");
-            return peak;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-}
-
 /// A batch held up to 4,096 lines at once whatever their size: 200 lines of
 /// 15 MB peaked at 3.1 GB. Chunks are now bounded in bytes too, so 60 lines of
 /// 4 MB (240 MB in all) take a small part of what holding them all would.
@@ -1053,7 +1023,7 @@ fn batch_memory_is_bounded_by_a_few_lines_not_the_chunk() {
     let path = requests.to_str().unwrap();
     let answers = dir.path().join("answers.jsonl");
     let root = common::root();
-    let peak = peak_kib_of_run(
+    let (code, peak) = common::peak_kib_of_run(
         &root,
         &[
             "authorize",
@@ -1066,6 +1036,7 @@ fn batch_memory_is_bounded_by_a_few_lines_not_the_chunk() {
         ],
         &answers,
     );
+    assert_eq!(code, Some(0));
     let answers = std::fs::read_to_string(&answers).unwrap();
     assert_eq!(answers.lines().count(), LINES);
     assert!(

@@ -241,6 +241,35 @@ impl Default for TempStore {
     }
 }
 
+/// Runs `rolegrid ARGS` in `dir` to its end, its output going to `out`;
+/// gives its exit code and the highest peak resident memory (`VmHWM`, KiB)
+/// read while it ran, every 10 ms.
+#[cfg(target_os = "linux")]
+pub fn peak_kib_of_run(dir: &Path, args: &[&str], out: &Path) -> (Option<i32>, u64) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rolegrid"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::fs::File::create(out).unwrap())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        let status = std::fs::read_to_string(&status_file).unwrap_or_default();
+        let high_water = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok());
+        peak = peak.max(high_water.unwrap_or(0));
+        if let Some(exit) = child.try_wait().unwrap() {
+            return (exit.code(), peak);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
 /// Copies a folder recursively.
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();

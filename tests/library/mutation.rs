@@ -168,7 +168,7 @@ fn mutation_check(product: &str) {
             common::render(&p)
         )
     });
-    let baseline = run(&suite, &base, &RunOptions::default());
+    let baseline = run(&suite, &base, &RunOptions::default()).unwrap();
     assert_eq!(
         baseline.failed(),
         0,
@@ -197,12 +197,13 @@ fn mutation_check(product: &str) {
             rebuilt.policy_count(),
             base.policy_count() - usize::from(mutation == Mutation::Delete)
         );
-        let from_files = run(&suite, &rebuilt, &RunOptions::default());
+        let from_files = run(&suite, &rebuilt, &RunOptions::default()).unwrap();
         let in_memory = run(
             &suite,
             &Mutant::new(&base, first, mutation),
             &RunOptions::default(),
-        );
+        )
+        .unwrap();
         assert_eq!(
             from_files.failed(),
             in_memory.failed(),
@@ -227,10 +228,8 @@ fn mutation_check(product: &str) {
                 .iter()
                 .zip(&baseline.items)
                 .filter(|(_, outcome)| {
-                    outcome.checks.iter().any(|c| {
-                        c.answer.reasons().contains(&id)
-                            || c.answer.errors().iter().any(|e| e.policy == name)
-                    })
+                    outcome.exercised.determined.contains_key(&name)
+                        || outcome.exercised.erred.contains_key(&name)
                 })
                 .map(|(item, _)| item.clone())
                 .collect(),
@@ -240,8 +239,8 @@ fn mutation_check(product: &str) {
             mutants += 1;
             let mutant = Mutant::new(&base, &id, mutation);
             let fast = RunOptions { fail_fast: true };
-            let killed = run(&focused, &mutant, &fast).failed() > 0
-                || run(&suite, &mutant, &fast).failed() > 0;
+            let killed = run(&focused, &mutant, &fast).unwrap().failed() > 0
+                || run(&suite, &mutant, &fast).unwrap().failed() > 0;
             if !killed {
                 survivors.push(format!("{mutation:?} {id}"));
             }
