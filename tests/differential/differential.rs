@@ -413,7 +413,7 @@ fn action_spec() -> impl Strategy<Value = ActionSpec> {
 }
 
 #[derive(Debug, Clone)]
-struct RequestSpec {
+pub(crate) struct RequestSpec {
     principal: EntRef,
     action: ActRef,
     resource: EntRef,
@@ -450,8 +450,8 @@ fn request_spec() -> impl Strategy<Value = RequestSpec> {
 }
 
 #[derive(Debug, Clone)]
-struct Case {
-    schema: bool,
+pub(crate) struct Case {
+    pub(crate) schema: bool,
     namespace: bool,
     validate: bool,
     yaml: bool,
@@ -468,10 +468,10 @@ struct Case {
     policies: Vec<PolicySpec>,
     policy_cuts: Vec<Index>,
     entity_cut: Index,
-    requests: Vec<RequestSpec>,
+    pub(crate) requests: Vec<RequestSpec>,
 }
 
-fn case(max_requests: usize) -> impl Strategy<Value = Case> {
+pub(crate) fn case(max_requests: usize) -> impl Strategy<Value = Case> {
     let flags = (
         any::<bool>(),
         prop::bool::weighted(0.3),
@@ -704,9 +704,26 @@ impl Case {
         out
     }
 
+    /// The policies as a product of a store holds them: each named
+    /// `policy<N>` by `@id` (its own `@id`, if any, left out), so a store
+    /// gives them the ids plain Cedar's positional parse gives.
+    pub(crate) fn store_policy_text(&self) -> String {
+        self.policies
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let unnamed = PolicySpec {
+                    id_annotation: false,
+                    ..p.clone()
+                };
+                format!("@id(\"policy{i}\")\n{}", self.policy_text(i, &unnamed))
+            })
+            .collect()
+    }
+
     /// The policy files rolegrid reads (the policies cut into up to 4 files,
     /// some maybe empty), and their concatenation, which plain Cedar reads.
-    fn policy_files(&self) -> (Vec<String>, String) {
+    pub(crate) fn policy_files(&self) -> (Vec<String>, String) {
         let texts: Vec<String> = self
             .policies
             .iter()
@@ -729,7 +746,7 @@ impl Case {
         (files, texts.concat())
     }
 
-    fn schema_text(&self) -> String {
+    pub(crate) fn schema_text(&self) -> String {
         let mut s = String::new();
         if self.namespace {
             s.push_str("namespace App {\n");
@@ -912,7 +929,7 @@ entity Doc in [Folder] { owner: User, level: Long, name: String, secret?: Bool }
     }
 
     /// Every entity as Cedar JSON; without a schema, the action entities too.
-    fn entities_json(&self) -> Vec<serde_json::Value> {
+    pub(crate) fn entities_json(&self) -> Vec<serde_json::Value> {
         let mut out = Vec::new();
         for (kind, list) in [
             (Kind::Role, &self.roles),
@@ -949,7 +966,7 @@ entity Doc in [Folder] { owner: User, level: Long, name: String, secret?: Bool }
     /// The request's principal, action and resource uids and its context.
     /// Every entity's and action's members (itself, its children, their
     /// children...), from the generated parents.
-    fn members(&self) -> HashMap<String, Vec<String>> {
+    pub(crate) fn members(&self) -> HashMap<String, Vec<String>> {
         let mut children: HashMap<String, Vec<String>> = HashMap::new();
         let mut edge =
             |child: String, parent: String| children.entry(parent).or_default().push(child);
@@ -1025,7 +1042,7 @@ entity Doc in [Folder] { owner: User, level: Long, name: String, secret?: Bool }
         }
     }
 
-    fn request(
+    pub(crate) fn request(
         &self,
         r: &RequestSpec,
         members: &HashMap<String, Vec<String>>,
@@ -1088,14 +1105,14 @@ entity Doc in [Folder] { owner: User, level: Long, name: String, secret?: Bool }
 
 /// An answer as a set-valued outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Outcome {
-    allow: bool,
-    reasons: BTreeSet<String>,
-    errors: BTreeSet<(String, String)>,
+pub(crate) struct Outcome {
+    pub(crate) allow: bool,
+    pub(crate) reasons: BTreeSet<String>,
+    pub(crate) errors: BTreeSet<(String, String)>,
 }
 
 impl Outcome {
-    fn of_answer(answer: &rolegrid::Answer) -> Self {
+    pub(crate) fn of_answer(answer: &rolegrid::Answer) -> Self {
         Self {
             allow: answer.is_allowed(),
             reasons: answer.reasons().iter().map(ToString::to_string).collect(),
@@ -1107,7 +1124,7 @@ impl Outcome {
         }
     }
 
-    fn of_response(response: &Response) -> Self {
+    pub(crate) fn of_response(response: &Response) -> Self {
         Self {
             allow: response.decision() == Decision::Allow,
             reasons: response
