@@ -159,14 +159,17 @@ pub(crate) fn walk(dir: &Path, limits: &Limits) -> Result<Vec<PathBuf>, Problems
                 Err(e) => problems.push(io_problem(&path, &e)),
             }
             if out.len() + folders > limits.max_files {
-                problems.push(Problem::new(
-                    ProblemKind::Limit,
-                    format!(
-                        "{} holds more than {} files and folders (limit `max_files`)",
-                        dir.display(),
-                        limits.max_files
-                    ),
-                ));
+                problems.push(
+                    Problem::new(
+                        ProblemKind::Limit,
+                        format!(
+                            "{} holds more than {} files and folders (limit `max_files`)",
+                            dir.display(),
+                            limits.max_files
+                        ),
+                    )
+                    .with_help("raise the limit (--max-files) if the product really needs them"),
+                );
                 return Err(problems);
             }
         }

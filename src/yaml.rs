@@ -144,7 +144,7 @@ fn yaml_limit_problem(
             )
             .in_file(file)
             .with_labels(problem_labels(&problem))
-            .with_help("flatten the data"),
+            .with_help("flatten the data, or raise the limit (--max-nesting)"),
         );
     };
     let (message, help) = match breach {
@@ -162,7 +162,7 @@ fn yaml_limit_problem(
                 "the YAML nests deeper than {} levels (limit `max_nesting`)",
                 limits.nesting()
             ),
-            "flatten the data",
+            "flatten the data, or raise the limit (--max-nesting)",
         ),
         BudgetBreach::RecordedAnchorEvents { .. }
         | BudgetBreach::RecordedAnchorBytes { .. }

@@ -5,9 +5,9 @@
 use super::outcome::{ExitStatus, Finished, Outcome};
 use super::output::{ProblemsOut, pretty, report, write_out};
 use super::store_arg::StoreArg;
+use rolegrid::Store;
 use rolegrid::check::{Checked, Checks};
 use rolegrid::report::{self, CheckOptions, CheckReport, CheckStatus, ProductReport};
-use rolegrid::{LoadOptions, Store};
 use rolegrid::{Problem, ProblemKind, Problems};
 use std::time::Instant;
 
@@ -30,12 +30,9 @@ pub enum CheckFormat {
 pub struct ProductArgs {
     #[command(flatten)]
     pub store: StoreArg,
-    /// A product to check (repeatable); every product of the store by default.
+    /// A product (repeatable); every product of the store by default.
     #[arg(long, short, value_name = "P")]
     pub product: Vec<String>,
-    /// Accept validator and schema warnings instead of failing.
-    #[arg(long)]
-    pub allow_warnings: bool,
 }
 
 /// Arguments of `rolegrid check`.
@@ -76,10 +73,7 @@ impl ProductArgs {
     /// Loads, runs and measures the products asked for (see
     /// [`rolegrid::check::check_products`]); accepted warnings are shown.
     pub(super) fn check(&self) -> Result<Checks, Problems> {
-        let options = LoadOptions {
-            deny_warnings: !self.allow_warnings,
-            ..LoadOptions::default()
-        };
+        let options = self.store.load_options();
         let store = Store::open(&self.store.root)?;
         let checks = rolegrid::check::check_products(&store, &self.product, &options)?;
         if !checks.warnings.is_empty() {

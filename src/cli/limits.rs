@@ -42,6 +42,12 @@ pub struct LimitArgs {
     /// Deepest expression in a policy (brackets and operator chains) [default: 1000, at most 4000].
     #[arg(long, value_name = "N", help_heading = "Limits")]
     pub max_expression_depth: Option<usize>,
+    /// Deepest bracket nesting in a policy, schema or entity file [default: 128, at most 1000].
+    #[arg(long, value_name = "N", help_heading = "Limits")]
+    pub max_nesting: Option<usize>,
+    /// Most files and folders in one product folder [default: 10000].
+    #[arg(long, value_name = "N", help_heading = "Limits")]
+    pub max_files: Option<usize>,
 }
 
 impl LimitArgs {
@@ -62,7 +68,8 @@ impl LimitArgs {
             max_expression_depth: self
                 .max_expression_depth
                 .unwrap_or(defaults.max_expression_depth),
-            ..defaults
+            max_nesting: self.max_nesting.unwrap_or(defaults.max_nesting),
+            max_files: self.max_files.unwrap_or(defaults.max_files),
         }
     }
 }

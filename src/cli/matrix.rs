@@ -4,8 +4,8 @@
 use super::outcome::{ExitStatus, Finished, Outcome};
 use super::output::{pretty, write_out};
 use super::store_arg::StoreArg;
+use rolegrid::Store;
 use rolegrid::matrix::Matrix;
-use rolegrid::{LoadOptions, Store};
 
 /// Output format of `rolegrid matrix`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
@@ -45,7 +45,8 @@ fn terminal_width() -> u16 {
 
 /// Runs `rolegrid matrix`.
 pub fn run(args: &Args) -> Outcome {
-    let snapshot = Store::open(&args.store.root)?.load(&args.product, &LoadOptions::default())?;
+    let snapshot =
+        Store::open(&args.store.root)?.load(&args.product, &args.store.load_options())?;
     let matrix = Matrix::build(&snapshot)?;
     let text = match args.format {
         MatrixFormat::Human => matrix.to_human(terminal_width()),

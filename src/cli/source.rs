@@ -29,12 +29,6 @@ pub struct SourceArgs {
     /// (`policy0`, `policy1`, ...), as `PolicySet::from_str` does.
     #[arg(long, requires = "policies")]
     pub positional_ids: bool,
-    /// Accept validator and schema warnings instead of failing.
-    #[arg(long)]
-    pub allow_warnings: bool,
-    /// Limits on what the store may hold.
-    #[command(flatten)]
-    pub limits: super::limits::LimitArgs,
     /// Explicit mode: do not validate policies against the schema (the schema
     /// still types entities, context and requests), as plain Cedar evaluates.
     #[arg(long, requires = "schema")]
@@ -72,7 +66,6 @@ impl SourceArgs {
 
     pub(crate) fn load_options(&self) -> LoadOptions {
         LoadOptions {
-            deny_warnings: !self.allow_warnings,
             validate_policies: !self.no_validate,
             policy_ids: if self.positional_ids {
                 PolicyIds::Positional
@@ -81,7 +74,7 @@ impl SourceArgs {
             } else {
                 PolicyIds::RequireAnnotation
             },
-            limits: self.limits.limits(),
+            ..self.store.load_options()
         }
     }
 

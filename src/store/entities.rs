@@ -144,7 +144,8 @@ impl ParsedEntities {
                         ),
                     )
                     .in_file(file)
-                    .at(span, "this one is over the limit"),
+                    .at(span, "this one is over the limit")
+                    .with_help("raise the limit (--max-entities) if the store really needs it"),
                 );
                 break;
             }

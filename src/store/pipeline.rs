@@ -612,13 +612,16 @@ fn join_entities(
         }
     }
     if entities.entities.len() > options.limits.max_entities {
-        problems.push(Problem::new(
-            ProblemKind::Limit,
-            format!(
-                "more than {} entities (limit `max_entities`)",
-                options.limits.max_entities
-            ),
-        ));
+        problems.push(
+            Problem::new(
+                ProblemKind::Limit,
+                format!(
+                    "more than {} entities (limit `max_entities`)",
+                    options.limits.max_entities
+                ),
+            )
+            .with_help("raise the limit (--max-entities) if the store really needs it"),
+        );
     }
     if problems.has_errors() {
         return Joined::Fresh {

@@ -478,7 +478,7 @@ fn nesting_problem(
     .with_help(if max >= Limits::NESTING_CEILING {
         format!("{split}: {max} levels is the most rolegrid accepts")
     } else {
-        format!("{split}, or raise the `max_nesting` limit")
+        format!("{split}, or raise the `max_nesting` limit (--max-nesting)")
     })
 }
 

@@ -264,7 +264,7 @@ fn hierarchy_problem(
     };
     let name = names.name(node);
     point_at(file, problem, &declaration(&name))
-        .with_help("Cedar computes every ancestor of every type and action when it builds the schema; raise the limit if the schema really needs it")
+        .with_help("Cedar computes every ancestor of every type and action when it builds the schema; raise the limit (--max-hierarchy-depth, --max-ancestor-links) if the schema really needs it")
 }
 
 /// Points a problem at the first place the schema's text has `needle`
@@ -357,7 +357,7 @@ fn check_type_depth(file: &SourceFile, json: &Value, limits: &Limits) -> Option<
                     "type {name} nests deeper than {max} levels once the common types it names are expanded"
                 ),
             )
-            .with_help("Cedar expands common types where they are used: flatten the chain of `type` declarations, or raise the `max_nesting` limit");
+            .with_help("Cedar expands common types where they are used: flatten the chain of `type` declarations, or raise the `max_nesting` limit (--max-nesting)");
             return Some(point_at(file, problem, &format!("type {short}")));
         }
     }

@@ -665,3 +665,51 @@ fn a_failing_row_of_many_requests_is_reported_once_in_bounded_memory() {
             .contains(&format!("… and {} more", USERS * MODELS - 5))
     );
 }
+
+/// Only `authorize` took the limit flags: a store a service loads with a
+/// raised limit could not be checked in CI (`check --max-hierarchy-depth`
+/// was an unexpected argument), and `matrix` had no `--allow-warnings`.
+/// Every command that loads a store now takes the same store, warning and
+/// limit flags, and the limit report names the flag that raises it.
+#[test]
+fn every_command_that_loads_a_store_takes_the_same_limit_and_warning_flags() {
+    let commands: [&[&str]; 4] = [
+        &["check"],
+        &["coverage"],
+        &["matrix", "-p", "docs"],
+        &[
+            "authorize",
+            "-p",
+            "docs",
+            "--principal",
+            r#"Docs::User::"ada""#,
+            "--action",
+            r#"Docs::Action::"view""#,
+            "--resource",
+            r#"Docs::Doc::"d""#,
+        ],
+    ];
+    for command in commands {
+        let with = |extra: &[&str]| {
+            let mut args = command.to_vec();
+            args.extend_from_slice(extra);
+            check_in("check-pass", &args)
+        };
+        let limited = with(&["--max-entities", "3"]);
+        limited.assert_code(2);
+        assert!(
+            limited.stderr.contains("limit `max_entities`")
+                && limited.stderr.contains("raise the limit (--max-entities)"),
+            "{command:?}: {}",
+            limited.stderr
+        );
+        with(&[
+            "--max-entities",
+            "100000",
+            "--max-hierarchy-depth",
+            "500",
+            "--allow-warnings",
+        ])
+        .assert_code(0);
+    }
+}
