@@ -1,7 +1,8 @@
 //! `rolegrid authorize`: decide one request from flags, or a stream of JSON Lines.
 
+use super::names::{Names, json_argument};
 use super::outcome::{ExitStatus, Finished, Outcome};
-use super::output::{Format, report, stdout_problem, write_out};
+use super::output::{Format, ProblemsOut, report, stdout_problem, write_out};
 use super::source::{Loaded, SourceArgs};
 use cedar_policy::Entities;
 use rolegrid::parallel::{PerThread, par_map};
@@ -18,17 +19,17 @@ use std::sync::Arc;
 pub struct Args {
     #[command(flatten)]
     source: SourceArgs,
-    /// The principal, e.g. 'ImageKit::User::"alice"'.
+    /// The principal: 'ImageKit::User::"alice"', or 'User::"alice"' in the product's namespace.
     #[arg(long, required_unless_present = "requests", value_name = "UID")]
     principal: Option<String>,
-    /// The action, e.g. 'ImageKit::Action::"viewMedia"'.
-    #[arg(long, required_unless_present = "requests", value_name = "UID")]
+    /// The action: an id ('viewMedia') or a uid ('ImageKit::Action::"viewMedia"').
+    #[arg(long, required_unless_present = "requests", value_name = "ACTION")]
     action: Option<String>,
-    /// The resource, e.g. 'ImageKit::File::"logo"'.
+    /// The resource: 'ImageKit::File::"logo"', or 'File::"logo"' in the product's namespace.
     #[arg(long, required_unless_present = "requests", value_name = "UID")]
     resource: Option<String>,
-    /// The context, a JSON object.
-    #[arg(long, value_name = "JSON")]
+    /// The context: a JSON object inline, `@FILE`, or the path of a JSON file.
+    #[arg(long, value_name = "JSON|@FILE")]
     context: Option<String>,
     /// JSON Lines of requests (`-` for stdin); one answer line per request, in order.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["principal", "action", "resource", "context"])]
@@ -40,6 +41,17 @@ pub struct Args {
     /// (flushed), and hot-reload the product when its files change.
     #[arg(long, requires_all = ["requests", "product"])]
     watch: bool,
+}
+
+impl Args {
+    /// Where problems go besides stderr: with `--format json`, a JSON line
+    /// on stdout (the output stays JSON Lines).
+    pub(super) fn problems_out(&self) -> ProblemsOut {
+        match self.format {
+            Format::Json => ProblemsOut::JsonLine,
+            Format::Human => ProblemsOut::Stderr,
+        }
+    }
 }
 
 /// Runs `rolegrid authorize`.
@@ -59,12 +71,6 @@ pub fn run(args: &Args) -> Outcome {
 }
 
 fn run_single(args: &Args, loaded: &Loaded) -> Result<ExitStatus, Problems> {
-    let context = args
-        .context
-        .as_deref()
-        .map(rolegrid::json::from_str)
-        .transpose()
-        .map_err(|e| Problem::new(ProblemKind::Request, format!("--context is not JSON: {e}")))?;
     let (Some(principal), Some(action), Some(resource)) =
         (&args.principal, &args.action, &args.resource)
     else {
@@ -74,9 +80,36 @@ fn run_single(args: &Args, loaded: &Loaded) -> Result<ExitStatus, Problems> {
         )
         .into());
     };
-    let request = loaded
-        .snapshot
-        .request(principal, action, resource, context)?;
+    let names = Names::new(&loaded.snapshot);
+    let mut problems = Problems::new();
+    let mut take =
+        |named: Result<cedar_policy::EntityUid, Problem>| named.map_err(|p| problems.push(p)).ok();
+    let principal = take(names.entity("--principal", principal));
+    let action = take(names.action(action));
+    let resource = take(names.entity("--resource", resource));
+    let context = args
+        .context
+        .as_deref()
+        .map(|text| json_argument("--context", text))
+        .transpose()
+        .map_err(|p| problems.push(p))
+        .ok();
+    let (Some(principal), Some(action), Some(resource), Some(context)) =
+        (principal, action, resource, context)
+    else {
+        return Err(problems);
+    };
+    for (flag, uid) in [("--principal", &principal), ("--resource", &resource)] {
+        if let Some(note) = names.absent(flag, uid, loaded.entities()) {
+            eprintln!("{note}");
+        }
+    }
+    let request = loaded.snapshot.build_request(RequestSpec {
+        principal,
+        action,
+        resource,
+        context,
+    })?;
     let answer = loaded.snapshot.authorize_with(&request, loaded.entities());
     let text = match args.format {
         Format::Json => format!("{}\n", answer.to_json_line()),

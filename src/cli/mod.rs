@@ -7,6 +7,7 @@ mod check;
 mod coverage;
 mod limits;
 mod matrix;
+mod names;
 mod outcome;
 mod output;
 mod source;
@@ -49,7 +50,8 @@ impl Command {
         match self {
             Command::Check(args) => args.problems_out(),
             Command::Coverage(args) => args.problems_out(),
-            Command::Authorize(_) | Command::Watch(_) | Command::Matrix(_) => ProblemsOut::Stderr,
+            Command::Authorize(args) => args.problems_out(),
+            Command::Watch(_) | Command::Matrix(_) => ProblemsOut::Stderr,
         }
     }
 

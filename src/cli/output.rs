@@ -25,6 +25,9 @@ pub(crate) enum ProblemsOut {
     Stderr,
     /// Also as the JSON document of `check --format json`.
     Json,
+    /// Also as that document on one line (`authorize --format json`, whose
+    /// output is JSON Lines).
+    JsonLine,
     /// Also as JUnit XML.
     Junit,
     /// Also as GitHub Actions annotations.
@@ -46,6 +49,12 @@ pub(crate) fn problems(problems: &Problems, out: ProblemsOut) {
     let text = match out {
         ProblemsOut::Stderr => return,
         ProblemsOut::Json => pretty(&report::json::problems(problems)),
+        ProblemsOut::JsonLine => {
+            let mut line =
+                serde_json::to_string(&report::json::problems(problems)).unwrap_or_default();
+            line.push('\n');
+            line
+        }
         ProblemsOut::Junit => report::junit::problems(problems).unwrap_or_default(),
         ProblemsOut::Github => report::github::problems(problems),
     };

@@ -173,6 +173,33 @@ impl<'a> Fixture<'a> {
         }
     }
 
+    /// The id of the schema's action closest to `text` (an id or a uid), for
+    /// a did-you-mean.
+    pub fn closest_action(&self, text: &str) -> Option<String> {
+        let id = text
+            .rsplit_once("::")
+            .map_or(text, |(_, id)| id)
+            .trim()
+            .trim_matches('"');
+        crate::diagnostics::text::closest_name(self.action_ids().into_iter(), id)
+    }
+
+    /// The fixture entity of `uid`'s type whose id is closest to `uid`'s,
+    /// for a did-you-mean.
+    pub fn closest_entity(&self, uid: &EntityUid) -> Option<EntityUid> {
+        let same_type = self.entities_of_type(uid.type_name());
+        let near = crate::diagnostics::text::closest_name(
+            same_type
+                .iter()
+                .map(|known| known.id().unescaped().to_owned()),
+            uid.id().unescaped(),
+        )?;
+        same_type
+            .iter()
+            .find(|known| known.id().unescaped() == near)
+            .cloned()
+    }
+
     /// The schema's actions, sorted by id, as short ids.
     pub fn action_ids(&self) -> Vec<String> {
         let mut ids: Vec<String> = self

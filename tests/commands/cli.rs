@@ -1050,3 +1050,113 @@ fn batch_memory_is_bounded_by_a_few_lines_not_the_chunk() {
         peak / 1024
     );
 }
+
+/// `authorize` took only full uids and inline JSON: `--action addUser` was
+/// "not an entity uid" and `--context ctx.json` "not JSON". It now takes
+/// what expectation files take, and a context inline, as `@FILE` or a path.
+#[test]
+fn authorize_takes_short_names_and_a_context_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let context = dir.path().join("ctx.json");
+    std::fs::write(&context, r#"{"role": "developer"}"#).unwrap();
+    let at_file = format!("@{}", context.display());
+    let path = context.display().to_string();
+    let ask = |principal: &str, action: &str, resource: &str, context: &str| {
+        let run = common::run(&[
+            "authorize",
+            "-p",
+            "imagekit",
+            "--principal",
+            principal,
+            "--action",
+            action,
+            "--resource",
+            resource,
+            "--context",
+            context,
+            "--format",
+            "json",
+        ]);
+        run.assert_code(0);
+        run.stdout
+    };
+    let full = ask(
+        r#"ImageKit::User::"ada-admin""#,
+        r#"ImageKit::Action::"addUser""#,
+        r#"ImageKit::Account::"acme""#,
+        r#"{"role": "developer"}"#,
+    );
+    assert!(full.contains(r#""decision":"allow""#), "{full}");
+    assert_eq!(
+        ask(
+            r#"User::"ada-admin""#,
+            "addUser",
+            r#"Account::"acme""#,
+            &at_file
+        ),
+        full
+    );
+    assert_eq!(
+        ask(
+            r#"User::"ada-admin""#,
+            r#"Action::"addUser""#,
+            r#"Account::"acme""#,
+            &path
+        ),
+        full
+    );
+}
+
+/// An unknown action got no did-you-mean, and a single `authorize --format
+/// json` error reached stderr only: a pipeline reading stdout saw nothing.
+#[test]
+fn authorize_names_the_action_meant_and_gives_json_errors_on_stdout() {
+    let run = common::run(&[
+        "authorize",
+        "-p",
+        "imagekit",
+        "--principal",
+        r#"User::"ada-admin""#,
+        "--action",
+        "viewMeda",
+        "--resource",
+        r#"File::"logo""#,
+        "--format",
+        "json",
+    ]);
+    run.assert_code(2);
+    let json: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    assert_eq!(json["status"], "error");
+    assert_eq!(json["problems"][0]["kind"], "request");
+    assert_eq!(json["problems"][0]["help"], "did you mean `viewMedia`?");
+    assert!(run.stderr.contains("did you mean `viewMedia`?"));
+}
+
+/// A typo'd principal was decided without a word (Cedar decides an absent
+/// entity as one with no attributes and no parents): the answer now comes
+/// with a note naming the entity meant.
+#[test]
+fn authorize_notes_an_entity_no_file_holds() {
+    let run = common::run(&[
+        "authorize",
+        "-p",
+        "imagekit",
+        "--principal",
+        r#"User::"ada-admn""#,
+        "--action",
+        "addUser",
+        "--resource",
+        r#"Account::"acme""#,
+        "--context",
+        r#"{"role": "developer"}"#,
+    ]);
+    run.assert_code(0);
+    assert!(run.stdout.starts_with("DENY"), "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains(r#"--principal User::"ada-admn" is in no entity file"#)
+            && run.stderr.contains(r#"did you mean User::"ada-admin"?"#),
+        "{}",
+        run.stderr
+    );
+}
