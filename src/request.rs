@@ -114,15 +114,19 @@ impl RequestSpec {
         Self::from_json(&value)
     }
 
-    /// [`RequestSpec::from_json_line`] for a stream of lines: each distinct
-    /// uid text is parsed once (the same answers and errors).
-    pub fn from_json_line_cached(line: &str, cache: &mut UidCache) -> Result<Self, Problem> {
-        let value = crate::json::from_str(line)
-            .map_err(|e| request_problem(format!("not a JSON request: {e}")))?;
-        Self::read(&value, Some(cache))
+    /// [`RequestSpec::from_json`] for a stream of parsed lines: each
+    /// distinct uid text is parsed once (the same answers and errors).
+    pub fn from_json_cached(
+        value: &serde_json::Value,
+        cache: &mut UidCache,
+    ) -> Result<Self, Problem> {
+        Self::read(value, Some(cache))
     }
 
-    /// From a parsed JSON object: `{"principal", "action", "resource", "context"?}`.
+    /// From a parsed JSON object: `{"principal", "action", "resource",
+    /// "context"?, "id"?}`. An `id` (any JSON value) is the client's
+    /// correlation id: it takes no part in the request (the command line
+    /// echoes it in the answer).
     pub fn from_json(value: &serde_json::Value) -> Result<Self, Problem> {
         Self::read(value, None)
     }
@@ -136,11 +140,11 @@ impl RequestSpec {
         for key in object.keys() {
             if !matches!(
                 key.as_str(),
-                "principal" | "action" | "resource" | "context"
+                "principal" | "action" | "resource" | "context" | "id"
             ) {
                 return Err(request_problem(format!("unknown field `{key}` in request"))
                     .with_help(
-                        "a request has `principal`, `action`, `resource` and optionally `context`",
+                        "a request has `principal`, `action`, `resource`, and optionally `context` and `id`",
                     ));
             }
         }

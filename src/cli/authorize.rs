@@ -56,6 +56,11 @@ impl Args {
 
 /// Runs `rolegrid authorize`.
 pub fn run(args: &Args) -> Outcome {
+    if args.watch && args.requests.is_none() {
+        return Err(Problem::new(ProblemKind::Usage, "--watch needs --requests")
+            .with_help("--watch serves request lines: pass --requests FILE (or - for stdin)")
+            .into());
+    }
     let status = if args.watch
         && let Some(path) = &args.requests
     {
@@ -223,8 +228,9 @@ fn answer_line(
     number: usize,
     format: Format,
 ) -> (String, bool) {
-    let spec = match line {
-        RequestLine::Text(line) => RequestSpec::from_json_line_cached(line, cache),
+    let parsed = match line {
+        RequestLine::Text(line) => rolegrid::json::from_str(line)
+            .map_err(|e| Problem::new(ProblemKind::Request, format!("not a JSON request: {e}"))),
         RequestLine::NotUtf8 => Err(Problem::new(
             ProblemKind::Request,
             "request line is not valid UTF-8",
@@ -234,15 +240,29 @@ fn answer_line(
             format!("request line is longer than {max} bytes (the limit is --max-file-size)"),
         )),
     };
-    match spec.and_then(|spec| snapshot.build_request(spec)) {
+    let value = match parsed {
+        Ok(value) => value,
+        Err(problem) => return failed_line(number, None, &problem, format),
+    };
+    let tag = Tag {
+        line: number,
+        id: value.get("id"),
+    };
+    match RequestSpec::from_json_cached(&value, cache).and_then(|spec| snapshot.build_request(spec))
+    {
         Ok(request) => {
             let answer = snapshot.authorize_with(&request, entities);
             let text = match format {
-                Format::Json => answer.to_json_line(),
+                Format::Json => serde_json::to_string(&AnswerLine {
+                    tag,
+                    answer: &answer,
+                })
+                .unwrap_or_default(),
                 Format::Human => {
                     let reasons: Vec<&str> = answer.reasons().iter().map(AsRef::as_ref).collect();
                     let mut text = format!(
-                        "{number}: {}",
+                        "{}: {}",
+                        tag.human(),
                         if answer.is_allowed() { "ALLOW" } else { "DENY" }
                     );
                     if !reasons.is_empty() {
@@ -256,15 +276,50 @@ fn answer_line(
             };
             (text, true)
         }
-        Err(problem) => failed_line(number, &problem, format),
+        Err(problem) => failed_line(number, tag.id, &problem, format),
     }
 }
 
+/// Which request an answer line answers: its line number, and the `id` the
+/// request line gave, if any.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+struct Tag<'a> {
+    line: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a serde_json::Value>,
+}
+
+impl Tag<'_> {
+    /// `3`, or `3 (req-42)` with an id.
+    fn human(&self) -> String {
+        match self.id {
+            Some(serde_json::Value::String(id)) => format!("{} ({id})", self.line),
+            Some(id) => format!("{} ({id})", self.line),
+            None => self.line.to_string(),
+        }
+    }
+}
+
+/// An answer line: `{"line", "id"?, "decision", "reasons", "errors"}`.
+#[derive(serde::Serialize)]
+struct AnswerLine<'a> {
+    #[serde(flatten)]
+    tag: Tag<'a>,
+    #[serde(flatten)]
+    answer: &'a Answer,
+}
+
 /// The answer line of a request that could not be decided, in `format`.
-fn failed_line(number: usize, problem: &Problem, format: Format) -> (String, bool) {
+fn failed_line(
+    number: usize,
+    id: Option<&serde_json::Value>,
+    problem: &Problem,
+    format: Format,
+) -> (String, bool) {
+    let tag = Tag { line: number, id };
     let text = match format {
-        Format::Json => error_line(number, problem),
-        Format::Human => format!("{number}: error: {}", problem.message()),
+        Format::Json => error_line(tag, problem),
+        Format::Human => format!("{}: error: {}", tag.human(), problem.message()),
     };
     (text, false)
 }
@@ -436,7 +491,7 @@ fn run_watch(args: &Args, path: &Path) -> Result<ExitStatus, Problems> {
                     Some(Ok(entities)) => {
                         answer_line(&mut cache, snapshot, entities, line, number, args.format)
                     }
-                    Some(Err(problem)) => failed_line(number, problem, args.format),
+                    Some(Err(problem)) => failed_line(number, None, problem, args.format),
                     None => answer_line(
                         &mut cache,
                         snapshot,
@@ -471,20 +526,22 @@ fn extra_misfit(product: &str, generation: u64, problems: &Problems) -> Problem 
     )
 }
 
-/// The JSON answer line of a request that could not be decided.
-fn error_line(line: usize, problem: &Problem) -> String {
+/// The JSON answer line of a request that could not be decided:
+/// `{"error": {"line", "id"?, "kind", "message"}}`.
+fn error_line(tag: Tag<'_>, problem: &Problem) -> String {
     #[derive(serde::Serialize)]
     struct ErrorLine<'a> {
         error: LineError<'a>,
     }
     #[derive(serde::Serialize)]
     struct LineError<'a> {
-        line: usize,
+        #[serde(flatten)]
+        tag: Tag<'a>,
         kind: &'static str,
         message: &'a str,
     }
     let error = LineError {
-        line,
+        tag,
         kind: problem.kind().code(),
         message: problem.message(),
     };

@@ -1160,3 +1160,57 @@ fn authorize_notes_an_entity_no_file_holds() {
         run.stderr
     );
 }
+
+/// Answers carried no line number and no correlation id (`{"id": ...}` was
+/// an unknown field), so a client that lost count could not resync; and
+/// `--watch` without `--requests` was silently ignored.
+#[test]
+fn every_answer_names_its_line_and_echoes_the_requests_id() {
+    let request = |id: &str| {
+        format!(
+            r#"{{{id}"principal": "Fireworks::User::\"ada-admin\"", "action": "Fireworks::Action::\"view\"", "resource": "Fireworks::Model::\"model-ada\""}}"#
+        )
+    };
+    let input = format!(
+        "{}\n\n{}\n{{\"id\": 7, \"principal\": \"bad\"}}\n",
+        request(r#""id": "req-42", "#),
+        request("")
+    );
+    for mode in [&["--requests", "-"][..], &["--watch", "--requests", "-"]] {
+        let mut args = vec!["authorize", "-p", "fireworks", "--format", "json"];
+        args.extend_from_slice(mode);
+        let run = common::run_in(&common::root(), &args, Some(&input));
+        let lines: Vec<serde_json::Value> = run
+            .stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 3, "{mode:?}: {}", run.stdout);
+        assert_eq!(lines[0]["line"], 1);
+        assert_eq!(lines[0]["id"], "req-42");
+        assert_eq!(lines[0]["decision"], "allow");
+        // the blank line 2 gets no answer; a line without an id gets none back
+        assert_eq!(lines[1]["line"], 3);
+        assert!(lines[1].get("id").is_none());
+        assert_eq!(lines[2]["error"]["line"], 4);
+        assert_eq!(lines[2]["error"]["id"], 7);
+    }
+    let run = common::run(&[
+        "authorize",
+        "-p",
+        "fireworks",
+        "--watch",
+        "--principal",
+        r#"User::"ada-admin""#,
+        "--action",
+        "view",
+        "--resource",
+        r#"Model::"model-ada""#,
+    ]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("--watch needs --requests"),
+        "{}",
+        run.stderr
+    );
+}
