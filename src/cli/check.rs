@@ -58,6 +58,11 @@ pub struct Args {
 }
 
 impl Args {
+    /// Whether the output is JSON.
+    pub(super) fn is_json(&self) -> bool {
+        self.format == CheckFormat::Json
+    }
+
     /// Where problems go besides stderr: the document `--format` promises.
     pub(super) fn problems_out(&self) -> ProblemsOut {
         match self.format {
@@ -118,8 +123,37 @@ fn parse_percent(text: &str) -> Result<f64, String> {
     Ok(value)
 }
 
+/// One run of `rolegrid watch`: its number and when it started (RFC 3339).
+#[derive(Debug, Clone, serde::Serialize)]
+pub(super) struct WatchRun {
+    pub run: u64,
+    pub time: String,
+}
+
+/// A document of `watch --format json`: the run, then the check document.
+#[derive(serde::Serialize)]
+pub(super) struct WatchLine<'a, T: serde::Serialize> {
+    #[serde(flatten)]
+    pub run: &'a WatchRun,
+    #[serde(flatten)]
+    pub document: T,
+}
+
+/// A document on one line.
+pub(super) fn json_line(value: &impl serde::Serialize) -> String {
+    let mut line = serde_json::to_string(value).unwrap_or_default();
+    line.push('\n');
+    line
+}
+
 /// Runs `rolegrid check`.
 pub fn run(args: &Args) -> Outcome {
+    run_as(args, None)
+}
+
+/// Runs `rolegrid check`; for a run of `watch`, `--format json` writes the
+/// document on one line, led by the run's number and time.
+pub(super) fn run_as(args: &Args, watching: Option<&WatchRun>) -> Outcome {
     let start = Instant::now();
     let Checks {
         products: checked,
@@ -159,7 +193,13 @@ pub fn run(args: &Args) -> Outcome {
     };
     let text = match args.format {
         CheckFormat::Human => report::human::check(&check_report),
-        CheckFormat::Json => pretty(&report::json::check(&check_report)),
+        CheckFormat::Json => match watching {
+            Some(run) => json_line(&WatchLine {
+                run,
+                document: report::json::check(&check_report),
+            }),
+            None => pretty(&report::json::check(&check_report)),
+        },
         CheckFormat::Github => report::github::check(&check_report),
         CheckFormat::Junit => report::junit::check(&check_report).map_err(|e| {
             Problem::new(

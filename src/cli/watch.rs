@@ -3,7 +3,7 @@
 
 use super::check;
 use super::outcome::{ExitStatus, Outcome};
-use super::output::problems as render_problems;
+use super::output::{problems as render_problems, report, write_out};
 use rolegrid::Watch;
 use rolegrid::{Problem, ProblemKind};
 use std::io::{IsTerminal, Write};
@@ -12,6 +12,9 @@ use std::sync::mpsc::channel;
 /// Runs `check` now and after every change under `schemas/` and `policies/`,
 /// until interrupted. The screen is cleared before each run when stdout is a
 /// terminal. Each run's snapshots and report are freed before the next run.
+/// With `--format json` stdout is JSON Lines: one check document per run,
+/// led by `run` (counted from 1) and `time` (RFC 3339, UTC); the status
+/// line goes to stderr.
 pub fn run(args: &check::Args) -> Outcome {
     let root = &args.products.store.root;
     let (tx, changes) = channel();
@@ -22,21 +25,35 @@ pub fn run(args: &check::Args) -> Outcome {
         },
         |error| eprintln!("rolegrid: file watcher error: {error}"),
     )?;
-    let terminal = std::io::stdout().is_terminal();
-    loop {
+    let json = args.is_json();
+    let terminal = std::io::stdout().is_terminal() && !json;
+    for number in 1.. {
         if terminal {
             // clear the screen and move home
             print!("\x1b[2J\x1b[H");
         }
-        let status = match check::run(args) {
+        let run = check::WatchRun {
+            run: number,
+            time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        };
+        let status = match check::run_as(args, Some(&run)) {
             Ok(finished) => finished.status,
             Err(problems) => {
-                render_problems(&problems, args.problems_out());
+                if json {
+                    report(&problems);
+                    let line = check::json_line(&check::WatchLine {
+                        run: &run,
+                        document: rolegrid::report::json::problems(&problems),
+                    });
+                    let _ = write_out(&line);
+                } else {
+                    render_problems(&problems, args.problems_out());
+                }
                 ExitStatus::Error
             }
         };
-        println!(
-            "\n[{}] watching {} for changes (Ctrl-C to stop)",
+        let line = format!(
+            "[{}] watching {} for changes (Ctrl-C to stop)",
             match status {
                 ExitStatus::Success => "pass",
                 ExitStatus::Failure => "FAIL",
@@ -48,6 +65,11 @@ pub fn run(args: &check::Args) -> Outcome {
                 root.display().to_string()
             }
         );
+        if json {
+            eprintln!("{line}");
+        } else {
+            println!("\n{line}");
+        }
         let _ = std::io::stdout().flush();
         // wait until changes have settled (the watcher reports its errors itself)
         if changes.recv().is_err() {
@@ -56,4 +78,5 @@ pub fn run(args: &check::Args) -> Outcome {
         // drain what else arrived in the meantime
         while changes.try_recv().is_ok() {}
     }
+    Err(Problem::new(ProblemKind::Internal, "too many runs").into())
 }

@@ -1214,3 +1214,51 @@ fn every_answer_names_its_line_and_echoes_the_requests_id() {
         run.stderr
     );
 }
+
+/// `watch --format json` mixed `[pass] watching…` lines with pretty-printed
+/// multi-line documents: no client could read it as a stream, and runs had
+/// no time. stdout is now JSON Lines, one check document per run, led by
+/// its number and time; the status line goes to stderr.
+#[test]
+fn watch_in_json_writes_one_document_per_run() {
+    use std::io::BufRead;
+    let store = TempStore::copy_of("check-pass");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rolegrid"))
+        .args(["watch", "--root", &store.path_str(), "--format", "json"])
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (runs, ran) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if runs.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let next = |what: &str| -> serde_json::Value {
+        let line = ran
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("no line from watch after {what}"));
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("not one JSON document: {e}: {line}"))
+    };
+    let first = next("the start");
+    assert_eq!(first["run"], 1);
+    assert_eq!(first["status"], "pass");
+    assert_eq!(first["version"], 2);
+    let time = first["time"].as_str().unwrap();
+    assert!(time.ends_with('Z') && time.contains('T'), "{time}");
+    store.write("policies/docs/docs.cedar", "permit (");
+    let second = next("a broken edit");
+    assert_eq!(second["run"], 2);
+    assert_eq!(second["status"], "error");
+    let _ = child.kill();
+    let _ = child.wait();
+}
