@@ -75,6 +75,76 @@ pub fn check_products(
     products: &[String],
     options: &LoadOptions,
 ) -> Result<Checks, Problems> {
+    let (products, invalid, warnings) = each_product(store, products, |product| {
+        check_one(store, product, options)
+    })?;
+    Ok(Checks {
+        products,
+        invalid,
+        warnings,
+    })
+}
+
+/// One product loaded and its expectation files read, nothing run.
+#[derive(Debug)]
+pub struct Validated {
+    /// The product's name.
+    pub product: String,
+    /// The snapshot.
+    pub snapshot: Snapshot,
+    /// Its expectations, loaded (requests built and checked against the schema).
+    pub suite: Suite,
+    /// How long loading took.
+    pub duration: Duration,
+}
+
+/// Every product validated, in the order asked, and those that did not load.
+#[derive(Debug)]
+pub struct Validations {
+    /// The products that loaded.
+    pub products: Vec<Validated>,
+    /// The products that did not load, in the order asked.
+    pub invalid: Vec<Invalid>,
+    /// Warnings the loads accepted (`LoadOptions::deny_warnings` off).
+    pub warnings: Problems,
+}
+
+/// Loads each product of `store` (every product when `products` is empty)
+/// as [`check_products`] does, policies validated, entities typed and
+/// expectation files read, without running an expectation.
+///
+/// ```
+/// use rolegrid::{LoadOptions, Store};
+/// let validations = rolegrid::check::validate_products(&Store::open(".")?, &[], &LoadOptions::default())?;
+/// assert!(validations.invalid.is_empty());
+/// # Ok::<(), rolegrid::Problems>(())
+/// ```
+pub fn validate_products(
+    store: &Store,
+    products: &[String],
+    options: &LoadOptions,
+) -> Result<Validations, Problems> {
+    let (products, invalid, warnings) = each_product(store, products, |product| {
+        let start = Instant::now();
+        let (loaded, warnings) = load_one(store, product, options);
+        let validated = loaded.map(|(snapshot, suite)| Validated {
+            product: product.to_owned(),
+            snapshot,
+            suite,
+            duration: start.elapsed(),
+        });
+        (validated, warnings)
+    })?;
+    Ok(Validations {
+        products,
+        invalid,
+        warnings,
+    })
+}
+
+/// The products asked for (every product of the store when none), each
+/// once, in order; an error when there are none.
+fn product_names(store: &Store, products: &[String]) -> Result<Vec<String>, Problems> {
     let products = if products.is_empty() {
         store.products()?
     } else {
@@ -96,29 +166,33 @@ pub fn check_products(
         )
         .into());
     }
-    let results = par_map(
-        &products,
-        |_| 1,
-        |product| check_one(store, product, options),
-    );
+    Ok(products)
+}
+
+/// Runs `one` on each product on every core: what it gave for each, those
+/// that failed with their problems, and the warnings accepted.
+#[allow(clippy::type_complexity)]
+fn each_product<T: Send>(
+    store: &Store,
+    products: &[String],
+    one: impl Fn(&str) -> (Result<T, Problems>, Problems) + Sync + Send,
+) -> Result<(Vec<T>, Vec<Invalid>, Problems), Problems> {
+    let products = product_names(store, products)?;
+    let results = par_map(&products, |_| 1, |product| one(product));
     let mut warnings = Problems::new();
-    let mut checked = Vec::new();
+    let mut done = Vec::new();
     let mut invalid = Vec::new();
     for (product, (result, accepted)) in products.iter().zip(results) {
         warnings.extend(accepted);
         match result {
-            Ok(one) => checked.push(one),
+            Ok(one) => done.push(one),
             Err(problems) => invalid.push(Invalid {
                 product: product.clone(),
                 problems,
             }),
         }
     }
-    Ok(Checks {
-        products: checked,
-        invalid,
-        warnings,
-    })
+    Ok((done, invalid, warnings))
 }
 
 /// Parents that no entity file defines. Cedar accepts them (as entities
@@ -150,12 +224,13 @@ fn dangling_parents(snapshot: &Snapshot) -> Problems {
     problems
 }
 
-fn check_one(
+/// Loads a product and its expectation files: the snapshot and suite, or
+/// the problems; and the warnings the load accepted.
+fn load_one(
     store: &Store,
     product: &str,
     options: &LoadOptions,
-) -> (Result<Checked, Problems>, Problems) {
-    let start = Instant::now();
+) -> (Result<(Snapshot, Suite), Problems>, Problems) {
     let snapshot = match store.load(product, options) {
         Ok(snapshot) => snapshot,
         Err(problems) => return (Err(problems), Problems::new()),
@@ -165,24 +240,32 @@ fn check_one(
     if !dangling.is_empty() {
         return (Err(dangling), warnings);
     }
-    let suite = match Suite::load_product(&snapshot) {
-        Ok(suite) => suite,
-        Err(problems) => return (Err(problems), warnings),
-    };
-    let outcome = match run(&suite, &snapshot, &RunOptions::default()) {
-        Ok(outcome) => outcome,
-        Err(problems) => return (Err(problems), warnings),
-    };
-    let coverage = Coverage::compute(&snapshot, &suite, &outcome);
-    let checked = Checked {
-        product: product.to_owned(),
-        snapshot,
-        suite,
-        outcome,
-        coverage,
-        duration: start.elapsed(),
-    };
-    (Ok(checked), warnings)
+    match Suite::load_product(&snapshot) {
+        Ok(suite) => (Ok((snapshot, suite)), warnings),
+        Err(problems) => (Err(problems), warnings),
+    }
+}
+
+fn check_one(
+    store: &Store,
+    product: &str,
+    options: &LoadOptions,
+) -> (Result<Checked, Problems>, Problems) {
+    let start = Instant::now();
+    let (loaded, warnings) = load_one(store, product, options);
+    let checked = loaded.and_then(|(snapshot, suite)| {
+        let outcome = run(&suite, &snapshot, &RunOptions::default())?;
+        let coverage = Coverage::compute(&snapshot, &suite, &outcome);
+        Ok(Checked {
+            product: product.to_owned(),
+            snapshot,
+            suite,
+            outcome,
+            coverage,
+            duration: start.elapsed(),
+        })
+    });
+    (checked, warnings)
 }
 
 /// A parent no entity file defines, with the closest entity of its type.

@@ -57,6 +57,18 @@ pub struct Args {
     allow_untested_policy: Vec<String>,
 }
 
+impl CheckFormat {
+    /// Where problems go besides stderr: the document the format promises.
+    pub(super) fn problems_out(self) -> ProblemsOut {
+        match self {
+            CheckFormat::Human => ProblemsOut::Stderr,
+            CheckFormat::Json => ProblemsOut::Json,
+            CheckFormat::Junit => ProblemsOut::Junit,
+            CheckFormat::Github => ProblemsOut::Github,
+        }
+    }
+}
+
 impl Args {
     /// Whether the output is JSON.
     pub(super) fn is_json(&self) -> bool {
@@ -65,12 +77,7 @@ impl Args {
 
     /// Where problems go besides stderr: the document `--format` promises.
     pub(super) fn problems_out(&self) -> ProblemsOut {
-        match self.format {
-            CheckFormat::Human => ProblemsOut::Stderr,
-            CheckFormat::Json => ProblemsOut::Json,
-            CheckFormat::Junit => ProblemsOut::Junit,
-            CheckFormat::Github => ProblemsOut::Github,
-        }
+        self.format.problems_out()
     }
 }
 

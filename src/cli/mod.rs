@@ -12,6 +12,7 @@ mod outcome;
 mod output;
 mod source;
 mod store_arg;
+mod validate;
 mod watch;
 
 use clap::{Parser, Subcommand};
@@ -36,6 +37,8 @@ enum Command {
     Authorize(Box<authorize::Args>),
     /// Re-run `check` on every change to the store (for policy authors).
     Watch(check::Args),
+    /// Load and validate the store's products without running expectations: exit 0 valid, 2 invalid.
+    Validate(validate::Args),
     /// Run every expectation of the store's products (CI): exit 0 all hold, 1 failed, 2 invalid.
     Check(check::Args),
     /// Coverage per role and per policy of the products' expectations.
@@ -49,6 +52,7 @@ impl Command {
     fn problems_out(&self) -> ProblemsOut {
         match self {
             Command::Check(args) => args.problems_out(),
+            Command::Validate(args) => args.problems_out(),
             Command::Coverage(args) => args.problems_out(),
             Command::Authorize(args) => args.problems_out(),
             Command::Watch(_) | Command::Matrix(_) => ProblemsOut::Stderr,
@@ -60,6 +64,7 @@ impl Command {
             Command::Authorize(args) => authorize::run(args),
             Command::Watch(args) => watch::run(args),
             Command::Check(args) => check::run(args),
+            Command::Validate(args) => validate::run(args),
             Command::Coverage(args) => coverage::run(args),
             Command::Matrix(args) => matrix::run(args),
         }

@@ -2,8 +2,9 @@
 //! annotation per failing row, case or Cedar test, per untested policy and
 //! per role under `--min-coverage`, then one summary line per product.
 
-use super::human::{failure_lines, product_line, request_text};
+use super::human::{failure_lines, product_line, request_text, validated_line};
 use super::{CheckReport, Failure, ProductReport, percent_text};
+use crate::check::Validations;
 use crate::diagnostics::{Location, Problems};
 use crate::expect::{Item, ItemOutcome};
 use std::fmt::Write;
@@ -94,6 +95,25 @@ pub fn check(report: &CheckReport) -> String {
         .unwrap_or(0);
     for product in &report.products {
         let _ = writeln!(out, "{}", product_line(product, width));
+    }
+    out
+}
+
+/// The GitHub annotations of `validate`: one per problem of each product
+/// that did not load, then a line per product that did.
+pub fn validate(validations: &Validations) -> String {
+    let mut out = String::new();
+    for invalid in &validations.invalid {
+        out.push_str(&problems(&invalid.problems));
+    }
+    let width = validations
+        .products
+        .iter()
+        .map(|p| p.product.len())
+        .max()
+        .unwrap_or(0);
+    for product in &validations.products {
+        let _ = writeln!(out, "{}", validated_line(product, width));
     }
     out
 }

@@ -2,6 +2,7 @@
 //! role), with every failure at its file and line otherwise.
 
 use super::{CheckReport, Failure, ProductReport, Shortfall, duration_text, percent_text};
+use crate::check::{Validated, Validations};
 use crate::coverage::{CellState, Coverage, RoleCoverage};
 use crate::expect::{Item, ItemKind, ItemOutcome, short_uid};
 use std::fmt::Write;
@@ -294,6 +295,60 @@ pub fn check(report: &CheckReport) -> String {
     out
 }
 
+/// One line for a product that loaded: what it holds.
+pub(super) fn validated_line(product: &Validated, width: usize) -> String {
+    format!(
+        "{:width$}  ok  {}, {}, {} ({} expectations), {}",
+        product.product,
+        plural(product.snapshot.policy_count(), "policy"),
+        plural(product.snapshot.entity_count(), "entity"),
+        plural(product.suite.files.len(), "expectation file"),
+        product.suite.check_count(),
+        duration_text(product.duration)
+    )
+}
+
+/// The human report of `validate`: a line per product, then the verdict.
+pub fn validate(validations: &Validations, duration: std::time::Duration) -> String {
+    let mut out = String::new();
+    let width = validations
+        .products
+        .iter()
+        .map(|p| p.product.len())
+        .chain(validations.invalid.iter().map(|i| i.product.len()))
+        .max()
+        .unwrap_or(0);
+    for product in &validations.products {
+        let _ = writeln!(out, "{}", validated_line(product, width));
+    }
+    for invalid in &validations.invalid {
+        let _ = writeln!(
+            out,
+            "{:width$}  INVALID  {} (reported on stderr)",
+            invalid.product,
+            plural(invalid.problems.len(), "problem"),
+        );
+    }
+    let all = validations.products.len() + validations.invalid.len();
+    if validations.invalid.is_empty() {
+        let _ = writeln!(
+            out,
+            "validate passed: {}, {}",
+            plural(all, "product"),
+            duration_text(duration)
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "validate INVALID: {} of {} did not load, {}",
+            validations.invalid.len(),
+            plural(all, "product"),
+            duration_text(duration)
+        );
+    }
+    out
+}
+
 /// The human report of `coverage`.
 pub fn coverage(coverages: &[Coverage]) -> String {
     let mut out = String::new();
@@ -366,6 +421,8 @@ pub fn coverage(coverages: &[Coverage]) -> String {
 fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("{n} {word}")
+    } else if let Some(stem) = word.strip_suffix('y') {
+        format!("{n} {stem}ies")
     } else {
         format!("{n} {word}s")
     }

@@ -3,6 +3,7 @@
 
 use super::{CheckReport, Failure, ProductReport, Shortfall};
 use crate::answer::Answer;
+use crate::check::{Invalid, Validations};
 use crate::coverage::{Coverage, PolicyCoverage};
 use crate::diagnostics::{Location, Problem, Problems};
 use crate::expect::{Item, ItemKind, ItemOutcome, ReasonMatch, decision_name};
@@ -304,25 +305,82 @@ pub fn check(report: &CheckReport) -> impl Serialize + '_ {
             allow_untested_policies: &report.options.allowed_untested,
         },
         products: report.products.iter().map(ProductJson::of).collect(),
-        invalid_products: report
-            .invalid
+        invalid_products: invalid_products(&report.invalid),
+        problems: product_problems(&report.invalid),
+    }
+}
+
+#[derive(Serialize)]
+struct ValidatedJson<'a> {
+    product: &'a str,
+    status: &'static str,
+    duration_ms: u64,
+    policies: usize,
+    entities: usize,
+    expectation_files: usize,
+    expectations: usize,
+}
+
+#[derive(Serialize)]
+struct ValidateJson<'a> {
+    version: u32,
+    status: &'static str,
+    duration_ms: u64,
+    products: Vec<ValidatedJson<'a>>,
+    invalid_products: Vec<InvalidJson<'a>>,
+    problems: Vec<ProblemJson<'a>>,
+}
+
+/// The problems of products that did not load, each naming its product.
+fn product_problems(invalid: &[Invalid]) -> Vec<ProblemJson<'_>> {
+    invalid
+        .iter()
+        .flat_map(|i| {
+            i.problems.iter().map(|p| ProblemJson {
+                product: Some(&i.product),
+                ..ProblemJson::of(p)
+            })
+        })
+        .collect()
+}
+
+fn invalid_products(invalid: &[Invalid]) -> Vec<InvalidJson<'_>> {
+    invalid
+        .iter()
+        .map(|i| InvalidJson {
+            product: &i.product,
+            status: "error",
+            problems: i.problems.len(),
+        })
+        .collect()
+}
+
+/// The JSON report of `validate`: `status` is `pass` when every product
+/// loaded, `error` otherwise.
+pub fn validate(validations: &Validations, duration: std::time::Duration) -> impl Serialize + '_ {
+    ValidateJson {
+        version: VERSION,
+        status: if validations.invalid.is_empty() {
+            "pass"
+        } else {
+            "error"
+        },
+        duration_ms: millis(duration),
+        products: validations
+            .products
             .iter()
-            .map(|i| InvalidJson {
-                product: &i.product,
-                status: "error",
-                problems: i.problems.len(),
+            .map(|p| ValidatedJson {
+                product: &p.product,
+                status: "valid",
+                duration_ms: millis(p.duration),
+                policies: p.snapshot.policy_count(),
+                entities: p.snapshot.entity_count(),
+                expectation_files: p.suite.files.len(),
+                expectations: p.suite.check_count(),
             })
             .collect(),
-        problems: report
-            .invalid
-            .iter()
-            .flat_map(|i| {
-                i.problems.iter().map(|p| ProblemJson {
-                    product: Some(&i.product),
-                    ..ProblemJson::of(p)
-                })
-            })
-            .collect(),
+        invalid_products: invalid_products(&validations.invalid),
+        problems: product_problems(&validations.invalid),
     }
 }
 

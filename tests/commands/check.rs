@@ -713,3 +713,53 @@ fn every_command_that_loads_a_store_takes_the_same_limit_and_warning_flags() {
         .assert_code(0);
     }
 }
+
+/// There was no way to load and validate a store without running its
+/// expectations (Cedar's `validate`, `opa check`, `cerbos compile
+/// --skip-tests`). `validate` loads every product, exits 0 when all load,
+/// whatever the expectations would give, and 2 when one does not, in every
+/// format.
+#[test]
+fn validate_loads_without_running_expectations() {
+    // expectations that fail do not fail validation
+    check_in("check-fail", &["check"]).assert_code(1);
+    let run = check_in("check-fail", &["validate"]);
+    run.assert_code(0);
+    assert!(
+        run.stdout.contains("docs  ok  6 policies"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("validate passed: 1 product"),
+        "{}",
+        run.stdout
+    );
+    // a product that does not load: exit 2, named in every format
+    let store = TempStore::copy_of("check-pass");
+    store.write("policies/docs/docs.cedar", "permit (");
+    for format in ["human", "json", "junit", "github"] {
+        let run = store.run(&["validate", "--format", format]);
+        run.assert_code(2);
+        assert!(
+            run.stderr.contains("product `docs` did not load"),
+            "{format}"
+        );
+        match format {
+            "json" => {
+                let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+                assert_eq!(json["status"], "error");
+                assert_eq!(json["invalid_products"][0]["product"], "docs");
+                assert_eq!(json["problems"][0]["product"], "docs");
+                assert_eq!(json["problems"][0]["kind"], "policy-syntax");
+            }
+            "junit" => assert!(run.stdout.contains("<error"), "{}", run.stdout),
+            "github" => assert!(
+                run.stdout.contains("::error file=policies/docs/docs.cedar"),
+                "{}",
+                run.stdout
+            ),
+            _ => assert!(run.stdout.contains("docs  INVALID"), "{}", run.stdout),
+        }
+    }
+}

@@ -345,7 +345,7 @@ fn batch_from_a_file_in_json() {
                 .collect();
             assert_eq!(error_keys, ["line", "kind", "message"]);
         } else {
-            assert_eq!(keys, ["decision", "reasons", "errors"]);
+            assert_eq!(keys, ["line", "decision", "reasons", "errors"]);
         }
     }
     assert_eq!(lines[2]["error"]["line"], 3);
