@@ -44,6 +44,7 @@ pub mod coverage;
 mod diagnostics;
 mod evaluator;
 pub mod expect;
+pub mod explain;
 mod files;
 mod graph;
 mod index;

@@ -5,6 +5,7 @@ use super::outcome::{ExitStatus, Finished, Outcome};
 use super::output::{Format, ProblemsOut, report, stdout_problem, write_out};
 use super::source::{Loaded, SourceArgs};
 use cedar_policy::Entities;
+use rolegrid::explain::{Explanation, explain};
 use rolegrid::parallel::{PerThread, par_map};
 use rolegrid::{
     Answer, Evaluator, Problem, ProblemKind, Problems, ReloadOutcome, RequestSpec, Snapshot,
@@ -37,6 +38,11 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
+    /// Explain each answer: every policy, whether its scope matched (principal,
+    /// action, resource) and what its condition gave, and for a deny the
+    /// permits that came closest.
+    #[arg(long)]
+    explain: bool,
     /// With --requests and --product: keep running, answer each line at once
     /// (flushed), and hot-reload the product when its files change.
     #[arg(long, requires_all = ["requests", "product"])]
@@ -44,6 +50,14 @@ pub struct Args {
 }
 
 impl Args {
+    /// How answers are written.
+    fn reply(&self) -> Reply {
+        Reply {
+            format: self.format,
+            explain: self.explain,
+        }
+    }
+
     /// Where problems go besides stderr: with `--format json`, a JSON line
     /// on stdout (the output stays JSON Lines).
     pub(super) fn problems_out(&self) -> ProblemsOut {
@@ -115,13 +129,59 @@ fn run_single(args: &Args, loaded: &Loaded) -> Result<ExitStatus, Problems> {
         resource,
         context,
     })?;
-    let answer = loaded.snapshot.authorize_with(&request, loaded.entities());
-    let text = match args.format {
-        Format::Json => format!("{}\n", answer.to_json_line()),
-        Format::Human => human(&answer, loaded),
+    let text = if args.explain {
+        let explanation = explain(&loaded.snapshot, &request, loaded.entities());
+        match args.format {
+            Format::Json => format!(
+                "{}\n",
+                serde_json::to_string(&explanation).unwrap_or_default()
+            ),
+            Format::Human => {
+                human(&explanation.answer, loaded) + &explanation_text(&explanation, "  ")
+            }
+        }
+    } else {
+        let answer = loaded.snapshot.authorize_with(&request, loaded.entities());
+        match args.format {
+            Format::Json => format!("{}\n", answer.to_json_line()),
+            Format::Human => human(&answer, loaded),
+        }
     };
     write_out(&text)?;
     Ok(ExitStatus::Success)
+}
+
+/// The readable form of an explanation: each policy's part, then for a
+/// deny the permits that came closest; every line led by `indent`.
+fn explanation_text(explanation: &Explanation, indent: &str) -> String {
+    let mut text = format!("{indent}why:\n");
+    let width = explanation
+        .policies
+        .iter()
+        .map(|p| p.id.len())
+        .max()
+        .unwrap_or(0);
+    for policy in &explanation.policies {
+        let place = policy
+            .location
+            .as_ref()
+            .map(|l| format!(" ({l})"))
+            .unwrap_or_default();
+        text.push_str(&format!(
+            "{indent}  {:width$}  {:6}  {}{place}\n",
+            policy.id,
+            policy.effect,
+            policy.summary()
+        ));
+    }
+    let closest = explanation.closest_permits();
+    if !closest.is_empty() {
+        text.push_str(&format!("{indent}closest permits:\n"));
+        for policy in closest {
+            text.push_str(&format!("{indent}  {}: {}\n", policy.id, policy.summary()));
+        }
+    }
+    text
 }
 
 /// The readable form of an answer: the decision, then why.
@@ -226,7 +286,7 @@ fn answer_line(
     entities: &Entities,
     line: &RequestLine,
     number: usize,
-    format: Format,
+    reply: Reply,
 ) -> (String, bool) {
     let parsed = match line {
         RequestLine::Text(line) => rolegrid::json::from_str(line)
@@ -242,7 +302,7 @@ fn answer_line(
     };
     let value = match parsed {
         Ok(value) => value,
-        Err(problem) => return failed_line(number, None, &problem, format),
+        Err(problem) => return failed_line(number, None, &problem, reply.format),
     };
     let tag = Tag {
         line: number,
@@ -251,33 +311,69 @@ fn answer_line(
     match RequestSpec::from_json_cached(&value, cache).and_then(|spec| snapshot.build_request(spec))
     {
         Ok(request) => {
-            let answer = snapshot.authorize_with(&request, entities);
-            let text = match format {
-                Format::Json => serde_json::to_string(&AnswerLine {
-                    tag,
-                    answer: &answer,
-                })
-                .unwrap_or_default(),
-                Format::Human => {
-                    let reasons: Vec<&str> = answer.reasons().iter().map(AsRef::as_ref).collect();
-                    let mut text = format!(
-                        "{}: {}",
-                        tag.human(),
-                        if answer.is_allowed() { "ALLOW" } else { "DENY" }
-                    );
-                    if !reasons.is_empty() {
-                        text.push_str(&format!(" ({})", reasons.join(", ")));
+            let text = if reply.explain {
+                let explanation = explain(snapshot, &request, entities);
+                match reply.format {
+                    Format::Json => serde_json::to_string(&ExplainedLine {
+                        tag,
+                        explanation: &explanation,
+                    })
+                    .unwrap_or_default(),
+                    Format::Human => {
+                        let mut text = human_line(tag, &explanation.answer);
+                        text.push('\n');
+                        text.push_str(explanation_text(&explanation, "   ").trim_end());
+                        text
                     }
-                    for error in answer.errors() {
-                        text.push_str(&format!("; error in {}: {}", error.policy, error.message));
-                    }
-                    text
+                }
+            } else {
+                let answer = snapshot.authorize_with(&request, entities);
+                match reply.format {
+                    Format::Json => serde_json::to_string(&AnswerLine {
+                        tag,
+                        answer: &answer,
+                    })
+                    .unwrap_or_default(),
+                    Format::Human => human_line(tag, &answer),
                 }
             };
             (text, true)
         }
-        Err(problem) => failed_line(number, tag.id, &problem, format),
+        Err(problem) => failed_line(number, tag.id, &problem, reply.format),
     }
+}
+
+/// How answers are written: the format, and whether each is explained.
+#[derive(Debug, Clone, Copy)]
+struct Reply {
+    format: Format,
+    explain: bool,
+}
+
+/// A human answer line: `3 (req-42): DENY (tenant-isolation)`, with errors.
+fn human_line(tag: Tag<'_>, answer: &Answer) -> String {
+    let reasons: Vec<&str> = answer.reasons().iter().map(AsRef::as_ref).collect();
+    let mut text = format!(
+        "{}: {}",
+        tag.human(),
+        if answer.is_allowed() { "ALLOW" } else { "DENY" }
+    );
+    if !reasons.is_empty() {
+        text.push_str(&format!(" ({})", reasons.join(", ")));
+    }
+    for error in answer.errors() {
+        text.push_str(&format!("; error in {}: {}", error.policy, error.message));
+    }
+    text
+}
+
+/// An explained answer line: the tag, then the explanation's JSON.
+#[derive(serde::Serialize)]
+struct ExplainedLine<'a> {
+    #[serde(flatten)]
+    tag: Tag<'a>,
+    #[serde(flatten)]
+    explanation: &'a Explanation,
 }
 
 /// Which request an answer line answers: its line number, and the `id` the
@@ -367,7 +463,14 @@ fn run_batch(args: &Args, loaded: &Loaded, path: &Path) -> Result<ExitStatus, Pr
     let entities = loaded.entities();
     let max_line_bytes = args.source.load_options().limits.max_file_bytes;
     answer_lines_parallel(input, max_line_bytes, |cache, line, number| {
-        answer_line(cache, &loaded.snapshot, entities, line, number, args.format)
+        answer_line(
+            cache,
+            &loaded.snapshot,
+            entities,
+            line,
+            number,
+            args.reply(),
+        )
     })
 }
 
@@ -476,7 +579,7 @@ fn run_watch(args: &Args, path: &Path) -> Result<ExitStatus, Problems> {
                         snapshot.entities(),
                         line,
                         number,
-                        args.format,
+                        args.reply(),
                     );
                 }
                 if merged
@@ -489,7 +592,7 @@ fn run_watch(args: &Args, path: &Path) -> Result<ExitStatus, Problems> {
                 }
                 match merged.as_ref().map(|(_, entities)| entities) {
                     Some(Ok(entities)) => {
-                        answer_line(&mut cache, snapshot, entities, line, number, args.format)
+                        answer_line(&mut cache, snapshot, entities, line, number, args.reply())
                     }
                     Some(Err(problem)) => failed_line(number, None, problem, args.format),
                     None => answer_line(
@@ -498,7 +601,7 @@ fn run_watch(args: &Args, path: &Path) -> Result<ExitStatus, Problems> {
                         snapshot.entities(),
                         line,
                         number,
-                        args.format,
+                        args.reply(),
                     ),
                 }
             })

@@ -1262,3 +1262,74 @@ fn watch_in_json_writes_one_document_per_run() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// Authors could not see why a request was denied without reading Cedar's
+/// evaluator. `--explain` lists every policy with what of its scope
+/// matched and what its condition gave, and the permits that came closest,
+/// in single and batch mode, human and JSON.
+#[test]
+fn explain_says_why_a_request_is_denied() {
+    let ask = [
+        "authorize",
+        "-p",
+        "fireworks",
+        "--principal",
+        r#"User::"ivan-inference""#,
+        "--action",
+        "create",
+        "--resource",
+        r#"Model::"new-model-ivan""#,
+        "--explain",
+    ];
+    let run = common::run(&ask);
+    run.assert_code(0);
+    assert!(run.stdout.starts_with("DENY\n"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(
+            "create-new-resources                        permit  scope matches; condition false"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("closest permits:\n    create-new-resources: scope matches; condition false"),
+        "{}",
+        run.stdout
+    );
+    let mut json_args = ask.to_vec();
+    json_args.extend(["--format", "json"]);
+    let run = common::run(&json_args);
+    let json: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    assert_eq!(json["decision"], "deny");
+    assert_eq!(json["closest_permits"][0], "create-new-resources");
+    let policies = json["policies"].as_array().unwrap();
+    assert_eq!(policies.len(), 11);
+    let tenant = policies
+        .iter()
+        .find(|p| p["id"] == "tenant-isolation")
+        .unwrap();
+    assert_eq!(
+        tenant["scope"],
+        serde_json::json!({"principal": true, "action": true, "resource": true})
+    );
+    assert_eq!(tenant["condition"]["result"], "false");
+    let line = r#"{"principal": "Fireworks::User::\"ivan-inference\"", "action": "Fireworks::Action::\"create\"", "resource": "Fireworks::Model::\"new-model-ivan\""}"#;
+    let run = common::run_in(
+        &common::root(),
+        &[
+            "authorize",
+            "-p",
+            "fireworks",
+            "--requests",
+            "-",
+            "--explain",
+            "--format",
+            "json",
+        ],
+        Some(&format!("{line}\n")),
+    );
+    let answer: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    assert_eq!(answer["line"], 1);
+    assert_eq!(answer["policies"].as_array().unwrap().len(), 11);
+}

@@ -842,3 +842,71 @@ fn a_deep_condition_is_decided_alike_on_a_small_stack() {
     assert!(answer.is_allowed(), "{answer:?}");
     assert!(answer.errors().is_empty(), "{answer:?}");
 }
+
+/// An explanation agrees with Cedar's answer on every seed expectation
+/// request (every twelfth): the policies it says apply are exactly the
+/// determining ones of the effect that decided (none for a default deny),
+/// the ones it says erred are exactly the answer's errors, and a policy
+/// whose scope does not match is never said to apply.
+#[test]
+fn explanations_agree_with_cedars_answers_on_the_seed_models() {
+    use rolegrid::explain::{Condition, explain};
+    use std::collections::BTreeSet;
+    let store = rolegrid::Store::open(common::root()).unwrap();
+    let mut explained = 0;
+    for product in store.products().unwrap() {
+        let snapshot = store
+            .load(&product, &rolegrid::LoadOptions::default())
+            .unwrap();
+        let suite = rolegrid::expect::Suite::load_product(&snapshot).unwrap();
+        let checks: Vec<_> = suite
+            .items
+            .iter()
+            .flat_map(|item| item.checks())
+            .map(Result::unwrap)
+            .collect();
+        for check in checks.iter().step_by(12) {
+            let entities = check.entities().unwrap_or_else(|| snapshot.entities());
+            let explanation = explain(&snapshot, check.request(), entities);
+            let answer = snapshot.authorize_with(check.request(), entities);
+            assert_eq!(explanation.answer, answer);
+            let applying = |effect: &str| -> BTreeSet<String> {
+                explanation
+                    .policies
+                    .iter()
+                    .filter(|p| p.effect == effect && p.condition == Condition::True)
+                    .map(|p| p.id.clone())
+                    .collect()
+            };
+            let reasons: BTreeSet<String> =
+                answer.reasons().iter().map(ToString::to_string).collect();
+            match (answer.is_allowed(), reasons.is_empty()) {
+                (true, _) => {
+                    assert_eq!(applying("permit"), reasons);
+                    assert!(applying("forbid").is_empty());
+                }
+                (false, false) => assert_eq!(applying("forbid"), reasons),
+                (false, true) => {
+                    assert!(applying("permit").is_empty() && applying("forbid").is_empty());
+                }
+            }
+            let erred: BTreeSet<String> = explanation
+                .policies
+                .iter()
+                .filter(|p| matches!(p.condition, Condition::Error(_)))
+                .map(|p| p.id.clone())
+                .collect();
+            let errors: BTreeSet<String> =
+                answer.errors().iter().map(|e| e.policy.clone()).collect();
+            assert_eq!(erred, errors);
+            for policy in &explanation.policies {
+                assert!(policy.scope.all() || policy.condition == Condition::NotEvaluated);
+            }
+            if !answer.is_allowed() {
+                assert!(explanation.closest_permits().len() <= 3);
+            }
+            explained += 1;
+        }
+    }
+    assert!(explained > 150, "{explained}");
+}
