@@ -75,9 +75,68 @@ pub fn check_products(
     products: &[String],
     options: &LoadOptions,
 ) -> Result<Checks, Problems> {
+    check_selected(store, products, options, None)
+}
+
+/// Which expectations to run: those whose name matches a regular
+/// expression. An item's name is `PRODUCT/FILE/KIND NAME`, the file's name
+/// without its folder: `fireworks/matrix.test.yaml/row view on Model`,
+/// `docs/cases.test.yaml/case vic cannot edit`.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    pattern: regex::Regex,
+}
+
+impl Selection {
+    /// A selection by `pattern` (a regular expression, searched anywhere
+    /// in the name).
+    pub fn new(pattern: &str) -> Result<Self, Problem> {
+        regex::Regex::new(pattern)
+            .map(|pattern| Self { pattern })
+            .map_err(|e| {
+                Problem::new(
+                    ProblemKind::Usage,
+                    format!("--run: not a regular expression: {e}"),
+                )
+            })
+    }
+
+    /// The name an item is selected by.
+    pub fn name(product: &str, item: &crate::expect::Item) -> String {
+        let file = item
+            .location
+            .file
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        format!("{product}/{file}/{} {}", item.kind.code(), item.name)
+    }
+
+    /// Whether the item is selected.
+    pub fn selects(&self, product: &str, item: &crate::expect::Item) -> bool {
+        self.pattern.is_match(&Self::name(product, item))
+    }
+}
+
+/// [`check_products`] running only the expectations `selection` selects
+/// (all when `None`); a product none of whose expectations is selected is
+/// left out. Coverage is then measured on what ran.
+pub fn check_selected(
+    store: &Store,
+    products: &[String],
+    options: &LoadOptions,
+    selection: Option<&Selection>,
+) -> Result<Checks, Problems> {
     let (products, invalid, warnings) = each_product(store, products, |product| {
-        check_one(store, product, options)
+        check_one(store, product, options, selection)
     })?;
+    let products = match selection {
+        Some(_) => products
+            .into_iter()
+            .filter(|c: &Checked| !c.suite.items.is_empty())
+            .collect(),
+        None => products,
+    };
     Ok(Checks {
         products,
         invalid,
@@ -250,10 +309,14 @@ fn check_one(
     store: &Store,
     product: &str,
     options: &LoadOptions,
+    selection: Option<&Selection>,
 ) -> (Result<Checked, Problems>, Problems) {
     let start = Instant::now();
     let (loaded, warnings) = load_one(store, product, options);
-    let checked = loaded.and_then(|(snapshot, suite)| {
+    let checked = loaded.and_then(|(snapshot, mut suite)| {
+        if let Some(selection) = selection {
+            suite.items.retain(|item| selection.selects(product, item));
+        }
         let outcome = run(&suite, &snapshot, &RunOptions::default())?;
         let coverage = Coverage::compute(&snapshot, &suite, &outcome);
         Ok(Checked {

@@ -6,7 +6,7 @@ use super::outcome::{ExitStatus, Finished, Outcome};
 use super::output::{ProblemsOut, pretty, report, write_out};
 use super::store_arg::StoreArg;
 use rolegrid::Store;
-use rolegrid::check::{Checked, Checks};
+use rolegrid::check::{Checked, Checks, Selection};
 use rolegrid::report::{self, CheckOptions, CheckReport, CheckStatus, ProductReport};
 use rolegrid::{Problem, ProblemKind, Problems};
 use std::time::Instant;
@@ -55,6 +55,14 @@ pub struct Args {
     /// PRODUCT/ID (it must exist); repeatable.
     #[arg(long, value_name = "PRODUCT/ID")]
     allow_untested_policy: Vec<String>,
+    /// Run only the expectations whose name matches REGEX; a name is
+    /// `PRODUCT/FILE/KIND NAME` (`fireworks/matrix.test.yaml/row view on
+    /// Model`). Untested policies and --min-coverage are then not judged.
+    #[arg(long, value_name = "REGEX")]
+    run: Option<String>,
+    /// List every row, case and Cedar test with its result, passing ones too.
+    #[arg(long, short)]
+    verbose: bool,
 }
 
 impl CheckFormat {
@@ -85,9 +93,14 @@ impl ProductArgs {
     /// Loads, runs and measures the products asked for (see
     /// [`rolegrid::check::check_products`]); accepted warnings are shown.
     pub(super) fn check(&self) -> Result<Checks, Problems> {
+        self.check_selected(None)
+    }
+
+    /// [`ProductArgs::check`] running only the expectations `selection` selects.
+    pub(super) fn check_selected(&self, selection: Option<&Selection>) -> Result<Checks, Problems> {
         let options = self.store.load_options();
         let store = Store::open(&self.store.root)?;
-        let checks = rolegrid::check::check_products(&store, &self.product, &options)?;
+        let checks = rolegrid::check::check_selected(&store, &self.product, &options, selection)?;
         if !checks.warnings.is_empty() {
             // accepted warnings (--allow-warnings): shown, not fatal
             report(&checks.warnings);
@@ -162,15 +175,28 @@ pub fn run(args: &Args) -> Outcome {
 /// document on one line, led by the run's number and time.
 pub(super) fn run_as(args: &Args, watching: Option<&WatchRun>) -> Outcome {
     let start = Instant::now();
+    let selection = args.run.as_deref().map(Selection::new).transpose()?;
     let Checks {
         products: checked,
         invalid,
         ..
-    } = args.products.check()?;
+    } = args.products.check_selected(selection.as_ref())?;
+    if let Some(pattern) = &args.run
+        && checked.is_empty()
+        && invalid.is_empty()
+    {
+        return Err(Problem::new(
+            ProblemKind::Usage,
+            format!("--run {pattern:?} selects no expectation"),
+        )
+        .with_help("a name is PRODUCT/FILE/KIND NAME, e.g. `fireworks/matrix.test.yaml/row view on Model`; `rolegrid check --verbose` lists them")
+        .into());
+    }
     let options = CheckOptions {
         min_coverage: args.min_coverage,
         allow_untested: args.allow_untested,
         allowed_untested: args.allow_untested_policy.clone(),
+        selection: args.run.clone(),
     };
     if !options.allowed_untested.is_empty() {
         let store_products = Store::open(&args.products.store.root)?.products()?;
@@ -199,6 +225,7 @@ pub(super) fn run_as(args: &Args, watching: Option<&WatchRun>) -> Outcome {
         duration: start.elapsed(),
     };
     let text = match args.format {
+        CheckFormat::Human if args.verbose => report::human::check_verbose(&check_report),
         CheckFormat::Human => report::human::check(&check_report),
         CheckFormat::Json => match watching {
             Some(run) => json_line(&WatchLine {

@@ -124,6 +124,21 @@ pub(crate) fn product_line(product: &ProductReport, width: usize) -> String {
     )
 }
 
+/// Every item of a product with its result and number of requests.
+fn every_item(out: &mut String, product: &ProductReport) {
+    for (item, outcome) in product.suite.items.iter().zip(&product.outcome.items) {
+        let result = if outcome.passed() { "ok  " } else { "FAIL" };
+        let _ = writeln!(
+            out,
+            "  {result}  {}: {} `{}`: {}",
+            item.location,
+            item.kind.code(),
+            item.name,
+            plural(outcome.run, "request")
+        );
+    }
+}
+
 fn product_details(out: &mut String, product: &ProductReport) {
     let failing_items: Vec<usize> = product
         .outcome
@@ -226,6 +241,15 @@ fn coverage_shortfall(out: &mut String, product: &ProductReport, shortfall: &Sho
 
 /// The human report of `check`.
 pub fn check(report: &CheckReport) -> String {
+    check_listing(report, false)
+}
+
+/// [`check`], listing every row, case and Cedar test with its result.
+pub fn check_verbose(report: &CheckReport) -> String {
+    check_listing(report, true)
+}
+
+fn check_listing(report: &CheckReport, verbose: bool) -> String {
     let mut out = String::new();
     let width = report
         .products
@@ -236,6 +260,9 @@ pub fn check(report: &CheckReport) -> String {
         .unwrap_or(0);
     for product in &report.products {
         let _ = writeln!(out, "{}", product_line(product, width));
+        if verbose {
+            every_item(&mut out, product);
+        }
         product_details(&mut out, product);
         let role_width = product
             .coverage
@@ -257,6 +284,12 @@ pub fn check(report: &CheckReport) -> String {
         );
     }
     let failed_products = report.products.iter().filter(|p| !p.passed()).count();
+    if let Some(pattern) = &report.options.selection {
+        let _ = writeln!(
+            out,
+            "--run {pattern:?}: only the expectations it selects ran; untested policies and --min-coverage were not judged"
+        );
+    }
     if !report.invalid.is_empty() {
         let others = if report.products.is_empty() {
             String::new()

@@ -262,6 +262,8 @@ struct OptionsJson<'a> {
     min_coverage: Option<f64>,
     allow_untested: bool,
     allow_untested_policies: &'a [String],
+    /// The `--run` pattern, when only the expectations it selects ran.
+    run: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -303,6 +305,7 @@ pub fn check(report: &CheckReport) -> impl Serialize + '_ {
             min_coverage: report.options.min_coverage,
             allow_untested: report.options.allow_untested,
             allow_untested_policies: &report.options.allowed_untested,
+            run: report.options.selection.as_deref(),
         },
         products: report.products.iter().map(ProductJson::of).collect(),
         invalid_products: invalid_products(&report.invalid),

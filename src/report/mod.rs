@@ -45,6 +45,10 @@ pub struct CheckOptions {
     /// Accept these policies deciding no expectation, each written
     /// `<product>/<policy id>` (ids repeat across products).
     pub allowed_untested: Vec<String>,
+    /// The `--run` pattern when only some expectations ran: untested
+    /// policies and coverage thresholds are then not judged (what did not
+    /// run proves nothing either way), and the reports say so.
+    pub selection: Option<String>,
 }
 
 impl CheckOptions {
@@ -185,12 +189,13 @@ impl ProductReport {
         duration: Duration,
     ) -> Self {
         let product = product.into();
-        let (allowed_untested, untested): (Vec<_>, Vec<_>) = coverage
-            .undecided()
-            .cloned()
-            .partition(|p| options.untested_allowed(&product, &p.id));
+        let (allowed_untested, untested): (Vec<_>, Vec<_>) =
+            coverage.undecided().cloned().partition(|p| {
+                options.selection.is_some() || options.untested_allowed(&product, &p.id)
+            });
         let shortfalls = match options.min_coverage {
             None => Vec::new(),
+            Some(_) if options.selection.is_some() => Vec::new(),
             Some(min) => coverage
                 .roles
                 .iter()

@@ -763,3 +763,54 @@ fn validate_loads_without_running_expectations() {
         }
     }
 }
+
+/// There was no way to run a subset of the expectations (`opa test --run`)
+/// or to see the passing ones (`opa test -v`). `--run REGEX` runs the
+/// items whose `PRODUCT/FILE/KIND NAME` matches, says that it did, and
+/// judges neither untested policies nor coverage on the part that ran;
+/// `--verbose` lists every item with its result.
+#[test]
+fn check_runs_a_selection_and_lists_every_item_when_verbose() {
+    // the failing rows are not selected: the selection passes
+    let run = check_in(
+        "check-fail",
+        &[
+            "check",
+            "--run",
+            "view on (Doc|Folder)$",
+            "--format",
+            "json",
+        ],
+    );
+    run.assert_code(0);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["summary"]["expectations"], 11);
+    assert_eq!(json["options"]["run"], "view on (Doc|Folder)$");
+    // a failing row selected by its product and file fails
+    check_in(
+        "check-fail",
+        &["check", "--run", "^docs/matrix.test.yaml/row edit on Doc"],
+    )
+    .assert_code(1);
+    let none = check_in("check-fail", &["check", "--run", "no such thing"]);
+    none.assert_code(2);
+    assert!(
+        none.stderr.contains("selects no expectation"),
+        "{}",
+        none.stderr
+    );
+    check_in("check-fail", &["check", "--run", "("]).assert_code(2);
+    let verbose = check_in("check-pass", &["check", "--verbose"]);
+    verbose.assert_code(0);
+    let listed = verbose
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("  ok    "))
+        .count();
+    assert_eq!(listed, 13, "{}", verbose.stdout);
+    assert!(
+        verbose.stdout.contains("row `view on Doc`: 7 requests"),
+        "{}",
+        verbose.stdout
+    );
+}
