@@ -2,6 +2,10 @@
 //! any depth, never "the last one wins" (`serde_json::Value` keeps the last
 //! silently, so `{"principal": A, "principal": B}` would be asked as B).
 
+/// The version of every JSON document rolegrid writes (`check`, `validate`,
+/// `coverage`, `matrix`, problems); bumped on incompatible changes.
+pub const DOCUMENT_VERSION: u32 = 2;
+
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 

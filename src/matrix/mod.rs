@@ -198,7 +198,7 @@ impl Matrix {
         }
 
         Ok(Self {
-            format_version: 1,
+            version: crate::json::DOCUMENT_VERSION,
             product,
             roles: sampler.columns(),
             groups,

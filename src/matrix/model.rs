@@ -13,8 +13,8 @@ pub const MAX_CONTEXTS: usize = 64;
 /// The effective permission matrix of one product.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Matrix {
-    /// The version of this JSON shape (1).
-    pub format_version: u32,
+    /// The version of rolegrid's JSON documents ([`crate::json::DOCUMENT_VERSION`]).
+    pub version: u32,
     /// The product's name.
     pub product: String,
     /// The columns, in fixture order.

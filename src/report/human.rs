@@ -112,14 +112,21 @@ pub(crate) fn product_line(product: &ProductReport, width: usize) -> String {
         )
     };
     let decided = coverage.policies.len() - coverage.undecided().count();
+    let cells = if coverage.total() == 0 {
+        "no role cells (the fixture has no roles)".to_owned()
+    } else {
+        format!(
+            "{}/{} cells covered ({})",
+            coverage.covered(),
+            coverage.total(),
+            percent_text(coverage.percent())
+        )
+    };
     format!(
-        "{:<width$}  {status}  {expectations} ({}), {decided}/{} policies exercised, {}/{} cells covered ({}), {}",
+        "{:<width$}  {status}  {expectations} ({}), {decided}/{} policies exercised, {cells}, {}",
         product.product,
         item_counts(product),
         coverage.policies.len(),
-        coverage.covered(),
-        coverage.total(),
-        percent_text(coverage.percent()),
         duration_text(product.duration),
     )
 }
@@ -318,10 +325,9 @@ fn check_listing(report: &CheckReport, verbose: bool) -> String {
     } else {
         let _ = writeln!(
             out,
-            "check FAILED: {failed_products} of {}, {} of {} expectations failed, {}",
+            "check FAILED: {failed_products} of {}: {}, {}",
             plural(report.products.len(), "product"),
-            report.failed(),
-            report.expectations(),
+            what_failed(report),
             duration_text(report.duration)
         );
     }
@@ -380,6 +386,31 @@ pub fn validate(validations: &Validations, duration: std::time::Duration) -> Str
         );
     }
     out
+}
+
+/// What made a check fail: failed expectations, untested policies and
+/// roles below the coverage threshold, those there are.
+fn what_failed(report: &CheckReport) -> String {
+    let untested: usize = report.products.iter().map(|p| p.untested.len()).sum();
+    let short: usize = report.products.iter().map(|p| p.shortfalls.len()).sum();
+    let mut parts = Vec::new();
+    if report.failed() > 0 || (untested == 0 && short == 0) {
+        parts.push(format!(
+            "{} of {} expectations failed",
+            report.failed(),
+            report.expectations()
+        ));
+    }
+    if untested > 0 {
+        parts.push(format!(
+            "{} never decides an expectation",
+            plural(untested, "policy")
+        ));
+    }
+    if short > 0 {
+        parts.push(format!("{} below --min-coverage", plural(short, "role")));
+    }
+    parts.join(", ")
 }
 
 /// The human report of `coverage`.

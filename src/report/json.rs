@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// The version of the JSON shapes below; bumped on incompatible changes.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = crate::json::DOCUMENT_VERSION;
 
 fn millis(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)

@@ -814,3 +814,33 @@ fn check_runs_a_selection_and_lists_every_item_when_verbose() {
         verbose.stdout
     );
 }
+
+/// A product whose fixture has no roles showed "0/0 cells covered (100%)".
+#[test]
+fn a_product_without_roles_says_it_has_no_role_cells() {
+    let store = TempStore::with_product(
+        "plain",
+        "entity User; entity Doc; action view appliesTo { principal: User, resource: Doc };",
+    );
+    store.write(
+        "policies/plain/p.cedar",
+        r#"@id("all") permit (principal, action, resource);"#,
+    );
+    store.write(
+        "policies/plain/fixture.entities.yaml",
+        "- {uid: {type: User, id: u}}\n- {uid: {type: Doc, id: d}}\n",
+    );
+    store.write(
+        "policies/plain/cases.test.yaml",
+        "cases:\n  - {principal: 'User::\"u\"', action: view, resource: 'Doc::\"d\"', decision: allow, reasons: [all]}\n",
+    );
+    let run = store.run(&["check"]);
+    run.assert_code(0);
+    assert!(
+        run.stdout
+            .contains("no role cells (the fixture has no roles)")
+            && !run.stdout.contains("0/0"),
+        "{}",
+        run.stdout
+    );
+}

@@ -510,7 +510,7 @@ fn human_json_and_html_of_fireworks() {
     insta::assert_snapshot!("human_fireworks", run_matrix("fireworks", "human"));
     let json = run_matrix("fireworks", "json");
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(value["format_version"], 1);
+    assert_eq!(value["version"], 2);
     assert_eq!(value, matrix("fireworks").to_json());
     insta::assert_snapshot!("json_fireworks", json);
     let html = run_matrix("fireworks", "html");
