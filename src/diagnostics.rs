@@ -289,6 +289,13 @@ impl Problem {
         self
     }
 
+    /// The same problem with another message.
+    #[must_use]
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.0.message = message.into();
+        self
+    }
+
     /// Marks the problem as a warning.
     #[must_use]
     pub fn as_warning(mut self) -> Self {

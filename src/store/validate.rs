@@ -42,7 +42,64 @@ pub(crate) fn validate_with(
         );
     }
     // Cedar gives them in hash order: report in file order, the same every time
-    in_file_order(problems)
+    fold_entity_types(in_file_order(problems))
+}
+
+/// One problem for what Cedar reports once per entity type at the same
+/// place (`attribute `ownr` on entity type `A` not found`, then `B`, ...,
+/// for a policy whose resource may be of several types): the first, its
+/// message naming every type. Problems must be in file order.
+fn fold_entity_types(problems: Problems) -> Problems {
+    const MARK: &str = " on entity type `";
+    let mut folded: Vec<(Problem, String, Vec<String>)> = Vec::new();
+    for problem in problems {
+        let message = problem.message().to_owned();
+        let split = message.split_once(MARK).and_then(|(head, rest)| {
+            let (name, tail) = rest.split_once('`')?;
+            Some((format!("{head}{MARK}{{}}`{tail}"), name.to_owned()))
+        });
+        let Some((shape, name)) = split else {
+            folded.push((problem, String::new(), Vec::new()));
+            continue;
+        };
+        let key = (
+            problem.location(),
+            problem.help_text().map(str::to_owned),
+            shape.clone(),
+        );
+        match folded.last_mut() {
+            Some((last, last_shape, names))
+                if !names.is_empty()
+                    && (
+                        last.location(),
+                        last.help_text().map(str::to_owned),
+                        last_shape.clone(),
+                    ) == key =>
+            {
+                names.push(name);
+            }
+            _ => folded.push((problem, shape, vec![name])),
+        }
+    }
+    let mut out = Problems::new();
+    for (problem, shape, names) in folded {
+        if names.len() > 1 {
+            let listed = names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let message = shape.replacen(
+                &format!("{MARK}{{}}`"),
+                &format!(" on entity types {listed}"),
+                1,
+            );
+            out.push(problem.with_message(message));
+        } else {
+            out.push(problem);
+        }
+    }
+    out
 }
 
 /// Validation problems in a stable order: errors, then warnings, each by
