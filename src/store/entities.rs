@@ -301,6 +301,41 @@ pub(crate) fn cycle_problem(message: String, at: Option<&EntityOrigin>) -> Probl
     }
 }
 
+/// The attribute a Cedar entity error names (`in attribute `pinned` on
+/// ...`, `attribute `colour` on ... should not exist`).
+fn named_attribute(message: &str) -> Option<&str> {
+    let rest = message.split("attribute `").nth(1)?;
+    rest.split('`').next().filter(|name| !name.is_empty())
+}
+
+/// Where the entity at `span` writes attribute `name` as a key (`name:`,
+/// `"name":`), searching its text up to the next YAML list item (at most
+/// 64 KiB).
+fn attribute_span(file: &SourceFile, span: &Range<usize>, name: &str) -> Option<Range<usize>> {
+    let text = file.text();
+    let end = text
+        .len()
+        .min(span.end.max(span.start.saturating_add(1 << 16)));
+    let window = text.get(span.start..end)?;
+    // a YAML list's next entity starts a line with `- `
+    let window = window.get(..window.find("\n- ").unwrap_or(window.len()))?;
+    window.match_indices(name).find_map(|(at, _)| {
+        let before = window.get(..at)?;
+        let quoted = before.ends_with('"') || before.ends_with('\'');
+        let key_start = if quoted { at - 1 } else { at };
+        let prefix_ok = window
+            .get(..key_start)?
+            .chars()
+            .next_back()
+            .is_none_or(|c| matches!(c, '{' | ',' | ' ' | '\n' | '\t'));
+        let after = window.get(at + name.len()..)?;
+        let after = if quoted { after.get(1..)? } else { after };
+        let colon = after.trim_start_matches([' ', '\t']).starts_with(':');
+        (prefix_ok && colon)
+            .then(|| span.start + key_start..span.start + at + name.len() + usize::from(quoted))
+    })
+}
+
 /// One entity from its Cedar JSON value, with its parents: by the typed
 /// path where it applies, else by Cedar's reader (whose errors are kept).
 fn read_entity(
@@ -317,12 +352,17 @@ fn read_entity(
         return Ok(read);
     }
     let entity = Entity::from_json_value(value, schema).map_err(|e| {
-        Problem::new(
+        let message = error_chain(&e);
+        let problem = Problem::new(
             ProblemKind::Entity,
-            format!("invalid entity: {}", shorten(error_chain(&e))),
+            format!("invalid entity: {}", shorten(message.clone())),
         )
-        .in_file(file)
-        .at(span.clone(), "this entity")
+        .in_file(file);
+        // an attribute's error points at the attribute, not the whole entity
+        match named_attribute(&message).and_then(|name| attribute_span(file, span, name)) {
+            Some(at) => problem.at(at, "this attribute"),
+            None => problem.at(span.clone(), "this entity"),
+        }
     })?;
     let parents = parents_of(&entity);
     Ok((entity, parents))

@@ -35,7 +35,14 @@ pub(crate) fn validate_with(
         }
         problems.push(problem);
     }
+    // a warning about a policy that has an error follows from the error (an
+    // unknown action makes the policy "impossible"): the error says it all
+    let erring: std::collections::HashSet<&cedar_policy::PolicyId> =
+        result.validation_errors().map(|e| e.policy_id()).collect();
     for warning in result.validation_warnings() {
+        if erring.contains(warning.policy_id()) {
+            continue;
+        }
         let file = origins.get(warning.policy_id()).map(|o| &o.file);
         problems.push(
             Problem::from_diagnostic(ProblemKind::ValidationWarning, warning, file).as_warning(),

@@ -140,14 +140,14 @@ fn case(name: &str) -> Case {
         "json_duplicate_key" => plain(at(K::Syntax, "more.entities.json", 5)),
         // entities that do not fit the schema
         "entity_unknown_type" => plain(at(K::Entity, "team.entities.yaml", 2)),
-        "entity_wrong_attribute_type" => plain(at(K::Entity, "team.entities.yaml", 1)),
+        "entity_wrong_attribute_type" => plain(at(K::Entity, "team.entities.yaml", 2)),
         "entity_missing_attribute" => plain(at(K::Entity, "team.entities.yaml", 1)),
-        "entity_unknown_attribute" => plain(at(K::Entity, "team.entities.yaml", 1)),
+        "entity_unknown_attribute" => plain(at(K::Entity, "team.entities.yaml", 2)),
         "entity_forbidden_parent" => plain(at(K::Entity, "team.entities.yaml", 2)),
         "entity_duplicate_uid" => plain(at(K::DuplicateEntity, "team.entities.yaml", 3)),
         "entity_cycle" => plain(in_file(K::HierarchyCycle, "team.entities.yaml")),
         "entity_cycle_self" => plain(at(K::HierarchyCycle, "roles.entities.yaml", 2)),
-        "entity_misfits_each_named" => plain(at(K::Entity, "docs.entities.yaml", 5)),
+        "entity_misfits_each_named" => plain(at(K::Entity, "docs.entities.yaml", 6)),
         "entity_duplicate_uid_across_files" => {
             plain(at(K::DuplicateEntity, "repeat.entities.yaml", 2))
         }

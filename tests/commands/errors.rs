@@ -235,12 +235,13 @@ fn entities_that_do_not_fit_the_schema_are_pointed_at() {
     let problems = problems_of("entity_misfits_each_named");
     assert_eq!(problems.len(), 2, "{}", common::render(&problems));
     let places: Vec<Place> = problems.iter().map(place).collect();
-    // the second and third entity of the file, not the file's start
+    // the attribute of the second and of the third entity that does not
+    // fit, not the entity's start nor the file's
     assert_eq!(
         places,
         vec![
-            ("docs.entities.yaml".to_owned(), 5, 3),
-            ("docs.entities.yaml".to_owned(), 8, 3)
+            ("docs.entities.yaml".to_owned(), 6, 49),
+            ("docs.entities.yaml".to_owned(), 9, 83)
         ]
     );
     assert!(problems.iter().all(|p| p.kind() == ProblemKind::Entity));
