@@ -114,6 +114,7 @@ fn load_test(
         location: location_of(file, span.start),
         name,
         source: None,
+        hint: None,
         requests: Requests::Listed(vec![Check {
             principal: spec.principal,
             action: spec.action,

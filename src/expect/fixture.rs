@@ -173,6 +173,27 @@ impl<'a> Fixture<'a> {
         }
     }
 
+    /// The type whose entities look like the fixture's tenants: at least two
+    /// of them, and every role user lies in exactly one (for a hint when an
+    /// expectation file has no `tenant:`).
+    pub fn tenant_candidate(&self, entities: &Entities) -> Option<(EntityTypeName, usize)> {
+        let users = self.role_users();
+        let first = users.first()?;
+        let mut candidates: Vec<&EntityTypeName> = self
+            .by_type
+            .keys()
+            .filter(|t| t.basename() != "Role" && *t != first.0.type_name())
+            .collect();
+        candidates.sort_by_key(|t| t.to_string());
+        candidates.into_iter().find_map(|t| {
+            let count = self.entities_of_type(t).len();
+            let each_in_one = users
+                .iter()
+                .all(|(uid, _)| self.tenants_of(entities, uid, t).len() == 1);
+            (count >= 2 && each_in_one).then(|| (t.clone(), count))
+        })
+    }
+
     /// The id of the schema's action closest to `text` (an id or a uid), for
     /// a did-you-mean.
     pub fn closest_action(&self, text: &str) -> Option<String> {

@@ -42,6 +42,9 @@ pub struct Item {
     pub name: String,
     /// The `source:` quote, if any.
     pub source: Option<String>,
+    /// What may explain a failure of this item, shown only when it fails
+    /// (a row of a file without `tenant:` in a fixture of several tenants).
+    pub hint: Option<String>,
     /// The concrete requests and their expected answers.
     pub(super) requests: Requests,
 }

@@ -72,6 +72,8 @@ struct Ctx<'a> {
     fixture: &'a Fixture<'a>,
     file: &'a SourceFile,
     tenant: Option<EntityTypeName>,
+    /// For rows of a file without `tenant:` in a fixture of several tenants.
+    tenant_hint: Option<String>,
 }
 
 impl Ctx<'_> {
@@ -179,6 +181,7 @@ pub(super) fn load(
         fixture,
         file,
         tenant: None,
+        tenant_hint: None,
     };
     let mut problems = Problems::new();
     if let Some(tenant) = &raw.tenant {
@@ -192,6 +195,16 @@ pub(super) fn load(
     }
     if !problems.is_empty() {
         return Err(problems);
+    }
+    if raw.tenant.is_none() {
+        ctx.tenant_hint = fixture
+            .tenant_candidate(snapshot.entities())
+            .map(|(t, count)| {
+                let short = short_type(&t, fixture.namespace());
+                format!(
+                    "this file has no `tenant:`, so its rows ask every role user about every resource, across the fixture's {count} `{short}`s; add `tenant: {short}` to ask inside each one"
+                )
+            });
     }
     let mut items = Vec::new();
     for row in raw.matrix.unwrap_or_default() {
@@ -299,6 +312,7 @@ fn expand_row(ctx: &Ctx<'_>, spanned: Spanned<RawRow>) -> Result<Item, Problems>
             .name
             .unwrap_or_else(|| row_label(ctx, &actions, &target)),
         source: row.source,
+        hint: ctx.tenant_hint.clone(),
         requests: Requests::Row(Box::new(plan)),
     })
 }
@@ -618,21 +632,50 @@ fn row_label(ctx: &Ctx<'_>, actions: &[EntityUid], target: &Target) -> String {
     )
 }
 
-/// The problem of a row that makes no request.
+/// The problem of a row that makes no request, naming the cause.
 fn nothing_checked(ctx: &Ctx<'_>, at: &serde_saphyr::Location, target: &Target) -> Problem {
     let namespace = ctx.fixture.namespace();
-    let why = match target {
-        Target::Named(uid) => format!(
-            "no role user (a fixture user holding exactly one role) lies in the tenant of {}",
-            short_uid(uid, namespace)
+    let entities = ctx.snapshot.entities();
+    let (why, help) = match (target, &ctx.tenant) {
+        (Target::Type(t), Some(tenant))
+            if !ctx.fixture.entities_of_type(t).is_empty()
+                && ctx
+                    .fixture
+                    .entities_of_type(t)
+                    .iter()
+                    .all(|uid| ctx.tenants(entities, uid).is_empty()) =>
+        {
+            let (t, tenant) = (short_type(t, namespace), short_type(tenant, namespace));
+            (
+                format!(
+                    "no `{t}` of the fixture has an ancestor of type `{tenant}` (the file's `tenant:`), so none lies in a role user's tenant"
+                ),
+                format!(
+                    "give each `{t}` a parent in its `{tenant}` (directly or through its ancestors)"
+                ),
+            )
+        }
+        (Target::Type(t), _) if ctx.fixture.entities_of_type(t).is_empty() => (
+            format!("the fixture has no `{}`", short_type(t, namespace)),
+            "add the entities the row needs to the fixture, or remove the row".to_owned(),
         ),
-        Target::Type(t) => format!(
-            "no fixture entity of type `{}` lies in a role user's tenant",
-            short_type(t, namespace)
+        (Target::Type(t), _) => (
+            format!(
+                "no fixture entity of type `{}` lies in a role user's tenant",
+                short_type(t, namespace)
+            ),
+            "add the entities the row needs to the fixture, or remove the row".to_owned(),
+        ),
+        (Target::Named(uid), _) => (
+            format!(
+                "no role user (a fixture user holding exactly one role) lies in the tenant of {}",
+                short_uid(uid, namespace)
+            ),
+            "add the entities the row needs to the fixture, or remove the row".to_owned(),
         ),
     };
     ctx.problem(at, format!("this row checks nothing: {why}"), "this row")
-        .with_help("add the entities the row needs to the fixture, or remove the row")
+        .with_help(help)
 }
 
 /// A type name without the namespace prefix.
@@ -811,6 +854,7 @@ fn case_item(
         location: location_of(ctx.file, ctx.span(at).start),
         name,
         source: case.source,
+        hint: None,
         requests: Requests::Listed(vec![Check {
             principal,
             action,

@@ -128,6 +128,9 @@ fn item_message(product: &ProductReport, item: &Item, outcome: &ItemOutcome) -> 
         outcome.failed(),
         outcome.run
     );
+    if let Some(hint) = &item.hint {
+        let _ = write!(message, "\nhint: {hint}");
+    }
     let failing = outcome.failed();
     for (shown, failed) in outcome.failures.iter().enumerate() {
         if shown == PER_ITEM {

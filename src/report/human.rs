@@ -204,6 +204,9 @@ fn failing_item(out: &mut String, product: &ProductReport, item: &Item, outcome:
     if let Some(source) = &item.source {
         let _ = writeln!(out, "    source: {source:?}");
     }
+    if let Some(hint) = &item.hint {
+        let _ = writeln!(out, "    hint: {hint}");
+    }
     for failed in outcome.failures.iter().take(PER_ITEM) {
         let failure = Failure {
             item,

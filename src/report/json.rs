@@ -72,6 +72,8 @@ struct FailedItemJson<'a> {
     kind: &'static str,
     name: &'a str,
     source: &'a Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hint: &'a Option<String>,
     requests: usize,
     failed: usize,
     /// The first failing requests (at most
@@ -88,6 +90,7 @@ impl<'a> FailedItemJson<'a> {
             kind: item.kind.code(),
             name: &item.name,
             source: &item.source,
+            hint: &item.hint,
             requests: outcome.run,
             failed: outcome.failed(),
             first_failures: outcome

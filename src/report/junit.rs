@@ -81,6 +81,9 @@ fn item_failure(product: &ProductReport, item: &Item, outcome: &ItemOutcome) -> 
     if let Some(source) = &item.source {
         description.push_str(&format!("source: {source:?}\n"));
     }
+    if let Some(hint) = &item.hint {
+        description.push_str(&format!("hint: {hint}\n"));
+    }
     let mut first = None;
     for failed in &outcome.failures {
         let o = &failed.outcome;

@@ -844,3 +844,64 @@ fn a_product_without_roles_says_it_has_no_role_cells() {
         run.stdout
     );
 }
+
+/// Forgetting `tenant:` gave rows whose cross-tenant requests all failed
+/// ("decided by tenant-isolation") with no word of why: a failing row of a
+/// file without `tenant:`, in a fixture whose role users each lie in one of
+/// several tenants, now carries a hint naming the line to add.
+#[test]
+fn a_failing_row_of_a_file_without_tenant_says_to_add_it() {
+    let store = TempStore::copy_of("check-pass");
+    let path = store.path().join("policies/docs/matrix.test.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("tenant: Org\n", "")).unwrap();
+    let run = store.run(&["check"]);
+    run.assert_code(1);
+    assert!(
+        run.stdout.contains(
+            "hint: this file has no `tenant:`, so its rows ask every role user about every resource, across the fixture's 2 `Org`s; add `tenant: Org` to ask inside each one"
+        ),
+        "{}",
+        run.stdout
+    );
+    let json = store.run(&["check", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert!(
+        json["products"][0]["failures"][0]["hint"]
+            .as_str()
+            .unwrap()
+            .contains("add `tenant: Org`")
+    );
+}
+
+/// A row whose resources lie in no tenant said "checks nothing … add the
+/// entities the row needs"; it now names the cause: no resource of the
+/// type has an ancestor of the tenant type.
+#[test]
+fn a_row_whose_resources_have_no_tenant_says_so() {
+    let store = TempStore::copy_of("check-pass");
+    let path = store.path().join("policies/docs/fixture.entities.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    // the folders lose their organisation
+    let text = text
+        .replace(
+            "- uid: {type: Docs::Folder, id: acme-root}\n  parents: [{type: Docs::Org, id: acme}]",
+            "- uid: {type: Docs::Folder, id: acme-root}",
+        )
+        .replace(
+            "- uid: {type: Docs::Folder, id: globex-root}\n  parents: [{type: Docs::Org, id: globex}]",
+            "- uid: {type: Docs::Folder, id: globex-root}",
+        );
+    std::fs::write(&path, text).unwrap();
+    let run = store.run(&["check"]);
+    run.assert_code(2);
+    assert!(
+        run.stderr
+            .contains("no `Folder` of the fixture has an ancestor of type `Org` (the file's `tenant:`)")
+            && run
+                .stderr
+                .contains("give each `Folder` a parent in its `Org`"),
+        "{}",
+        run.stderr
+    );
+}
