@@ -886,15 +886,18 @@ fn a_row_whose_resources_have_no_tenant_says_so() {
             "- uid: {type: Docs::Folder, id: globex-root}",
         );
     std::fs::write(&path, text).unwrap();
-    let run = store.run(&["check"]);
+    let run = store.run(&["check", "--format", "json"]);
     run.assert_code(2);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let problem = &json["problems"][0];
     assert!(
-        run.stderr.contains(
+        problem["message"].as_str().unwrap().contains(
             "no `Folder` of the fixture has an ancestor of type `Org` (the file's `tenant:`)"
-        ) && run
-            .stderr
-            .contains("give each `Folder` a parent in its `Org`"),
-        "{}",
-        run.stderr
+        ),
+        "{problem}"
+    );
+    assert_eq!(
+        problem["help"],
+        "give each `Folder` a parent in its `Org` (directly or through its ancestors)"
     );
 }
