@@ -6,6 +6,7 @@ use super::output::{pretty, write_out};
 use super::store_arg::StoreArg;
 use rolegrid::Store;
 use rolegrid::matrix::Matrix;
+use std::io::IsTerminal;
 
 /// Output format of `rolegrid matrix`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
@@ -34,13 +35,22 @@ pub struct Args {
     format: MatrixFormat,
 }
 
-/// The width human output wraps to: `$COLUMNS`, else 120.
+/// The width human output fits in: the terminal's when stdout is one,
+/// else `$COLUMNS`, else 80.
 fn terminal_width() -> u16 {
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.trim().parse::<u16>().ok())
+    let from_terminal = std::io::stdout()
+        .is_terminal()
+        .then(|| terminal_size::terminal_size_of(std::io::stdout()))
+        .flatten()
+        .map(|(terminal_size::Width(w), _)| w);
+    from_terminal
+        .or_else(|| {
+            std::env::var("COLUMNS")
+                .ok()
+                .and_then(|c| c.trim().parse::<u16>().ok())
+        })
         .filter(|w| *w >= 40)
-        .unwrap_or(120)
+        .unwrap_or(80)
 }
 
 /// Runs `rolegrid matrix`.

@@ -720,3 +720,56 @@ fn context_values_come_from_the_policies() {
         )
     );
 }
+
+/// The imagekit matrix was 110 columns wide at `COLUMNS=80`, with words cut
+/// mid-word. Tables now fit the width, split the roles over several tables
+/// when they do not fit side by side, and never cut a word.
+#[test]
+fn human_tables_fit_the_width_without_cutting_words() {
+    let words = |text: &str| -> std::collections::BTreeSet<String> {
+        text.split(|c: char| c.is_whitespace() || "│┆".contains(c))
+            .filter(|w| !w.is_empty() && !w.chars().all(|c| "─┌┐└┘┬┴├┤┼╞╡╪═".contains(c)))
+            .map(str::to_owned)
+            .collect()
+    };
+    let matrix: serde_json::Value = serde_json::from_str(&run_matrix("imagekit", "json")).unwrap();
+    let mut expected: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    for role in matrix["roles"].as_array().unwrap() {
+        expected.insert(role["id"].as_str().unwrap().to_owned());
+    }
+    for width in ["60", "80", "100", "140"] {
+        let output = Command::cargo_bin("rolegrid")
+            .unwrap()
+            .args(["matrix", "-p", "imagekit"])
+            .current_dir(root())
+            .env("COLUMNS", width)
+            .output()
+            .unwrap();
+        let text = String::from_utf8(output.stdout).unwrap();
+        let limit: usize = width.parse().unwrap();
+        // the tables (prose lines wrap as the terminal wraps them)
+        for line in text.lines().filter(|l| l.starts_with(['┌', '│', '╞', '└'])) {
+            let shown = unicode_width::UnicodeWidthStr::width(line);
+            assert!(shown <= limit, "COLUMNS={width}: {shown} wide: {line}");
+        }
+        let found = words(&text);
+        for word in &expected {
+            assert!(
+                found.contains(word),
+                "COLUMNS={width}: `{word}` cut or missing"
+            );
+        }
+        // every word of every condition is whole somewhere in the output
+        for group in matrix["groups"].as_array().unwrap() {
+            for row in group["rows"].as_array().unwrap() {
+                for cell in row["cells"].as_array().unwrap() {
+                    if let Some(condition) = cell["condition"].as_str() {
+                        for word in condition.split_whitespace() {
+                            assert!(found.contains(word), "COLUMNS={width}: `{word}` cut");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
