@@ -66,13 +66,13 @@ impl FileKind {
         if let Some((kind, _)) = known {
             return Ok(Some(*kind));
         }
-        if lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json") {
+        if lower.ends_with(".cedarschema") || lower.ends_with(".cedarschema.json") {
+            Err(
+                "a product's schema lives at `schemas/<product>.cedarschema` (or `.cedarschema.json`), not under `policies/`",
+            )
+        } else if lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json") {
             Err(
                 "name entity files `*.entities.yaml` (or `*.entities.json`) and expectation files `*.test.yaml` (or Cedar's `*.test.json`)",
-            )
-        } else if lower.ends_with(".cedarschema") {
-            Err(
-                "a product's schema lives at `schemas/<product>.cedarschema`, not under `policies/`",
             )
         } else {
             Ok(None)
@@ -80,10 +80,23 @@ impl FileKind {
     }
 }
 
+/// The product a schema file name stands for: `<product>.cedarschema` (Cedar
+/// schema syntax) or `<product>.cedarschema.json` (Cedar's JSON schema).
+pub(crate) fn schema_product(name: &str) -> Option<&str> {
+    name.strip_suffix(".cedarschema.json")
+        .or_else(|| name.strip_suffix(".cedarschema"))
+}
+
+/// Whether a schema file is in Cedar's JSON schema format (by its name).
+pub(crate) fn is_json_schema(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
 /// The files of one product, sorted by path within each kind.
 #[derive(Debug, Clone, Default)]
 pub struct ProductFiles {
-    /// `schemas/<product>.cedarschema`.
+    /// `schemas/<product>.cedarschema` or `schemas/<product>.cedarschema.json`.
     pub schema: PathBuf,
     /// `*.cedar` files.
     pub policies: Vec<PathBuf>,

@@ -18,7 +18,8 @@ pub struct SourceArgs {
     /// Explicit mode: a `.cedar` file or a folder of them (instead of --product).
     #[arg(long, value_name = "PATH")]
     pub policies: Option<PathBuf>,
-    /// Explicit mode: a `.cedarschema` file; without it nothing is validated.
+    /// Explicit mode: a schema file, Cedar syntax (`.cedarschema`) or Cedar's
+    /// JSON format (`.json`); without it nothing is validated.
     #[arg(long, value_name = "PATH", requires = "policies")]
     pub schema: Option<PathBuf>,
     /// Entity files (YAML or Cedar JSON), repeatable. With --product they are

@@ -77,7 +77,7 @@ pub(crate) fn product_of(root: &Path, path: &Path) -> Option<String> {
     let relative = path.strip_prefix(root).ok()?;
     let mut parts = relative.components().map(|c| c.as_os_str().to_str());
     match (parts.next()??, parts.next()??) {
-        ("schemas", name) => name.strip_suffix(".cedarschema").map(str::to_owned),
+        ("schemas", name) => crate::files::schema_product(name).map(str::to_owned),
         ("policies", product) => Some(product.to_owned()),
         _ => None,
     }

@@ -114,11 +114,17 @@ impl Store {
             let name = entry.file_name();
             match name.to_str() {
                 Some(name) => {
-                    if let Some(product) = name.strip_suffix(".cedarschema") {
-                        products.push(product.to_owned());
+                    if let Some(product) = crate::files::schema_product(name) {
+                        if products.iter().any(|p| p == product) {
+                            problems.push(two_schemas(&dir, product));
+                        } else {
+                            products.push(product.to_owned());
+                        }
                     }
                 }
-                None if name.as_encoded_bytes().ends_with(b".cedarschema") => {
+                None if name.as_encoded_bytes().ends_with(b".cedarschema")
+                    || name.as_encoded_bytes().ends_with(b".cedarschema.json") =>
+                {
                     problems.push(name_not_utf8(&entry.path()));
                 }
                 None => {}
@@ -170,10 +176,13 @@ impl Store {
 
     /// The files of one product, checked for names rolegrid does not know.
     pub fn product_files(&self, product: &str, limits: &Limits) -> Result<ProductFiles, Problems> {
-        let schema = self
-            .root
-            .join("schemas")
-            .join(format!("{product}.cedarschema"));
+        let schemas = self.root.join("schemas");
+        let json_schema = schemas.join(format!("{product}.cedarschema.json"));
+        let schema = if json_schema.is_file() {
+            json_schema
+        } else {
+            schemas.join(format!("{product}.cedarschema"))
+        };
         let folder = self.root.join("policies").join(product);
         let valid_name = !product.is_empty()
             && product
@@ -312,6 +321,18 @@ pub fn build_snapshot(
     let mut cache = LoadCache::single_use();
     with_large_stack(|| pipeline::build(sources, product, None, options, &mut cache))
         .map_err(Problems::from)?
+}
+
+/// A product with a schema in both formats: which one holds is not clear.
+fn two_schemas(dir: &Path, product: &str) -> Problem {
+    Problem::new(
+        ProblemKind::UnknownFile,
+        format!(
+            "{}: product `{product}` has two schemas, `{product}.cedarschema` and `{product}.cedarschema.json`",
+            dir.display()
+        ),
+    )
+    .with_help("keep one of them")
 }
 
 /// A file whose name is not UTF-8: rolegrid cannot tell what it holds, so

@@ -335,7 +335,9 @@ fn read_schema(
                 hash,
                 schema,
                 warnings,
-                info: Arc::new(SchemaInfo::from_cedarschema(file.text())),
+                info: Arc::new(SchemaInfo::from_cedarschema(
+                    &super::schema::cedar_syntax(file).unwrap_or_default(),
+                )),
             },
             Err(errors) => {
                 problems.extend(errors);

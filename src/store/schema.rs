@@ -1,4 +1,5 @@
-//! Reading a `.cedarschema` file, within the limits: bracket nesting, the
+//! Reading a schema (`.cedarschema`, or Cedar's JSON format in
+//! `.cedarschema.json`), within the limits: bracket nesting, the
 //! depth of types once common types are expanded, and the size of the entity
 //! type and action hierarchies (Cedar closes both transitively).
 
@@ -33,18 +34,24 @@ pub(crate) fn parse_schema_with(
         .with_help("Cedar's schema parser takes seconds per 100 KB: raise the limit (--max-schema-size) if the schema really is this large")
         .into());
     }
-    if let Err(problem) = check_depth(file, Grammar::Schema, limits) {
-        return Err(problem.into());
-    }
     // parse into a fragment (cheap), check its structure, then build the
     // schema from it (where Cedar's cost is): one parse, as `Schema::from_cedarschema_str`
-    let (fragment, warnings) = SchemaFragment::from_cedarschema_str(file.text())
-        .map_err(|error| Problems::from(schema_problem(file, &error)))?;
     let mut problems = Problems::new();
-    for warning in warnings {
-        problems
-            .push(Problem::from_diagnostic(ProblemKind::Schema, &warning, Some(file)).as_warning());
-    }
+    let fragment = if crate::files::is_json_schema(file.path()) {
+        json_fragment(file)?
+    } else {
+        if let Err(problem) = check_depth(file, Grammar::Schema, limits) {
+            return Err(problem.into());
+        }
+        let (fragment, warnings) = SchemaFragment::from_cedarschema_str(file.text())
+            .map_err(|error| Problems::from(schema_problem(file, &error)))?;
+        for warning in warnings {
+            problems.push(
+                Problem::from_diagnostic(ProblemKind::Schema, &warning, Some(file)).as_warning(),
+            );
+        }
+        fragment
+    };
     if let Ok(json) = fragment.clone().to_json_value()
         && let Some(problem) = check_fragment(file, &json, limits)
     {
@@ -54,6 +61,34 @@ pub(crate) fn parse_schema_with(
         Ok(schema) => Ok((schema, problems)),
         Err(error) => Err(schema_problem(file, &error).into()),
     }
+}
+
+/// A schema in Cedar's JSON format: read strictly (a key named twice is an
+/// error) with syntax errors at their line and column, then by Cedar.
+fn json_fragment(file: &SourceFile) -> Result<SchemaFragment, Problems> {
+    let value = crate::json::from_str(file.text()).map_err(|e| {
+        let offset = file.offset_of(e.line(), e.column());
+        Problems::from(
+            Problem::new(ProblemKind::Schema, format!("invalid JSON schema: {e}"))
+                .in_file(file)
+                .at(offset..offset + 1, "here"),
+        )
+    })?;
+    SchemaFragment::from_json_value(value)
+        .map_err(|error| Problems::from(schema_problem(file, &error)))
+}
+
+/// The schema's text in Cedar's schema syntax (a JSON schema converted),
+/// for what reads declarations in order.
+pub(crate) fn cedar_syntax(file: &SourceFile) -> Option<String> {
+    if !crate::files::is_json_schema(file.path()) {
+        return Some(file.text().to_owned());
+    }
+    let value = crate::json::from_str(file.text()).ok()?;
+    SchemaFragment::from_json_value(value)
+        .ok()?
+        .to_cedarschema()
+        .ok()
 }
 
 fn schema_problem(file: &SourceFile, error: &dyn miette::Diagnostic) -> Problem {

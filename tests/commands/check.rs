@@ -901,3 +901,68 @@ fn a_row_whose_resources_have_no_tenant_says_so() {
         "give each `Folder` a parent in its `Org` (directly or through its ancestors)"
     );
 }
+
+/// `schemas/x.cedarschema.json` was silently ignored, and `--schema
+/// s.cedarschema.json` failed with cedar-policy's library help text. Cedar's
+/// JSON schema format is read wherever a schema is: a store whose schemas
+/// are all JSON checks exactly as the same store in Cedar syntax.
+#[test]
+fn cedar_json_schemas_are_read_wherever_a_schema_is() {
+    let store = TempStore::new();
+    common::copy_dir(
+        &common::root().join("policies"),
+        &store.path().join("policies"),
+    );
+    std::fs::create_dir_all(store.path().join("schemas")).unwrap();
+    for entry in std::fs::read_dir(common::root().join("schemas")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let (fragment, _) = cedar_policy::SchemaFragment::from_cedarschema_str(&text).unwrap();
+        let name = format!("{}.json", path.file_name().unwrap().to_str().unwrap());
+        store.write(
+            &format!("schemas/{name}"),
+            &fragment.to_json_string().unwrap(),
+        );
+    }
+    let json_run = store.run(&["check", "--format", "json"]);
+    json_run.assert_code(0);
+    let seed_run = common::run(&["check", "--format", "json"]);
+    let summary = |run: &Run| -> serde_json::Value {
+        serde_json::from_str::<serde_json::Value>(&run.stdout).unwrap()["summary"].clone()
+    };
+    assert_eq!(summary(&json_run), summary(&seed_run));
+    // explicit mode takes a JSON schema too
+    let explicit = store.run(&[
+        "authorize",
+        "--policies",
+        "policies/fireworks",
+        "--schema",
+        "schemas/fireworks.cedarschema.json",
+        "--entities",
+        "policies/fireworks/fixture.entities.yaml",
+        "--principal",
+        r#"Fireworks::User::"ada-admin""#,
+        "--action",
+        r#"Fireworks::Action::"view""#,
+        "--resource",
+        r#"Fireworks::Model::"model-ada""#,
+    ]);
+    explicit.assert_code(0);
+    assert!(explicit.stdout.starts_with("ALLOW"), "{}", explicit.stdout);
+    // a broken JSON schema is reported at its line and column
+    store.write(
+        "schemas/fireworks.cedarschema.json",
+        "{\n  \"Fireworks\": {\n    \"entityTypes\": {,\n",
+    );
+    let broken = store.run(&["validate", "-p", "fireworks", "--format", "json"]);
+    broken.assert_code(2);
+    let json: serde_json::Value = serde_json::from_str(&broken.stdout).unwrap();
+    let problem = &json["problems"][0];
+    assert_eq!(problem["file"], "schemas/fireworks.cedarschema.json");
+    assert_eq!(problem["line"], 3);
+    // both formats for one product is ambiguous
+    store.write("schemas/fireworks.cedarschema", "namespace Fireworks {}");
+    let two = store.run(&["validate"]);
+    two.assert_code(2);
+    assert!(two.stderr.contains("has two schemas"), "{}", two.stderr);
+}
