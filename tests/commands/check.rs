@@ -459,20 +459,27 @@ fn a_case_naming_an_unknown_entity_is_invalid_input() {
         "policies/docs/typo.test.yaml",
         "cases:\n  - name: a viewer cannot share\n    principal: User::\"vick\"\n    action: share\n    resource: Doc::\"plan\"\n    context: {public: false}\n    decision: deny\n",
     );
-    let run = store.run(&["check", "--format", "json"]);
+    let run = store.run(&["check"]);
     run.assert_code(2);
-    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    let problem = &json["problems"][0];
     assert!(
-        problem["message"].as_str().unwrap().contains(
-            "no `Folder` of the fixture has an ancestor of type `Org` (the file's `tenant:`)"
-        ),
-        "{problem}"
+        run.stderr
+            .contains(r#"Docs::User::"vick" is in neither the product's entity files nor this case's `entities:`"#),
+        "{}",
+        run.stderr
     );
-    assert_eq!(
-        problem["help"],
-        "give each `Folder` a parent in its `Org` (directly or through its ancestors)"
+    assert!(
+        run.stderr.contains(r#"did you mean `Docs::User::"vic"`?"#),
+        "{}",
+        run.stderr
     );
+    assert!(run.stderr.contains("typo.test.yaml:3:"), "{}", run.stderr);
+    // the entity defined by the case itself is fine
+    store.write(
+        "policies/docs/typo.test.yaml",
+        "cases:\n  - name: a stranger cannot share\n    principal: User::\"vick\"\n    action: share\n    resource: Doc::\"plan\"\n    context: {public: false}\n    entities:\n      - uid: {type: Docs::User, id: vick}\n        attrs: {org: {type: Docs::Org, id: acme}}\n        parents: []\n    decision: deny\n",
+    );
+    let run = store.run(&["check", "--allow-untested"]);
+    assert_ne!(run.code, Some(2), "{}", run.stderr);
 }
 
 /// A fixture user whose role parent is a typo held no role, and check said
