@@ -333,19 +333,25 @@ fn short_type(t: &EntityTypeName, ns: &str) -> String {
 
 /// The schema's (action id, short resource type) pairs, sorted.
 fn action_type_pairs(snapshot: &Snapshot, ns: &str) -> Vec<(String, String)> {
-    let mut pairs: Vec<(String, String)> = Vec::new();
+    let info = snapshot.schema_info();
+    let mut keyed: Vec<((usize, usize), (String, String))> = Vec::new();
     if let Some(schema) = snapshot.schema() {
         for action in schema.actions() {
             if let Some(types) = schema.resources_for_action(action) {
                 for t in types {
-                    pairs.push((action.id().unescaped().to_owned(), short_type(t, ns)));
+                    let at = (
+                        info.type_position(&t.to_string()).unwrap_or(usize::MAX),
+                        info.action_position(action).unwrap_or(usize::MAX),
+                    );
+                    keyed.push((at, (action.id().unescaped().to_owned(), short_type(t, ns))));
                 }
             }
         }
     }
-    pairs.sort();
-    pairs.dedup();
-    pairs
+    // the schema's order, as the matrix shows it: by resource type, then action
+    keyed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| (&a.1.1, &a.1.0).cmp(&(&b.1.1, &b.1.0))));
+    keyed.dedup_by(|a, b| a.1 == b.1);
+    keyed.into_iter().map(|(_, pair)| pair).collect()
 }
 
 /// What the checks of one (role, action, resource type) inside one tenant

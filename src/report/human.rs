@@ -123,7 +123,7 @@ pub(crate) fn product_line(product: &ProductReport, width: usize) -> String {
         )
     };
     format!(
-        "{:<width$}  {status}  {expectations} ({}), {decided}/{} policies exercised, {cells}, {}",
+        "{:<width$}  {status}  {expectations} ({}), {decided}/{} policies decide expectations, {cells}, {}",
         product.product,
         item_counts(product),
         coverage.policies.len(),
@@ -461,7 +461,7 @@ pub fn coverage(coverages: &[Coverage]) -> String {
                 let _ = writeln!(out, "    {}: {}", role.role, cells.join(", "));
             }
         }
-        let _ = writeln!(out, "  policies (expectations decided):");
+        let _ = writeln!(out, "  policies (expectations each decides):");
         let id_width = coverage
             .policies
             .iter()

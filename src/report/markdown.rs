@@ -1,5 +1,5 @@
 //! Markdown coverage: a summary table per product, the cells of every role
-//! (allowed ✅, denied ❌, conditional ⚠️, uncovered ·) and the policies.
+//! (allowed ✅, denied ❌, conditional 🟡, uncovered –, as the matrix marks them) and the policies.
 
 use super::percent_text;
 use crate::coverage::{CellState, Coverage, RoleCoverage};
@@ -9,8 +9,8 @@ fn symbol(state: CellState) -> &'static str {
     match state {
         CellState::Allowed => "✅",
         CellState::Denied => "❌",
-        CellState::Conditional => "⚠️",
-        CellState::Uncovered => "·",
+        CellState::Conditional => "🟡",
+        CellState::Uncovered => "–",
     }
 }
 
@@ -77,7 +77,7 @@ fn roles_table(out: &mut String, coverage: &Coverage) {
 fn cells_table(out: &mut String, coverage: &Coverage) {
     let _ = writeln!(
         out,
-        "\n### Cells\n\n✅ allowed, ❌ denied, ⚠️ conditional (allowed for some resources or contexts), · no expectation\n"
+        "\n### Cells\n\n✅ allowed, ❌ denied, 🟡 conditional (allowed for some resources or contexts), – no expectation\n"
     );
     let _ = write!(out, "| action | resource |");
     for role in &coverage.roles {
