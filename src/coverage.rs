@@ -71,7 +71,7 @@ pub struct RoleCoverage {
     pub role: String,
     /// Its role users (fixture users holding only this role), without namespace.
     pub users: Vec<String>,
-    /// Every cell, by action then resource type.
+    /// Every cell, in the schema's order (resource type, then action).
     pub cells: Vec<Cell>,
 }
 
@@ -349,7 +349,10 @@ fn action_type_pairs(snapshot: &Snapshot, ns: &str) -> Vec<(String, String)> {
         }
     }
     // the schema's order, as the matrix shows it: by resource type, then action
-    keyed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| (&a.1.1, &a.1.0).cmp(&(&b.1.1, &b.1.0))));
+    keyed.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| (&a.1.1, &a.1.0).cmp(&(&b.1.1, &b.1.0)))
+    });
     keyed.dedup_by(|a, b| a.1 == b.1);
     keyed.into_iter().map(|(_, pair)| pair).collect()
 }

@@ -10,6 +10,7 @@ mod matrix;
 mod names;
 mod outcome;
 mod output;
+mod report;
 mod source;
 mod store_arg;
 mod validate;
@@ -45,6 +46,8 @@ enum Command {
     Coverage(coverage::Args),
     /// Render the effective role × action table computed from the policies.
     Matrix(matrix::Args),
+    /// Write one HTML page with every product's coverage and matrix (for CI to publish).
+    Report(report::Args),
 }
 
 impl Command {
@@ -55,7 +58,7 @@ impl Command {
             Command::Validate(args) => args.problems_out(),
             Command::Coverage(args) => args.problems_out(),
             Command::Authorize(args) => args.problems_out(),
-            Command::Watch(_) | Command::Matrix(_) => ProblemsOut::Stderr,
+            Command::Watch(_) | Command::Matrix(_) | Command::Report(_) => ProblemsOut::Stderr,
         }
     }
 
@@ -67,6 +70,7 @@ impl Command {
             Command::Validate(args) => validate::run(args),
             Command::Coverage(args) => coverage::run(args),
             Command::Matrix(args) => matrix::run(args),
+            Command::Report(args) => report::run(args),
         }
     }
 }

@@ -44,6 +44,7 @@
 //! ```
 
 mod condition;
+pub mod html;
 mod model;
 mod render;
 mod sample;
@@ -238,9 +239,10 @@ impl Matrix {
         render::markdown(self)
     }
 
-    /// A self-contained HTML page (inline CSS, no external assets).
+    /// A self-contained HTML page (inline CSS and SVG marks, no script, no
+    /// external assets).
     pub fn to_html(&self) -> String {
-        render::html(self)
+        html::matrix_page(self)
     }
 
     /// Terminal tables, wrapped to `width` columns.

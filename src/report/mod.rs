@@ -25,6 +25,7 @@
 //! ```
 
 pub mod github;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;

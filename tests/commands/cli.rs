@@ -1333,3 +1333,97 @@ fn explain_says_why_a_request_is_denied() {
     assert_eq!(answer["line"], 1);
     assert_eq!(answer["policies"].as_array().unwrap().len(), 11);
 }
+
+/// The HTML matrix showed every mark as a missing-glyph box in a browser
+/// without an emoji font, and there was no page with every product. `rolegrid
+/// report` writes one page with each product's coverage and matrix, marks
+/// drawn as inline SVG. The page is opened in headless Chromium (installed
+/// by `.ci/run`; the test fails in CI without it): its DOM holds each
+/// product and every mark as SVG, and a screenshot is left for reviewers in
+/// `target/tmp/report-screenshot.png`.
+#[test]
+fn report_page_shows_every_product_with_font_independent_marks() {
+    let out = tempfile::tempdir().unwrap();
+    let run = common::run(&["report", "--out", out.path().to_str().unwrap()]);
+    run.assert_code(0);
+    let page = out.path().join("index.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    for emoji in ['✅', '❌', '🟡', '⚠'] {
+        assert!(!html.contains(emoji), "the page uses the emoji {emoji}");
+    }
+    // one SVG mark per matrix cell, and the legends' marks
+    let mut cells = 0;
+    let mut products = 0;
+    for product in [
+        "dataimporter",
+        "fireworks",
+        "imagekit",
+        "imagekit-2020",
+        "rudderstack",
+    ] {
+        assert!(
+            html.contains(&format!("<h2 id=\"{product}\">{product}</h2>")),
+            "{product}"
+        );
+        let json = common::run(&["matrix", "-p", product, "--format", "json"]);
+        let matrix: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+        for group in matrix["groups"].as_array().unwrap() {
+            for row in group["rows"].as_array().unwrap() {
+                cells += row["cells"].as_array().unwrap().len();
+            }
+        }
+        products += 1;
+    }
+    let marks = html.matches("<svg class=\"mark ").count();
+    assert!(
+        marks >= cells && marks <= cells + 4 * products,
+        "{marks} marks for {cells} cells"
+    );
+    let Some(chromium) = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+    else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromium is missing: .ci/run installs it"
+        );
+        eprintln!("report test: no chromium here, the page was not opened in a browser");
+        return;
+    };
+    let profile = tempfile::tempdir().unwrap();
+    let browse = |extra: &[&str]| {
+        std::process::Command::new(chromium)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                &format!("--user-data-dir={}", profile.path().display()),
+            ])
+            .args(extra)
+            .arg(format!("file://{}", page.display()))
+            .output()
+            .unwrap()
+    };
+    let dom = String::from_utf8(browse(&["--dump-dom"]).stdout).unwrap();
+    assert!(
+        dom.contains("<h1>rolegrid: roles and permissions</h1>"),
+        "{}",
+        &dom[..dom.len().min(500)]
+    );
+    assert_eq!(dom.matches("<svg class=\"mark ").count(), marks);
+    assert!(dom.contains("<h2 id=\"rudderstack\">rudderstack</h2>"));
+    let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-screenshot.png");
+    let _ = std::fs::remove_file(&shot);
+    browse(&[
+        "--window-size=1200,1600",
+        &format!("--screenshot={}", shot.display()),
+    ]);
+    let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
+    assert!(size > 10_000, "no screenshot at {}", shot.display());
+    println!("report screenshot: {}", shot.display());
+}
