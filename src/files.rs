@@ -93,6 +93,14 @@ pub(crate) fn is_json_schema(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
+impl FileKind {
+    /// The kind of an entity file by its name: Cedar JSON for `.json`, YAML
+    /// otherwise (explicit mode reads any name).
+    pub fn entities_of(path: &Path) -> Self {
+        entity_kind_of(path)
+    }
+}
+
 /// The files of one product, sorted by path within each kind.
 #[derive(Debug, Clone, Default)]
 pub struct ProductFiles {

@@ -5,7 +5,7 @@ use cedar_policy::Entities;
 use rolegrid::Snapshot;
 use rolegrid::{LoadOptions, PolicyIds, Sources, Store, build_snapshot, with_entities};
 use rolegrid::{Problem, ProblemKind, Problems};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Where the policies come from.
 #[derive(Debug, Clone, clap::Args)]
@@ -22,10 +22,11 @@ pub struct SourceArgs {
     /// JSON format (`.json`); without it nothing is validated.
     #[arg(long, value_name = "PATH", requires = "policies")]
     pub schema: Option<PathBuf>,
-    /// Entity files (YAML or Cedar JSON), repeatable. With --product they are
-    /// added to the product's fixture.
-    #[arg(long, value_name = "PATH")]
-    pub entities: Vec<PathBuf>,
+    /// Entities, repeatable: a file (YAML or Cedar JSON; `@FILE` works too) or
+    /// Cedar JSON inline (`'[{"uid": ...}]'`). With --product they are added
+    /// to the product's fixture.
+    #[arg(long, value_name = "PATH|@FILE|JSON")]
+    pub entities: Vec<String>,
     /// Explicit mode: ignore `@id` annotations and use Cedar's positional ids
     /// (`policy0`, `policy1`, ...), as `PolicySet::from_str` does.
     #[arg(long, requires = "policies")]
@@ -52,11 +53,21 @@ impl Loaded {
 
 impl SourceArgs {
     /// Reads the `--entities` files.
+    /// Reads the `--entities` values: files, or inline JSON (named
+    /// `(--entities N).entities.json` in reports, N counted from 1).
     pub(crate) fn read_entity_files(&self) -> Result<Vec<rolegrid::SourceFile>, Problems> {
         let limits = self.load_options().limits;
         let mut files = Vec::new();
         let mut problems = Problems::new();
-        for path in &self.entities {
+        for (index, value) in self.entities.iter().enumerate() {
+            if value.trim_start().starts_with(['[', '{']) {
+                files.push(rolegrid::SourceFile::new(
+                    format!("(--entities {}).entities.json", index + 1),
+                    value.as_str(),
+                ));
+                continue;
+            }
+            let path = Path::new(value.strip_prefix('@').unwrap_or(value));
             match rolegrid::SourceFile::read(path, &limits) {
                 Ok(file) => files.push(file),
                 Err(p) => problems.push(p),
@@ -83,12 +94,23 @@ impl SourceArgs {
     pub(crate) fn load(&self) -> Result<Loaded, Problems> {
         let options = self.load_options();
         if let Some(policies) = &self.policies {
-            let sources = Sources::read_explicit(
-                policies,
-                self.schema.as_deref(),
-                &self.entities,
-                &options.limits,
-            )?;
+            // every file that cannot be read is reported, not the first
+            let read =
+                Sources::read_explicit(policies, self.schema.as_deref(), &[], &options.limits);
+            let sources = match (read, self.read_entity_files()) {
+                (Ok(mut sources), Ok(files)) => {
+                    for file in files {
+                        let kind = rolegrid::FileKind::entities_of(file.path());
+                        sources.entities.push((file, kind));
+                    }
+                    sources
+                }
+                (Err(mut problems), Err(more)) => {
+                    problems.extend(more);
+                    return Err(problems);
+                }
+                (Err(problems), Ok(_)) | (Ok(_), Err(problems)) => return Err(problems),
+            };
             let snapshot = build_snapshot(&sources, None, &options)?;
             return Ok(Loaded {
                 snapshot,

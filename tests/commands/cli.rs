@@ -1427,3 +1427,51 @@ fn report_page_shows_every_product_with_font_independent_marks() {
     assert!(size > 10_000, "no screenshot at {}", shot.display());
     println!("report screenshot: {}", shot.display());
 }
+
+/// `--entities` took only a path; it now takes Cedar JSON inline and
+/// `@FILE` as well, like `--context`, in product and explicit mode.
+#[test]
+fn authorize_takes_entities_inline_or_as_at_file() {
+    let zed = r#"[{"uid": {"type": "Fireworks::User", "id": "zed"}, "attrs": {"account": {"type": "Fireworks::Account", "id": "acme"}}, "parents": [{"type": "Fireworks::Role", "id": "admin"}, {"type": "Fireworks::Account", "id": "acme"}]}]"#;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("zed.entities.json");
+    std::fs::write(&file, zed).unwrap();
+    let at_file = format!("@{}", file.display());
+    for entities in [zed, at_file.as_str()] {
+        let run = common::run(&[
+            "authorize",
+            "-p",
+            "fireworks",
+            "--entities",
+            entities,
+            "--principal",
+            r#"User::"zed""#,
+            "--action",
+            "view",
+            "--resource",
+            r#"Model::"model-ada""#,
+        ]);
+        run.assert_code(0);
+        assert!(run.stdout.starts_with("ALLOW"), "{}", run.stdout);
+    }
+    // a misfit inline is reported as such, with its place
+    let run = common::run(&[
+        "authorize",
+        "-p",
+        "fireworks",
+        "--entities",
+        r#"[{"uid": {"type": "Fireworks::User", "id": "zed"}, "attrs": {}, "parents": []}]"#,
+        "--principal",
+        r#"User::"zed""#,
+        "--action",
+        "view",
+        "--resource",
+        r#"Model::"model-ada""#,
+    ]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("(--entities 1).entities.json:1:2"),
+        "{}",
+        run.stderr
+    );
+}
