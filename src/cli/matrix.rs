@@ -2,7 +2,7 @@
 //! computed from its policies.
 
 use super::outcome::{ExitStatus, Finished, Outcome};
-use super::output::{pretty, write_out};
+use super::output::{ProblemsOut, pretty, write_out};
 use super::store_arg::StoreArg;
 use rolegrid::Store;
 use rolegrid::matrix::Matrix;
@@ -33,6 +33,18 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: MatrixFormat,
+}
+
+impl Args {
+    /// Where problems go besides stderr: the JSON document with `--format json`.
+    pub(super) fn problems_out(&self) -> ProblemsOut {
+        match self.format {
+            MatrixFormat::Json => ProblemsOut::Json,
+            MatrixFormat::Human | MatrixFormat::Markdown | MatrixFormat::Html => {
+                ProblemsOut::Stderr
+            }
+        }
+    }
 }
 
 /// The width human output fits in: the terminal's when stdout is one,

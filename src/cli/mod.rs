@@ -58,7 +58,8 @@ impl Command {
             Command::Validate(args) => args.problems_out(),
             Command::Coverage(args) => args.problems_out(),
             Command::Authorize(args) => args.problems_out(),
-            Command::Watch(_) | Command::Matrix(_) | Command::Report(_) => ProblemsOut::Stderr,
+            Command::Matrix(args) => args.problems_out(),
+            Command::Watch(_) | Command::Report(_) => ProblemsOut::Stderr,
         }
     }
 

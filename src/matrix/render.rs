@@ -181,7 +181,7 @@ pub(super) fn markdown(matrix: &Matrix) -> String {
             "\n#### {}\n",
             markdown_escape(short_type(&group.resource_type))
         );
-        out.push_str("| Action |");
+        out.push_str("| action |");
         for role in &matrix.roles {
             let _ = write!(out, " {} |", markdown_escape(&role.id));
         }

@@ -773,3 +773,15 @@ fn human_tables_fit_the_width_without_cutting_words() {
         }
     }
 }
+
+/// With `--format json` a matrix error reached stderr only: it is now the
+/// JSON problems document on stdout too (exit 2).
+#[test]
+fn json_errors_are_json_on_stdout() {
+    let (code, stdout, stderr) = rolegrid(&["matrix", "-p", "no-such-product", "--format", "json"]);
+    assert_eq!(code, 2);
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["status"], "error");
+    assert_eq!(json["problems"][0]["kind"], "unknown-product");
+    assert!(stderr.contains("no product `no-such-product`"), "{stderr}");
+}
