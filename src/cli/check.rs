@@ -166,6 +166,32 @@ pub(super) fn json_line(value: &impl serde::Serialize) -> String {
     line
 }
 
+/// The report in the format asked (for a run of `watch`, JSON on one line).
+fn document(
+    args: &Args,
+    check_report: &CheckReport,
+    watching: Option<&WatchRun>,
+) -> Result<String, Problems> {
+    Ok(match args.format {
+        CheckFormat::Human if args.verbose => report::human::check_verbose(check_report),
+        CheckFormat::Human => report::human::check(check_report),
+        CheckFormat::Json => match watching {
+            Some(run) => json_line(&WatchLine {
+                run,
+                document: report::json::check(check_report),
+            }),
+            None => pretty(&report::json::check(check_report)),
+        },
+        CheckFormat::Github => report::github::check(check_report),
+        CheckFormat::Junit => report::junit::check(check_report).map_err(|e| {
+            Problem::new(
+                ProblemKind::Internal,
+                format!("cannot write JUnit XML: {e}"),
+            )
+        })?,
+    })
+}
+
 /// Runs `rolegrid check`.
 pub fn run(args: &Args) -> Outcome {
     run_as(args, None)
@@ -224,24 +250,7 @@ pub(super) fn run_as(args: &Args, watching: Option<&WatchRun>) -> Outcome {
         options,
         duration: start.elapsed(),
     };
-    let text = match args.format {
-        CheckFormat::Human if args.verbose => report::human::check_verbose(&check_report),
-        CheckFormat::Human => report::human::check(&check_report),
-        CheckFormat::Json => match watching {
-            Some(run) => json_line(&WatchLine {
-                run,
-                document: report::json::check(&check_report),
-            }),
-            None => pretty(&report::json::check(&check_report)),
-        },
-        CheckFormat::Github => report::github::check(&check_report),
-        CheckFormat::Junit => report::junit::check(&check_report).map_err(|e| {
-            Problem::new(
-                ProblemKind::Internal,
-                format!("cannot write JUnit XML: {e}"),
-            )
-        })?,
-    };
+    let text = document(args, &check_report, watching)?;
     write_out(&text)?;
     // the products that did not load: their reports, each under its name
     for invalid in &check_report.invalid {
