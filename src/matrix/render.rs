@@ -1,4 +1,4 @@
-//! The matrix as Markdown, HTML and terminal tables. Only formatting here.
+//! The matrix as Markdown and terminal tables (HTML: [`super::html`]). Only formatting here.
 
 use super::model::{Cell, Group, Matrix, Verdict};
 use comfy_table::{Cell as TableCell, ColumnConstraint, ContentArrangement, Table, Width, presets};
