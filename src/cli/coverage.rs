@@ -3,7 +3,7 @@
 
 use super::check::ProductArgs;
 use super::outcome::{ExitStatus, Finished, Outcome};
-use super::output::{ProblemsOut, pretty, write_out};
+use super::output::{ProblemsOut, pretty, report, write_out};
 use rolegrid::coverage::Coverage;
 use rolegrid::report;
 
@@ -39,22 +39,44 @@ impl Args {
     }
 }
 
-/// Runs `rolegrid coverage`.
+/// Runs `rolegrid coverage`. A product that does not load hides no other
+/// product's coverage: it is listed as invalid (its problems on stderr, and
+/// in the JSON document), and the exit is 2.
 pub fn run(args: &Args) -> Outcome {
-    let checked = args.products.check_all()?;
+    let checks = args.products.check()?;
     let mut rest = Vec::new();
-    let coverages: Vec<Coverage> = checked
+    let coverages: Vec<Coverage> = checks
+        .products
         .into_iter()
         .map(|c| {
             rest.push((c.snapshot, c.suite, c.outcome));
             c.coverage
         })
         .collect();
-    let text = match args.format {
+    let invalid = checks.invalid;
+    let mut text = match args.format {
         CoverageFormat::Human => report::human::coverage(&coverages),
-        CoverageFormat::Json => pretty(&report::json::coverage(&coverages)),
+        CoverageFormat::Json => pretty(&report::json::coverage_with(&coverages, &invalid)),
         CoverageFormat::Markdown => report::markdown::coverage(&coverages),
     };
+    if args.format != CoverageFormat::Json {
+        for product in &invalid {
+            text.push_str(&format!(
+                "\n{}: INVALID, {} problem(s) (reported on stderr)\n",
+                product.product,
+                product.problems.len()
+            ));
+        }
+    }
     write_out(&text)?;
-    Ok(Finished::keeping(ExitStatus::Success, (rest, coverages)))
+    for product in &invalid {
+        eprintln!("rolegrid: product `{}` did not load:", product.product);
+        report(&product.problems);
+    }
+    let status = if invalid.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Error
+    };
+    Ok(Finished::keeping(status, (rest, coverages, invalid)))
 }

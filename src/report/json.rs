@@ -394,13 +394,23 @@ pub fn validate(validations: &Validations, duration: std::time::Duration) -> imp
 struct CoverageJson<'a> {
     version: u32,
     products: &'a [Coverage],
+    invalid_products: Vec<InvalidJson<'a>>,
+    problems: Vec<ProblemJson<'a>>,
 }
 
 /// The JSON report of `coverage`.
 pub fn coverage(coverages: &[Coverage]) -> impl Serialize + '_ {
+    coverage_with(coverages, &[])
+}
+
+/// The JSON report of `coverage` with the products that did not load
+/// (`invalid_products` and their `problems`, as in `check`'s document).
+pub fn coverage_with<'a>(coverages: &'a [Coverage], invalid: &'a [Invalid]) -> impl Serialize + 'a {
     CoverageJson {
         version: VERSION,
         products: coverages,
+        invalid_products: invalid_products(invalid),
+        problems: product_problems(invalid),
     }
 }
 

@@ -973,3 +973,35 @@ fn cedar_json_schemas_are_read_wherever_a_schema_is() {
     two.assert_code(2);
     assert!(two.stderr.contains("has two schemas"), "{}", two.stderr);
 }
+
+/// `coverage` failed whole when one product did not load; like `check`, it
+/// now gives the others' coverage, lists the broken one as invalid (its
+/// problems on stderr and in the JSON document) and exits 2.
+#[test]
+fn coverage_of_the_other_products_when_one_does_not_load() {
+    let store = TempStore::new();
+    common::copy_dir(
+        &common::root().join("schemas"),
+        &store.path().join("schemas"),
+    );
+    common::copy_dir(
+        &common::root().join("policies"),
+        &store.path().join("policies"),
+    );
+    store.write("policies/fireworks/tenant.cedar", "permit (");
+    let run = store.run(&["coverage"]);
+    run.assert_code(2);
+    assert!(run.stdout.contains("imagekit: 6 roles"), "{}", run.stdout);
+    assert!(run.stdout.contains("fireworks: INVALID"), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("product `fireworks` did not load"),
+        "{}",
+        run.stderr
+    );
+    let json = store.run(&["coverage", "--format", "json"]);
+    json.assert_code(2);
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(json["products"].as_array().unwrap().len(), 4);
+    assert_eq!(json["invalid_products"][0]["product"], "fireworks");
+    assert_eq!(json["problems"][0]["product"], "fireworks");
+}
