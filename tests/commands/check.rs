@@ -979,15 +979,7 @@ fn cedar_json_schemas_are_read_wherever_a_schema_is() {
 /// problems on stderr and in the JSON document) and exits 2.
 #[test]
 fn coverage_of_the_other_products_when_one_does_not_load() {
-    let store = TempStore::new();
-    common::copy_dir(
-        &common::root().join("schemas"),
-        &store.path().join("schemas"),
-    );
-    common::copy_dir(
-        &common::root().join("policies"),
-        &store.path().join("policies"),
-    );
+    let store = TempStore::copy_of_shipped();
     store.write("policies/fireworks/tenant.cedar", "permit (");
     let run = store.run(&["coverage"]);
     run.assert_code(2);

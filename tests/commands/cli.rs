@@ -828,45 +828,35 @@ fn resident_kib(pid: u32) -> u64 {
         .unwrap()
 }
 
+/// The status lines of a running `rolegrid watch` (`[pass] watching ...`).
+struct WatchRuns(std::sync::mpsc::Receiver<String>);
+
+impl WatchRuns {
+    /// The next run's status line, or an error after `timeout`.
+    fn recv_timeout(&self, timeout: std::time::Duration) -> Result<String, ()> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let line = self.0.recv_timeout(left).map_err(|_| ())?;
+            if line.contains("] watching") {
+                return Ok(line);
+            }
+        }
+    }
+}
+
 /// `rolegrid watch` frees each run's snapshots and report before the next
 /// run: its memory stays flat over many re-runs of `check` on the shipped
 /// store (each run builds several MB, which were once kept for good).
 #[test]
 #[cfg(target_os = "linux")]
 fn watch_memory_stays_flat_over_many_runs() {
-    use std::io::BufRead;
     const WARM_UP: usize = 5;
     const RUNS: usize = 40;
-    let store = TempStore::new();
-    common::copy_dir(
-        &common::root().join("schemas"),
-        &store.path().join("schemas"),
-    );
-    common::copy_dir(
-        &common::root().join("policies"),
-        &store.path().join("policies"),
-    );
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rolegrid"))
-        .args(["watch", "--root", &store.path_str()])
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let store = TempStore::copy_of_shipped();
+    let (mut child, lines) = common::spawn_lines(&["watch", "--root", &store.path_str()]);
     let pid = child.id();
-    let (runs, ran) = std::sync::mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if line.contains("] watching") && runs.send(line).is_err() {
-                return;
-            }
-        }
-    });
+    let ran = WatchRuns(lines);
     let edited = store.path().join("policies/fireworks/tenant.cedar");
     let original = std::fs::read_to_string(&edited).unwrap();
     let mut after_warm_up = 0;
@@ -899,36 +889,9 @@ fn watch_memory_stays_flat_over_many_runs() {
 /// invalid input, not passed over with the last `[pass]`.
 #[test]
 fn watch_follows_a_policies_folder_replaced_whole() {
-    use std::io::BufRead;
-    let store = TempStore::new();
-    common::copy_dir(
-        &common::root().join("schemas"),
-        &store.path().join("schemas"),
-    );
-    common::copy_dir(
-        &common::root().join("policies"),
-        &store.path().join("policies"),
-    );
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rolegrid"))
-        .args(["watch", "--root", &store.path_str()])
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let (runs, ran) = std::sync::mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if line.contains("] watching") && runs.send(line).is_err() {
-                return;
-            }
-        }
-    });
+    let store = TempStore::copy_of_shipped();
+    let (mut child, lines) = common::spawn_lines(&["watch", "--root", &store.path_str()]);
+    let ran = WatchRuns(lines);
     let next_run = |what: &str| {
         ran.recv_timeout(std::time::Duration::from_secs(60))
             .unwrap_or_else(|_| panic!("no run of watch after {what}"))
@@ -1221,28 +1184,9 @@ fn every_answer_names_its_line_and_echoes_the_requests_id() {
 /// its number and time; the status line goes to stderr.
 #[test]
 fn watch_in_json_writes_one_document_per_run() {
-    use std::io::BufRead;
     let store = TempStore::copy_of("check-pass");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rolegrid"))
-        .args(["watch", "--root", &store.path_str(), "--format", "json"])
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let (runs, ran) = std::sync::mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if runs.send(line).is_err() {
-                return;
-            }
-        }
-    });
+    let (mut child, ran) =
+        common::spawn_lines(&["watch", "--root", &store.path_str(), "--format", "json"]);
     let next = |what: &str| -> serde_json::Value {
         let line = ran
             .recv_timeout(std::time::Duration::from_secs(60))

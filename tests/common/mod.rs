@@ -194,6 +194,15 @@ impl TempStore {
         store
     }
 
+    /// A copy of the shipped store (the repository's `schemas/` and
+    /// `policies/`), to change freely.
+    pub fn copy_of_shipped() -> Self {
+        let store = Self::new();
+        copy_dir(&root().join("schemas"), &store.path().join("schemas"));
+        copy_dir(&root().join("policies"), &store.path().join("policies"));
+        store
+    }
+
     /// A copy of a fixture folder (`tests/fixtures/<name>`), to change freely.
     pub fn copy_of(name: &str) -> Self {
         let store = Self::new();
@@ -268,6 +277,33 @@ pub fn peak_kib_of_run(dir: &Path, args: &[&str], out: &Path) -> (Option<i32>, u
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
+}
+
+/// `rolegrid ARGS` running in the background, each line it prints on stdout
+/// sent on the receiver as it comes (stderr is discarded). Kill it when done.
+pub fn spawn_lines(args: &[&str]) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rolegrid"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (lines, received) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if lines.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    (child, received)
 }
 
 /// Copies a folder recursively.
