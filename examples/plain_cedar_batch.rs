@@ -7,7 +7,7 @@
 //! files, then answers JSON Lines requests from stdin (`{"principal",
 //! "action", "resource", "context"?}`, uids as Cedar text or `{"type",
 //! "id"}`), one line each on stdout, in rolegrid's answer shape
-//! (`{"decision", "reasons", "errors"}`, sorted by policy id) so that the two
+//! (`{"line", "decision", "reasons", "errors"}`, sorted by policy id) so that the two
 //! outputs can be compared byte for byte. Requests are validated against the
 //! schema, as rolegrid does. One thread, `Authorizer::is_authorized` on the
 //! full policy set.
@@ -165,6 +165,7 @@ fn answer_lines(
                     .collect();
                 errors.sort();
                 serde_json::json!({
+                    "line": number + 1,
                     "decision": if response.decision() == cedar_policy::Decision::Allow { "allow" } else { "deny" },
                     "reasons": reasons,
                     "errors": errors
