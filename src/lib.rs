@@ -37,11 +37,13 @@
 //! stacks give the same answers as every command.
 
 mod answer;
+pub mod authzen;
 #[cfg(test)]
 mod architecture;
 pub mod check;
 pub mod coverage;
 mod diagnostics;
+mod directory;
 mod evaluator;
 pub mod expect;
 pub mod explain;
@@ -58,11 +60,13 @@ pub mod report;
 mod request;
 pub mod roles;
 mod schema_info;
+pub mod server;
 mod snapshot;
 mod store;
 mod yaml;
 
 pub use answer::{Answer, PolicyError};
+pub use directory::Directory;
 pub use diagnostics::{Location, Problem, ProblemKind, Problems, Renderer, SourceFile};
 pub use evaluator::{Evaluator, ReloadEvent, ReloadFailure, ReloadOutcome, SETTLE_PERIOD, Status};
 pub use files::{FileKind, ProductFiles};

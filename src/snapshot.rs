@@ -2,6 +2,7 @@
 
 use crate::answer::Answer;
 use crate::diagnostics::{Location, Problem, Problems};
+use crate::directory::Directory;
 use crate::files::ProductFiles;
 use crate::index::{PolicyIndex, Prepared, Selection};
 use crate::origin::{EntityOrigin, PolicyOrigin};
@@ -45,6 +46,8 @@ pub struct Snapshot {
     schema_info: Arc<SchemaInfo>,
     /// Made on first use from the schema and entities.
     roles: OnceLock<Roles>,
+    /// Made on first use from the schema and entities.
+    directory: OnceLock<Directory>,
     index: Option<PolicyIndex>,
     /// Each schema action's empty context, read once.
     empty_contexts: HashMap<EntityUid, Context>,
@@ -122,6 +125,7 @@ impl Snapshot {
             origin,
             schema_info,
             roles: OnceLock::new(),
+            directory: OnceLock::new(),
             authorizer: Authorizer::new(),
             stack_needed: stack_needed(expression_depth),
         }
@@ -203,6 +207,19 @@ impl Snapshot {
     pub fn roles(&self) -> &Roles {
         self.roles
             .get_or_init(|| Roles::new(self.schema.as_ref(), &self.entities, &self.entity_origins))
+    }
+
+    /// The names the product answers to from outside: entity types with or
+    /// without the namespace, action ids, entities by type in id order.
+    pub fn directory(&self) -> &Directory {
+        self.directory.get_or_init(|| {
+            Directory::new(
+                self.roles().namespace(),
+                self.schema.as_ref(),
+                &self.entities,
+                |action| self.schema_info.action_position(action),
+            )
+        })
     }
 
     /// The schema's declaration order and context types.

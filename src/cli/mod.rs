@@ -11,6 +11,7 @@ mod names;
 mod outcome;
 mod output;
 mod report;
+mod serve;
 mod source;
 mod store_arg;
 mod validate;
@@ -48,6 +49,8 @@ enum Command {
     Matrix(matrix::Args),
     /// Write one HTML page with every product's coverage and matrix (for CI to publish).
     Report(report::Args),
+    /// Serve the store's products as AuthZEN 1.0 decision points over HTTP, hot-reloaded.
+    Serve(serve::Args),
 }
 
 impl Command {
@@ -59,7 +62,7 @@ impl Command {
             Command::Coverage(args) => args.problems_out(),
             Command::Authorize(args) => args.problems_out(),
             Command::Matrix(args) => args.problems_out(),
-            Command::Watch(_) | Command::Report(_) => ProblemsOut::Stderr,
+            Command::Watch(_) | Command::Report(_) | Command::Serve(_) => ProblemsOut::Stderr,
         }
     }
 
@@ -72,6 +75,7 @@ impl Command {
             Command::Coverage(args) => coverage::run(args),
             Command::Matrix(args) => matrix::run(args),
             Command::Report(args) => report::run(args),
+            Command::Serve(args) => serve::run(args),
         }
     }
 }
