@@ -36,7 +36,10 @@ impl Directory {
         };
         let declared: Vec<EntityTypeName> = match schema {
             Some(schema) => schema.entity_types().cloned().collect(),
-            None => entities.iter().map(|e| e.uid().type_name().clone()).collect(),
+            None => entities
+                .iter()
+                .map(|e| e.uid().type_name().clone())
+                .collect(),
         };
         for name in declared {
             directory.add_type(name);

@@ -37,9 +37,9 @@
 //! stacks give the same answers as every command.
 
 mod answer;
-pub mod authzen;
 #[cfg(test)]
 mod architecture;
+pub mod authzen;
 pub mod check;
 pub mod coverage;
 mod diagnostics;
@@ -66,8 +66,8 @@ mod store;
 mod yaml;
 
 pub use answer::{Answer, PolicyError};
-pub use directory::Directory;
 pub use diagnostics::{Location, Problem, ProblemKind, Problems, Renderer, SourceFile};
+pub use directory::Directory;
 pub use evaluator::{Evaluator, ReloadEvent, ReloadFailure, ReloadOutcome, SETTLE_PERIOD, Status};
 pub use files::{FileKind, ProductFiles};
 pub use limits::Limits;

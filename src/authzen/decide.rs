@@ -25,6 +25,10 @@ pub struct Decided {
     pub answer: Answer,
 }
 
+/// An entity a request names, the properties it gives it, and where in
+/// the request it is (for messages).
+pub type Given<'a> = (&'a EntityUid, Option<&'a Map<String, Value>>, &'a str);
+
 /// What one evaluation of a batch gave.
 pub type Outcome = Result<Decided, Rejection>;
 
@@ -64,7 +68,12 @@ impl<'s> Decider<'s> {
     }
 
     /// The uid of a subject or resource; `path` names it in messages.
-    pub fn uid(&self, entity: &EntityRef<'_>, id: &str, path: &str) -> Result<EntityUid, Rejection> {
+    pub fn uid(
+        &self,
+        entity: &EntityRef<'_>,
+        id: &str,
+        path: &str,
+    ) -> Result<EntityUid, Rejection> {
         self.directory
             .entity_uid(entity.written_type, id)
             .ok_or_else(|| {
@@ -107,7 +116,13 @@ impl<'s> Decider<'s> {
             (&principal, evaluation.subject.properties, "subject"),
             (&resource, evaluation.resource.properties, "resource"),
         ])?;
-        let answer = self.answer(&principal, &action, &resource, evaluation.context, overlay.as_ref())?;
+        let answer = self.answer(
+            &principal,
+            &action,
+            &resource,
+            evaluation.context,
+            overlay.as_ref(),
+        )?;
         Ok(Decided {
             principal,
             action,
@@ -146,10 +161,7 @@ impl<'s> Decider<'s> {
     /// named (their stored attributes kept where the properties do not
     /// give them, their parents kept), checked against the schema; `None`
     /// when no properties are given.
-    pub fn overlay(
-        &self,
-        entities: &[(&EntityUid, Option<&Map<String, Value>>, &str)],
-    ) -> Result<Option<Entities>, Rejection> {
+    pub fn overlay(&self, entities: &[Given<'_>]) -> Result<Option<Entities>, Rejection> {
         let mut laid = Vec::new();
         for (uid, properties, path) in entities {
             let Some(properties) = properties else {

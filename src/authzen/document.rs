@@ -96,7 +96,11 @@ fn join(path: &str, member: &str) -> String {
 }
 
 /// A member that must be a string when present (`null` counts as absent).
-fn string<'a>(map: &'a Map<String, Value>, path: &str, member: &str) -> Result<Option<&'a str>, Rejection> {
+fn string<'a>(
+    map: &'a Map<String, Value>,
+    path: &str,
+    member: &str,
+) -> Result<Option<&'a str>, Rejection> {
     match map.get(member) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) => Ok(Some(text)),
@@ -130,7 +134,11 @@ fn optional_object<'a>(
 }
 
 /// A subject or resource at `path`; `needs_id` when its `id` is required.
-pub fn entity<'a>(value: &'a Value, path: &str, needs_id: bool) -> Result<EntityRef<'a>, Rejection> {
+pub fn entity<'a>(
+    value: &'a Value,
+    path: &str,
+    needs_id: bool,
+) -> Result<EntityRef<'a>, Rejection> {
     let map = object(value, path)?;
     let written_type = required_string(map, path, "type")?;
     let id = if needs_id {
@@ -180,7 +188,9 @@ fn evaluation<'a>(
     let required = |key: &str| {
         member(item, defaults, key).ok_or_else(|| {
             Rejection::bad_request(if item.is_some() {
-                format!("`{path}.{key}` is required (neither the evaluation nor the request gives one)")
+                format!(
+                    "`{path}.{key}` is required (neither the evaluation nor the request gives one)"
+                )
             } else {
                 format!("`{key}` is required")
             })

@@ -95,7 +95,10 @@ struct Token {
 
 impl Token {
     fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("1:{:016x}:{}:{}", self.request, self.at, self.after))
+        URL_SAFE_NO_PAD.encode(format!(
+            "1:{:016x}:{}:{}",
+            self.request, self.at, self.after
+        ))
     }
 
     fn decode(text: &str) -> Option<Self> {
@@ -111,7 +114,11 @@ impl Token {
 }
 
 /// Runs a search request (the body as JSON) against `decider`'s snapshot.
-pub fn search(decider: &Decider<'_>, kind: SearchKind, body: &Value) -> Result<SearchResponse, Rejection> {
+pub fn search(
+    decider: &Decider<'_>,
+    kind: SearchKind,
+    body: &Value,
+) -> Result<SearchResponse, Rejection> {
     let map = document::object(body, "")?;
     let page = page(map)?;
     let request_hash = hash_request(map);
@@ -126,11 +133,20 @@ pub fn search(decider: &Decider<'_>, kind: SearchKind, body: &Value) -> Result<S
         SearchKind::Subject | SearchKind::Resource => entities(decider, kind, map)?,
         SearchKind::Action => actions(decider, map)?,
     };
-    Ok(paginate(allowed, kind != SearchKind::Action, &page, request_hash))
+    Ok(paginate(
+        allowed,
+        kind != SearchKind::Action,
+        &page,
+        request_hash,
+    ))
 }
 
 /// Every subject or resource of the searched type the product allows, in id order.
-fn entities(decider: &Decider<'_>, kind: SearchKind, map: &Map<String, Value>) -> Result<Vec<Found>, Rejection> {
+fn entities(
+    decider: &Decider<'_>,
+    kind: SearchKind,
+    map: &Map<String, Value>,
+) -> Result<Vec<Found>, Rejection> {
     let (searched, fixed, fixed_path) = match kind {
         SearchKind::Subject => ("subject", "resource", "resource"),
         _ => ("resource", "subject", "subject"),
@@ -147,7 +163,11 @@ fn entities(decider: &Decider<'_>, kind: SearchKind, map: &Map<String, Value>) -
         .clone();
     let overlay = decider.overlay(&[(&fixed_uid, fixed_ref.properties, fixed_path)])?;
     let mut found = Vec::new();
-    for candidate in decider.snapshot().directory().entities_of_type(&searched_type) {
+    for candidate in decider
+        .snapshot()
+        .directory()
+        .entities_of_type(&searched_type)
+    {
         let (principal, resource) = match kind {
             SearchKind::Subject => (candidate, &fixed_uid),
             _ => (&fixed_uid, candidate),
@@ -183,7 +203,10 @@ fn actions(decider: &Decider<'_>, map: &Map<String, Value>) -> Result<Vec<Found>
             .iter()
             .filter(|action| {
                 schema
-                    .actions_for_principal_and_resource(principal.type_name(), resource_uid.type_name())
+                    .actions_for_principal_and_resource(
+                        principal.type_name(),
+                        resource_uid.type_name(),
+                    )
                     .any(|applies| applies == *action)
             })
             .collect(),
@@ -191,7 +214,8 @@ fn actions(decider: &Decider<'_>, map: &Map<String, Value>) -> Result<Vec<Found>
     };
     let mut found = Vec::new();
     for action in applicable {
-        let answer = decider.answer(&principal, action, &resource_uid, context, overlay.as_ref())?;
+        let answer =
+            decider.answer(&principal, action, &resource_uid, context, overlay.as_ref())?;
         if answer.is_allowed() {
             found.push(Found::Action {
                 name: action.id().unescaped().to_owned(),
@@ -316,7 +340,7 @@ fn paginate(all: Vec<Found>, sorted: bool, page: &PageIn, request: u64) -> Searc
     };
     let paginated = page.given || !next_token.is_empty();
     SearchResponse {
-        page: paginated.then(|| PageOut {
+        page: paginated.then_some(PageOut {
             next_token,
             count: results.len(),
             total,

@@ -4,7 +4,7 @@
 use super::outcome::{ExitStatus, Finished, Outcome};
 use super::store_arg::StoreArg;
 use rolegrid::server::{DEFAULT_LISTEN, DecisionLogTarget, Server, ServerConfig, Tokens};
-use rolegrid::{Evaluator, Problem, ProblemKind};
+use rolegrid::{Evaluator, Problem, ProblemKind, ReloadOutcome};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -84,8 +84,15 @@ impl Args {
 /// Runs `rolegrid serve` until SIGTERM or SIGINT.
 pub fn run(args: &Args) -> Outcome {
     let config = args.config()?;
-    let evaluator = Arc::new(Evaluator::open(&args.store.root, args.store.load_options())?);
-    let server = Server::bind(evaluator, config)?.on_reload(|event| eprintln!("rolegrid: {event}"));
+    let evaluator = Arc::new(Evaluator::open(
+        &args.store.root,
+        args.store.load_options(),
+    )?);
+    let server = Server::bind(evaluator, config)?.on_reload(|event| {
+        if !matches!(event.outcome, ReloadOutcome::Unchanged) {
+            eprintln!("rolegrid: {event}");
+        }
+    });
     let mut stdout = std::io::stdout();
     writeln!(stdout, "listening on http://{}", server.local_addr())
         .and_then(|()| stdout.flush())

@@ -114,7 +114,11 @@ impl DecisionLog {
                     principal: Some(decided.principal.to_string()),
                     action: Some(decided.action.to_string()),
                     resource: Some(decided.resource.to_string()),
-                    decision: if decided.answer.is_allowed() { "allow" } else { "deny" },
+                    decision: if decided.answer.is_allowed() {
+                        "allow"
+                    } else {
+                        "deny"
+                    },
                     reasons: decided.answer.reasons().iter().map(AsRef::as_ref).collect(),
                     errors: decided.answer.errors(),
                     error: None,

@@ -37,43 +37,96 @@ impl Endpoint {
 
 type Product = Option<Path<String>>;
 
-pub(super) async fn evaluation(State(app): State<Arc<App>>, product: Product, headers: HeaderMap, body: Body) -> Response {
-    app.access(Endpoint::Evaluation, product, headers, body).await
+pub(super) async fn evaluation(
+    State(app): State<Arc<App>>,
+    product: Product,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    app.access(Endpoint::Evaluation, product, headers, body)
+        .await
 }
 
-pub(super) async fn evaluations(State(app): State<Arc<App>>, product: Product, headers: HeaderMap, body: Body) -> Response {
-    app.access(Endpoint::Evaluations, product, headers, body).await
+pub(super) async fn evaluations(
+    State(app): State<Arc<App>>,
+    product: Product,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    app.access(Endpoint::Evaluations, product, headers, body)
+        .await
 }
 
-pub(super) async fn search_subject(State(app): State<Arc<App>>, product: Product, headers: HeaderMap, body: Body) -> Response {
-    app.access(Endpoint::Search(SearchKind::Subject), product, headers, body).await
+pub(super) async fn search_subject(
+    State(app): State<Arc<App>>,
+    product: Product,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    app.access(
+        Endpoint::Search(SearchKind::Subject),
+        product,
+        headers,
+        body,
+    )
+    .await
 }
 
-pub(super) async fn search_resource(State(app): State<Arc<App>>, product: Product, headers: HeaderMap, body: Body) -> Response {
-    app.access(Endpoint::Search(SearchKind::Resource), product, headers, body).await
+pub(super) async fn search_resource(
+    State(app): State<Arc<App>>,
+    product: Product,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    app.access(
+        Endpoint::Search(SearchKind::Resource),
+        product,
+        headers,
+        body,
+    )
+    .await
 }
 
-pub(super) async fn search_action(State(app): State<Arc<App>>, product: Product, headers: HeaderMap, body: Body) -> Response {
-    app.access(Endpoint::Search(SearchKind::Action), product, headers, body).await
+pub(super) async fn search_action(
+    State(app): State<Arc<App>>,
+    product: Product,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    app.access(Endpoint::Search(SearchKind::Action), product, headers, body)
+        .await
 }
 
 /// A JSON answer with status 200.
 fn json_response(body: Vec<u8>) -> Response {
     (
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
         body,
     )
         .into_response()
 }
 
 impl App {
-    async fn access(self: Arc<Self>, endpoint: Endpoint, product: Product, headers: HeaderMap, body: Body) -> Response {
+    async fn access(
+        self: Arc<Self>,
+        endpoint: Endpoint,
+        product: Product,
+        headers: HeaderMap,
+        body: Body,
+    ) -> Response {
         let started = Instant::now();
         let product = product.map(|Path(product)| product);
-        let response = match self.answer(endpoint, product, &headers, body, started).await {
+        let response = match self
+            .answer(endpoint, product, &headers, body, started)
+            .await
+        {
             Ok(response) => response,
             Err(rejection) => {
-                let status = StatusCode::from_u16(rejection.status).unwrap_or(StatusCode::BAD_REQUEST);
+                let status =
+                    StatusCode::from_u16(rejection.status).unwrap_or(StatusCode::BAD_REQUEST);
                 let mut response = error_response(status, &rejection.message);
                 if status == StatusCode::UNAUTHORIZED {
                     response
@@ -83,8 +136,11 @@ impl App {
                 response
             }
         };
-        self.metrics
-            .answered(endpoint.name(), response.status().as_u16(), started.elapsed());
+        self.metrics.answered(
+            endpoint.name(),
+            response.status().as_u16(),
+            started.elapsed(),
+        );
         response
     }
 
@@ -107,9 +163,11 @@ impl App {
         match endpoint {
             Endpoint::Search(kind) => {
                 let app = Arc::clone(self);
-                tokio::task::spawn_blocking(move || app.search(kind, &product, &value, request_id.as_deref(), started))
-                    .await
-                    .map_err(|e| Rejection::new(500, format!("the search failed: {e}")))?
+                tokio::task::spawn_blocking(move || {
+                    app.search(kind, &product, &value, request_id.as_deref(), started)
+                })
+                .await
+                .map_err(|e| Rejection::new(500, format!("the search failed: {e}")))?
             }
             _ => self.decide(endpoint, &product, &value, request_id.as_deref(), started),
         }
@@ -120,13 +178,21 @@ impl App {
         let Some(tokens) = &self.config.tokens else {
             return Ok(());
         };
-        let given = headers.get(header::AUTHORIZATION).map(HeaderValue::as_bytes);
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .map(HeaderValue::as_bytes);
         if tokens.admits(given) {
             Ok(())
         } else if given.is_none() {
-            Err(Rejection::new(401, "this server needs `Authorization: Bearer <token>`"))
+            Err(Rejection::new(
+                401,
+                "this server needs `Authorization: Bearer <token>`",
+            ))
         } else {
-            Err(Rejection::new(401, "the bearer token is not one this server accepts"))
+            Err(Rejection::new(
+                401,
+                "the bearer token is not one this server accepts",
+            ))
         }
     }
 
@@ -179,7 +245,9 @@ impl App {
             return Err(too_large());
         }
         axum::body::to_bytes(body, limit).await.map_err(|e| {
-            if std::error::Error::source(&e).is_some_and(|source| source.to_string().contains("length limit")) {
+            if std::error::Error::source(&e)
+                .is_some_and(|source| source.to_string().contains("length limit"))
+            {
                 too_large()
             } else {
                 Rejection::bad_request(format!("the body could not be read: {e}"))
@@ -187,26 +255,43 @@ impl App {
         })
     }
 
-    fn decide(&self, endpoint: Endpoint, product: &str, value: &Value, request_id: Option<&str>, started: Instant) -> Result<Response, Rejection> {
+    fn decide(
+        &self,
+        endpoint: Endpoint,
+        product: &str,
+        value: &Value,
+        request_id: Option<&str>,
+        started: Instant,
+    ) -> Result<Response, Rejection> {
         let explain = self.config.explain || document::explain(value);
-        let decided = self.evaluator.with_generation(product, |snapshot, generation| {
-            let decider = Decider::new(snapshot);
-            let (outcomes, batched) = match endpoint {
-                Endpoint::Evaluation => (vec![decider.decide(&document::single(value)?)], false),
-                _ => {
-                    let batch = document::batch(value)?;
-                    (decider.decide_all(&batch.items, batch.semantic), batch.batched)
-                }
-            };
-            Ok::<_, Rejection>((outcomes, batched, generation))
-        });
+        let decided = self
+            .evaluator
+            .with_generation(product, |snapshot, generation| {
+                let decider = Decider::new(snapshot);
+                let (outcomes, batched) = match endpoint {
+                    Endpoint::Evaluation => {
+                        (vec![decider.decide(&document::single(value)?)], false)
+                    }
+                    _ => {
+                        let batch = document::batch(value)?;
+                        (
+                            decider.decide_all(&batch.items, batch.semantic),
+                            batch.batched,
+                        )
+                    }
+                };
+                Ok::<_, Rejection>((outcomes, batched, generation))
+            });
         let (outcomes, batched, generation) = decided.unwrap_or_else(|| Err(gone(product)))?;
         if !batched && let Some(Err(rejection)) = outcomes.first() {
             return Err(rejection.clone());
         }
         let body = if batched {
             serde_json::to_vec(&EvaluationsResponse {
-                evaluations: outcomes.iter().map(|outcome| Decision::of(outcome, explain)).collect(),
+                evaluations: outcomes
+                    .iter()
+                    .map(|outcome| Decision::of(outcome, explain))
+                    .collect(),
             })
         } else {
             outcomes
@@ -215,15 +300,25 @@ impl App {
                 .unwrap_or_else(|| Ok(b"{\"decision\":false}".to_vec()))
         }
         .map_err(|e| Rejection::new(500, format!("the answer could not be written: {e}")))?;
-        self.record(endpoint, product, generation, request_id, &outcomes, started);
+        self.record(
+            endpoint, product, generation, request_id, &outcomes, started,
+        );
         Ok(json_response(body))
     }
 
-    fn search(&self, kind: SearchKind, product: &str, value: &Value, request_id: Option<&str>, started: Instant) -> Result<Response, Rejection> {
+    fn search(
+        &self,
+        kind: SearchKind,
+        product: &str,
+        value: &Value,
+        request_id: Option<&str>,
+        started: Instant,
+    ) -> Result<Response, Rejection> {
         let found = self
             .evaluator
             .with_generation(product, |snapshot, generation| {
-                search::search(&Decider::new(snapshot), kind, value).map(|found| (found, generation))
+                search::search(&Decider::new(snapshot), kind, value)
+                    .map(|found| (found, generation))
             })
             .unwrap_or_else(|| Err(gone(product)))?;
         let (response, generation) = found;
@@ -244,7 +339,15 @@ impl App {
         Ok(json_response(body))
     }
 
-    fn record(&self, endpoint: Endpoint, product: &str, generation: u64, request_id: Option<&str>, outcomes: &[Outcome], started: Instant) {
+    fn record(
+        &self,
+        endpoint: Endpoint,
+        product: &str,
+        generation: u64,
+        request_id: Option<&str>,
+        outcomes: &[Outcome],
+        started: Instant,
+    ) {
         let mut tally = Tally::default();
         for outcome in outcomes {
             match outcome {
@@ -283,7 +386,9 @@ fn parse(body: &[u8]) -> Result<Value, Rejection> {
     let text = std::str::from_utf8(body)
         .map_err(|e| Rejection::bad_request(format!("the body is not UTF-8: {e}")))?;
     if text.trim().is_empty() {
-        return Err(Rejection::bad_request("the body is empty: send a JSON object"));
+        return Err(Rejection::bad_request(
+            "the body is empty: send a JSON object",
+        ));
     }
     let value = crate::json::from_str(text)
         .map_err(|e| Rejection::bad_request(format!("the body is not JSON: {e}")))?;

@@ -88,8 +88,9 @@ impl Metrics {
             "Decisions made, by product and outcome (allow, deny, error: an evaluation refused in a batch)",
             decisions.clone(),
         );
-        let latency =
-            Family::<EndpointLabels, Histogram>::new_with_constructor(latency_histogram as fn() -> Histogram);
+        let latency = Family::<EndpointLabels, Histogram>::new_with_constructor(
+            latency_histogram as fn() -> Histogram,
+        );
         registry.register(
             "request_duration_seconds",
             "Time from a request's arrival to its answer, by endpoint",

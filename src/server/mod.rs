@@ -119,11 +119,14 @@ pub(crate) struct App {
     unserved: Mutex<BTreeMap<String, String>>,
 }
 
+/// What a server calls after each reload.
+type ReloadReport = Box<dyn Fn(&crate::ReloadEvent) + Send + 'static>;
+
 /// A server bound to its address, not yet answering.
 pub struct Server {
     listener: std::net::TcpListener,
     app: Arc<App>,
-    on_reload: Option<Box<dyn Fn(&crate::ReloadEvent) + Send + 'static>>,
+    on_reload: Option<ReloadReport>,
 }
 
 impl std::fmt::Debug for Server {
@@ -153,10 +156,16 @@ impl Server {
         let listener = std::net::TcpListener::bind(config.listen)
             .and_then(|listener| listener.set_nonblocking(true).map(|()| listener))
             .map_err(|e| {
-                Problem::new(ProblemKind::Io, format!("cannot listen on {}: {e}", config.listen))
+                Problem::new(
+                    ProblemKind::Io,
+                    format!("cannot listen on {}: {e}", config.listen),
+                )
             })?;
         let log = DecisionLog::open(&config.decision_log).map_err(|e| {
-            Problem::new(ProblemKind::Io, format!("cannot open the decision log: {e}"))
+            Problem::new(
+                ProblemKind::Io,
+                format!("cannot open the decision log: {e}"),
+            )
         })?;
         let metrics = Metrics::new();
         for product in evaluator.products() {
@@ -188,9 +197,7 @@ impl Server {
 
     /// The address it listens on (with the port chosen when it was 0).
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .unwrap_or(self.app.config.listen)
+        self.listener.local_addr().unwrap_or(self.app.config.listen)
     }
 
     /// Answers requests until `shutdown` completes, then stops accepting,
@@ -217,9 +224,8 @@ impl Server {
         let app = Arc::clone(&self.app);
         let router = router(Arc::clone(&self.app));
         runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(self.listener).map_err(|e| {
-                Problem::new(ProblemKind::Io, format!("cannot listen: {e}"))
-            })?;
+            let listener = tokio::net::TcpListener::from_std(self.listener)
+                .map_err(|e| Problem::new(ProblemKind::Io, format!("cannot listen: {e}")))?;
             let draining = async move {
                 shutdown.await;
                 app.draining
@@ -296,21 +302,43 @@ fn router(app: Arc<App>) -> Router {
         .route("/access/v1/evaluation", post(handlers::evaluation))
         .route("/access/v1/evaluations", post(handlers::evaluations))
         .route("/access/v1/search/subject", post(handlers::search_subject))
-        .route("/access/v1/search/resource", post(handlers::search_resource))
+        .route(
+            "/access/v1/search/resource",
+            post(handlers::search_resource),
+        )
         .route("/access/v1/search/action", post(handlers::search_action));
     let products = Router::new()
-        .route("/{product}/access/v1/evaluation", post(handlers::evaluation))
-        .route("/{product}/access/v1/evaluations", post(handlers::evaluations))
-        .route("/{product}/access/v1/search/subject", post(handlers::search_subject))
-        .route("/{product}/access/v1/search/resource", post(handlers::search_resource))
-        .route("/{product}/access/v1/search/action", post(handlers::search_action));
-    let limited = access
-        .nest("/products", products)
-        .layer(limits);
+        .route(
+            "/{product}/access/v1/evaluation",
+            post(handlers::evaluation),
+        )
+        .route(
+            "/{product}/access/v1/evaluations",
+            post(handlers::evaluations),
+        )
+        .route(
+            "/{product}/access/v1/search/subject",
+            post(handlers::search_subject),
+        )
+        .route(
+            "/{product}/access/v1/search/resource",
+            post(handlers::search_resource),
+        )
+        .route(
+            "/{product}/access/v1/search/action",
+            post(handlers::search_action),
+        );
+    let limited = access.nest("/products", products).layer(limits);
     Router::new()
         .merge(limited)
-        .route("/.well-known/authzen-configuration", get(ops::metadata_root))
-        .route("/.well-known/authzen-configuration/{product}", get(ops::metadata_product))
+        .route(
+            "/.well-known/authzen-configuration",
+            get(ops::metadata_root),
+        )
+        .route(
+            "/.well-known/authzen-configuration/{product}",
+            get(ops::metadata_product),
+        )
         .route(
             "/.well-known/authzen-configuration/products/{product}",
             get(ops::metadata_products),
@@ -342,9 +370,10 @@ fn limit_response(error: &BoxError, timeout: Duration, concurrent: usize) -> Res
                 "the server is answering {concurrent} requests already (its --max-concurrent); retry shortly"
             ),
         );
-        response
-            .headers_mut()
-            .insert(axum::http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+        response.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            HeaderValue::from_static("1"),
+        );
         return response;
     }
     error_response(

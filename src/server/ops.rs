@@ -166,7 +166,10 @@ pub(super) async fn not_found(uri: axum::http::Uri) -> Response {
 }
 
 /// A wrong method on a known path.
-pub(super) async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+pub(super) async fn method_not_allowed(
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> Response {
     error_response(
         StatusCode::METHOD_NOT_ALLOWED,
         &format!(

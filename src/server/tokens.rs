@@ -23,7 +23,10 @@ impl Tokens {
         if tokens.0.is_empty() {
             return Err(Problem::new(
                 ProblemKind::Io,
-                format!("{}: no token in the file (one token per line)", path.display()),
+                format!(
+                    "{}: no token in the file (one token per line)",
+                    path.display()
+                ),
             ));
         }
         Ok(tokens)
