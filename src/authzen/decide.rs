@@ -3,8 +3,8 @@
 //! properties laid over the stored entities, the context read against the
 //! schema, and the decision exactly Cedar's ([`Snapshot::authorize`]).
 
-use super::Rejection;
 use super::document::{EntityRef, Evaluation, Semantic};
+use super::rejection::Rejection;
 use crate::answer::Answer;
 use crate::directory::Directory;
 use crate::request::RequestSpec;

@@ -3,7 +3,7 @@
 //! the wrong JSON type. Unknown members are ignored, as the specification
 //! asks.
 
-use super::Rejection;
+use super::rejection::Rejection;
 use serde_json::{Map, Value};
 
 /// A subject or a resource as written: `type`, `id`, `properties`.

@@ -12,9 +12,9 @@
 //! are not given (the specification allows both repeats and omissions).
 //! A token sent with a changed request is refused (400).
 
-use super::Rejection;
 use super::decide::Decider;
 use super::document;
+use super::rejection::Rejection;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cedar_policy::EntityUid;

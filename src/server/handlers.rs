@@ -1,9 +1,9 @@
 //! The access endpoints: admit the client, find the product, read the
 //! body within its limit, then decide or search against one snapshot.
 
+use super::app::{App, error_response};
 use super::decision_log::LogContext;
 use super::metrics::Tally;
-use super::{App, error_response};
 use crate::authzen::search::{self, SearchKind};
 use crate::authzen::{Decider, Decision, EvaluationsResponse, Outcome, Rejection, document};
 use axum::body::{Body, Bytes};

@@ -32,92 +32,30 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod app;
+mod config;
 mod decision_log;
 mod handlers;
 mod metrics;
 mod ops;
+mod routes;
 mod tokens;
 
+pub use config::{DEFAULT_LISTEN, ServerConfig};
 pub use decision_log::DecisionLogTarget;
 pub use tokens::Tokens;
 
 use crate::diagnostics::{Problem, ProblemKind};
 use crate::evaluator::Evaluator;
-use axum::Router;
-use axum::error_handling::HandleErrorLayer;
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use app::App;
 use decision_log::DecisionLog;
 use metrics::Metrics;
+use routes::router;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
-use tower::{BoxError, ServiceBuilder};
-
-/// How a server listens, whom it admits and what it limits.
-#[derive(Debug, Clone)]
-pub struct ServerConfig {
-    /// The address to listen on (loopback by default; port 0 picks a free one).
-    pub listen: SocketAddr,
-    /// The product the root paths serve (else the store's only product).
-    pub default_product: Option<String>,
-    /// The base URL clients use (`https://pdp.example.com`), for the
-    /// metadata; by default `http://` and the request's `Host` header.
-    pub public_url: Option<String>,
-    /// Every decision carries its reasons and errors in `context`.
-    pub explain: bool,
-    /// Bearer tokens the access endpoints require (none: open).
-    pub tokens: Option<Tokens>,
-    /// Where decisions are logged.
-    pub decision_log: DecisionLogTarget,
-    /// The largest request body accepted (413 above it).
-    pub max_body_bytes: usize,
-    /// How long a request may take, body included (408 after it).
-    pub request_timeout: Duration,
-    /// Requests answered at once; more are refused with 503.
-    pub max_concurrent: usize,
-    /// Reload products when their files change.
-    pub watch: bool,
-}
-
-/// The address `rolegrid serve` listens on unless told otherwise.
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:8190";
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        Self {
-            listen: SocketAddr::from(([127, 0, 0, 1], 8190)),
-            default_product: None,
-            public_url: None,
-            explain: false,
-            tokens: None,
-            decision_log: DecisionLogTarget::Off,
-            max_body_bytes: 1 << 20,
-            request_timeout: Duration::from_secs(5),
-            max_concurrent: 512,
-            watch: true,
-        }
-    }
-}
-
-/// The state every handler shares.
-#[derive(Debug)]
-pub(crate) struct App {
-    evaluator: Arc<Evaluator>,
-    config: ServerConfig,
-    metrics: Metrics,
-    log: Option<DecisionLog>,
-    /// Set once shutdown starts: `/readyz` answers 503 while in-flight
-    /// requests finish.
-    draining: AtomicBool,
-    /// Products the store holds that failed to load when they appeared
-    /// (served products keep their failures in the evaluator's status).
-    unserved: Mutex<BTreeMap<String, String>>,
-}
 
 /// What a server calls after each reload.
 type ReloadReport = Box<dyn Fn(&crate::ReloadEvent) + Send + 'static>;
@@ -261,142 +199,4 @@ pub async fn shutdown_signal() {
     {
         let _ = interrupt.await;
     }
-}
-
-impl App {
-    fn reloaded(&self, event: &crate::ReloadEvent) {
-        let served = self.evaluator.status(&event.product);
-        let failing = match &served {
-            Some(status) => status.last_error.is_some(),
-            None => true,
-        };
-        self.metrics.reloaded(event, failing);
-        let mut unserved = self
-            .unserved
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match (&served, &event.outcome) {
-            (None, crate::ReloadOutcome::Failed(problems)) => {
-                unserved.insert(event.product.clone(), ops::problems_text(problems));
-            }
-            _ => {
-                unserved.remove(&event.product);
-            }
-        }
-    }
-}
-
-/// Every route, with the limits on the access endpoints.
-fn router(app: Arc<App>) -> Router {
-    let config = &app.config;
-    let timeout = config.request_timeout;
-    let concurrent = config.max_concurrent;
-    let limits = ServiceBuilder::new()
-        .layer(HandleErrorLayer::new(move |error: BoxError| async move {
-            limit_response(&error, timeout, concurrent)
-        }))
-        .load_shed()
-        .concurrency_limit(concurrent.max(1))
-        .timeout(timeout);
-    let access = Router::new()
-        .route("/access/v1/evaluation", post(handlers::evaluation))
-        .route("/access/v1/evaluations", post(handlers::evaluations))
-        .route("/access/v1/search/subject", post(handlers::search_subject))
-        .route(
-            "/access/v1/search/resource",
-            post(handlers::search_resource),
-        )
-        .route("/access/v1/search/action", post(handlers::search_action));
-    let products = Router::new()
-        .route(
-            "/{product}/access/v1/evaluation",
-            post(handlers::evaluation),
-        )
-        .route(
-            "/{product}/access/v1/evaluations",
-            post(handlers::evaluations),
-        )
-        .route(
-            "/{product}/access/v1/search/subject",
-            post(handlers::search_subject),
-        )
-        .route(
-            "/{product}/access/v1/search/resource",
-            post(handlers::search_resource),
-        )
-        .route(
-            "/{product}/access/v1/search/action",
-            post(handlers::search_action),
-        );
-    let limited = access.nest("/products", products).layer(limits);
-    Router::new()
-        .merge(limited)
-        .route(
-            "/.well-known/authzen-configuration",
-            get(ops::metadata_root),
-        )
-        .route(
-            "/.well-known/authzen-configuration/{product}",
-            get(ops::metadata_product),
-        )
-        .route(
-            "/.well-known/authzen-configuration/products/{product}",
-            get(ops::metadata_products),
-        )
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
-        .fallback(ops::not_found)
-        .method_not_allowed_fallback(ops::method_not_allowed)
-        .layer(axum::middleware::from_fn(echo_request_id))
-        .with_state(app)
-}
-
-/// The answer to a request a limit stopped.
-fn limit_response(error: &BoxError, timeout: Duration, concurrent: usize) -> Response {
-    if error.is::<tower::timeout::error::Elapsed>() {
-        return error_response(
-            StatusCode::REQUEST_TIMEOUT,
-            &format!(
-                "the request was not answered within {} ms (the server's --timeout-ms)",
-                timeout.as_millis()
-            ),
-        );
-    }
-    if error.is::<tower::load_shed::error::Overloaded>() {
-        let mut response = error_response(
-            StatusCode::SERVICE_UNAVAILABLE,
-            &format!(
-                "the server is answering {concurrent} requests already (its --max-concurrent); retry shortly"
-            ),
-        );
-        response.headers_mut().insert(
-            axum::http::header::RETRY_AFTER,
-            HeaderValue::from_static("1"),
-        );
-        return response;
-    }
-    error_response(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        &format!("the request failed: {error}"),
-    )
-}
-
-/// A JSON error answer: `{"error": {"status": ..., "message": ...}}`.
-pub(crate) fn error_response(status: StatusCode, message: &str) -> Response {
-    let body = crate::authzen::Rejection::new(status.as_u16(), message).to_json();
-    (status, axum::Json(body)).into_response()
-}
-
-/// Copies the request's `X-Request-ID` onto its answer.
-async fn echo_request_id(
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let id = request.headers().get("x-request-id").cloned();
-    let mut response = next.run(request).await;
-    if let Some(id) = id {
-        response.headers_mut().insert("x-request-id", id);
-    }
-    response
 }

@@ -1,8 +1,7 @@
 //! The operations routes: metadata, health, readiness, metrics, and the
 //! answer to a path no route serves.
 
-use super::{App, error_response};
-use crate::Problems;
+use super::app::{App, error_response, problems_text};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -177,16 +176,4 @@ pub(super) async fn method_not_allowed(
             uri.path()
         ),
     )
-}
-
-/// Problems on one line each, with their file, line and column.
-pub(super) fn problems_text(problems: &Problems) -> String {
-    problems
-        .iter()
-        .map(|problem| match problem.location() {
-            Some(location) => format!("{location}: {}", problem.message()),
-            None => problem.message().to_owned(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
