@@ -17,6 +17,7 @@ mod endpoints;
 mod harness;
 mod operations;
 mod process;
+mod readme;
 mod reload;
 mod search;
 mod todo;
