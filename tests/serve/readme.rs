@@ -40,7 +40,9 @@ fn every_request_of_the_readme_section_gets_the_answer_it_shows() {
             Some(body) => server.post_text(&path, body, &[]),
             None => server.get(&path),
         };
-        let answer = reply.body.replace(&server.addr.to_string(), "localhost:8190");
+        let answer = reply
+            .body
+            .replace(&server.addr.to_string(), "localhost:8190");
         assert_eq!(&answer, expected, "{command}");
         replayed += 1;
     }
