@@ -9,7 +9,7 @@
 //! cargo run --release --example serve_bench -- [SECONDS] [CONNECTIONS]
 //! ```
 //!
-//! oha is the load generator (`-j` gives its figures as JSON); it runs on
+//! oha is the load generator (`--output-format json` gives its figures); it runs on
 //! the same machine, so it shares the cores with the server it loads.
 //! Run as `serve_bench floor ADDR`, it is the floor server.
 #![allow(
@@ -270,7 +270,9 @@ impl Load {
         command
             .args([
                 "--no-tui",
-                "-j",
+                "--output-format",
+                "json",
+                "--latency-correction",
                 "-m",
                 "POST",
                 "-H",

@@ -26,6 +26,56 @@ pub struct RequestSpec {
     pub context: Option<serde_json::Value>,
 }
 
+/// What a snapshot knows of one schema action, to build requests without
+/// validating each against the schema: its empty context (read against the
+/// schema), whether that context is valid for it, and the entity types it
+/// applies to whose every id is valid (not enumerated types).
+#[derive(Debug, Clone)]
+pub(crate) struct KnownAction {
+    pub empty_context: Context,
+    pub empty_context_valid: bool,
+    pub principals: Vec<cedar_policy::EntityTypeName>,
+    pub resources: Vec<cedar_policy::EntityTypeName>,
+}
+
+impl KnownAction {
+    /// The action of `schema` named `action`, if its empty context reads.
+    pub(crate) fn new(schema: &Schema, action: &EntityUid) -> Option<Self> {
+        let empty_context =
+            Context::from_json_value(serde_json::json!({}), Some((schema, action))).ok()?;
+        let empty_context_valid = empty_context.validate(schema, action).is_ok();
+        let open = |name: &&cedar_policy::EntityTypeName| !is_enumerated(schema, name);
+        Some(Self {
+            empty_context_valid,
+            principals: schema
+                .principals_for_action(action)
+                .map(|types| types.filter(open).cloned().collect())
+                .unwrap_or_default(),
+            resources: schema
+                .resources_for_action(action)
+                .map(|types| types.filter(open).cloned().collect())
+                .unwrap_or_default(),
+            empty_context,
+        })
+    }
+
+    /// Whether a request of this action from `principal` on `resource`
+    /// with the empty context is valid against the schema.
+    fn admits(&self, principal: &EntityUid, resource: &EntityUid) -> bool {
+        self.empty_context_valid
+            && self.principals.contains(principal.type_name())
+            && self.resources.contains(resource.type_name())
+    }
+}
+
+/// Whether the schema declares `name` as an enumerated type (whose ids it lists).
+fn is_enumerated(schema: &Schema, name: &cedar_policy::EntityTypeName) -> bool {
+    use cedar_policy_core::validator::ValidatorEntityTypeKind;
+    let core: &cedar_policy_core::validator::ValidatorSchema = schema.as_ref();
+    core.get_entity_type(name.as_ref())
+        .is_some_and(|et| matches!(et.kind, ValidatorEntityTypeKind::Enum(_)))
+}
+
 /// A request problem; messages that quote a huge input are shortened.
 /// The type the schema gives `action`'s context, as Cedar writes it.
 fn context_type(schema: &Schema, action: &EntityUid) -> Option<String> {
@@ -173,10 +223,11 @@ impl RequestSpec {
     pub(crate) fn build_with<'c>(
         self,
         schema: Option<&Schema>,
-        empty_context: impl Fn(&EntityUid) -> Option<&'c Context>,
+        known_action: impl Fn(&EntityUid) -> Option<&'c KnownAction>,
     ) -> Result<Request, Problem> {
-        // an action with a known empty context is declared: no need to look for it
-        let known = empty_context(&self.action);
+        // an action known to the snapshot is declared: no need to look for it
+        let action_known = known_action(&self.action);
+        let known = action_known.map(|known| &known.empty_context);
         if let Some(schema) = schema
             && known.is_none()
             && !schema.actions().any(|a| a == &self.action)
@@ -205,6 +256,22 @@ impl RequestSpec {
             Some(serde_json::Value::Object(map)) => map.is_empty(),
             Some(_) => false,
         };
+        if empty
+            && schema.is_some()
+            && let Some(known) = action_known
+            && known.admits(&self.principal, &self.resource)
+        {
+            // what validating against the schema would check, checked once
+            // per snapshot: the same request, without re-validating it
+            return Request::new(
+                self.principal,
+                self.action,
+                self.resource,
+                known.empty_context.clone(),
+                None,
+            )
+            .map_err(|e| request_problem(format!("invalid request: {}", error_chain(&e))));
+        }
         let context = match self.context {
             // with a schema, an omitted context is the empty record, checked like any other
             _ if empty && schema.is_some() => match known {

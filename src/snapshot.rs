@@ -7,12 +7,10 @@ use crate::files::ProductFiles;
 use crate::index::{PolicyIndex, Prepared, Selection};
 use crate::origin::{EntityOrigin, PolicyOrigin};
 use crate::parallel::LOAD_STACK_BYTES;
-use crate::request::RequestSpec;
+use crate::request::{KnownAction, RequestSpec};
 use crate::roles::Roles;
 use crate::schema_info::SchemaInfo;
-use cedar_policy::{
-    Authorizer, Context, Entities, EntityUid, PolicyId, PolicySet, Request, Schema,
-};
+use cedar_policy::{Authorizer, Entities, EntityUid, PolicyId, PolicySet, Request, Schema};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -49,8 +47,8 @@ pub struct Snapshot {
     /// Made on first use from the schema and entities.
     directory: OnceLock<Directory>,
     index: Option<PolicyIndex>,
-    /// Each schema action's empty context, read once.
-    empty_contexts: HashMap<EntityUid, Context>,
+    /// What each schema action needs to build requests (see [`KnownAction`]), read once.
+    known_actions: HashMap<EntityUid, KnownAction>,
     authorizer: Authorizer,
     /// The stack an evaluation needs left when it starts (see [`stack_needed`]).
     stack_needed: usize,
@@ -101,19 +99,17 @@ impl Snapshot {
             schema_info,
         } = parts;
         let index = PolicyIndex::build(&policies, schema.as_ref(), &entities, prepared);
-        let empty_contexts = schema
+        let known_actions = schema
             .iter()
             .flat_map(|schema| {
                 schema.actions().filter_map(move |action| {
-                    Context::from_json_value(serde_json::json!({}), Some((schema, action)))
-                        .ok()
-                        .map(|context| (action.clone(), context))
+                    KnownAction::new(schema, action).map(|known| (action.clone(), known))
                 })
             })
             .collect();
         Self {
             index,
-            empty_contexts,
+            known_actions,
             product,
             schema,
             policies,
@@ -266,7 +262,7 @@ impl Snapshot {
     /// ```
     pub fn build_request(&self, spec: RequestSpec) -> Result<Request, Problem> {
         spec.build_with(self.schema.as_ref(), |action| {
-            self.empty_contexts.get(action)
+            self.known_actions.get(action)
         })
     }
 

@@ -7,7 +7,7 @@ use super::metrics::Tally;
 use crate::authzen::search::{self, SearchKind};
 use crate::authzen::{Decider, Decision, EvaluationsResponse, Outcome, Rejection, document};
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
@@ -40,60 +40,43 @@ type Product = Option<Path<String>>;
 pub(super) async fn evaluation(
     State(app): State<Arc<App>>,
     product: Product,
-    headers: HeaderMap,
-    body: Body,
+    request: Request,
 ) -> Response {
-    app.access(Endpoint::Evaluation, product, headers, body)
-        .await
+    app.access(Endpoint::Evaluation, product, request).await
 }
 
 pub(super) async fn evaluations(
     State(app): State<Arc<App>>,
     product: Product,
-    headers: HeaderMap,
-    body: Body,
+    request: Request,
 ) -> Response {
-    app.access(Endpoint::Evaluations, product, headers, body)
-        .await
+    app.access(Endpoint::Evaluations, product, request).await
 }
 
 pub(super) async fn search_subject(
     State(app): State<Arc<App>>,
     product: Product,
-    headers: HeaderMap,
-    body: Body,
+    request: Request,
 ) -> Response {
-    app.access(
-        Endpoint::Search(SearchKind::Subject),
-        product,
-        headers,
-        body,
-    )
-    .await
+    app.access(Endpoint::Search(SearchKind::Subject), product, request)
+        .await
 }
 
 pub(super) async fn search_resource(
     State(app): State<Arc<App>>,
     product: Product,
-    headers: HeaderMap,
-    body: Body,
+    request: Request,
 ) -> Response {
-    app.access(
-        Endpoint::Search(SearchKind::Resource),
-        product,
-        headers,
-        body,
-    )
-    .await
+    app.access(Endpoint::Search(SearchKind::Resource), product, request)
+        .await
 }
 
 pub(super) async fn search_action(
     State(app): State<Arc<App>>,
     product: Product,
-    headers: HeaderMap,
-    body: Body,
+    request: Request,
 ) -> Response {
-    app.access(Endpoint::Search(SearchKind::Action), product, headers, body)
+    app.access(Endpoint::Search(SearchKind::Action), product, request)
         .await
 }
 
@@ -114,13 +97,13 @@ impl App {
         self: Arc<Self>,
         endpoint: Endpoint,
         product: Product,
-        headers: HeaderMap,
-        body: Body,
+        request: Request,
     ) -> Response {
         let started = Instant::now();
         let product = product.map(|Path(product)| product);
+        let (parts, body) = request.into_parts();
         let response = match self
-            .answer(endpoint, product, &headers, body, started)
+            .answer(endpoint, product, &parts.headers, body, started)
             .await
         {
             Ok(response) => response,

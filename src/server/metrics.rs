@@ -42,6 +42,15 @@ struct ProductLabels {
     product: String,
 }
 
+/// The access endpoints, by the names metrics give them.
+const ENDPOINTS: [&str; 5] = [
+    "evaluation",
+    "evaluations",
+    "search/subject",
+    "search/resource",
+    "search/action",
+];
+
 /// One product's decision counters, looked up by a borrowed name.
 #[derive(Debug)]
 struct ProductCounters {
@@ -58,9 +67,18 @@ pub(crate) struct Tally {
     pub error: u64,
 }
 
+/// The handles one endpoint's answers update, looked up once.
+#[derive(Debug)]
+struct EndpointHandles {
+    endpoint: &'static str,
+    latency: Histogram,
+    ok: Counter,
+}
+
 /// Every metric of one server.
 #[derive(Debug)]
 pub(crate) struct Metrics {
+    endpoints: Vec<EndpointHandles>,
     registry: Registry,
     decisions: Family<DecisionLabels, Counter>,
     by_product: RwLock<HashMap<String, Arc<ProductCounters>>>,
@@ -120,7 +138,19 @@ impl Metrics {
             "1 while a product's files fail to load (the last good snapshot is served)",
             reload_failing.clone(),
         );
+        let endpoints = ENDPOINTS
+            .iter()
+            .map(|&endpoint| EndpointHandles {
+                endpoint,
+                latency: latency.get_or_create_owned(&EndpointLabels { endpoint }),
+                ok: requests.get_or_create_owned(&RequestLabels {
+                    endpoint,
+                    status: 200,
+                }),
+            })
+            .collect();
         Self {
+            endpoints,
             registry,
             decisions,
             by_product: RwLock::new(HashMap::new()),
@@ -162,16 +192,36 @@ impl Metrics {
     /// Counts one request's decisions.
     pub(crate) fn decided(&self, product: &str, tally: Tally) {
         let counters = self.counters(product);
-        counters.allow.inc_by(tally.allow);
-        counters.deny.inc_by(tally.deny);
-        counters.error.inc_by(tally.error);
+        for (counter, count) in [
+            (&counters.allow, tally.allow),
+            (&counters.deny, tally.deny),
+            (&counters.error, tally.error),
+        ] {
+            if count > 0 {
+                counter.inc_by(count);
+            }
+        }
     }
 
     /// Records one answered request.
     pub(crate) fn answered(&self, endpoint: &'static str, status: u16, took: Duration) {
-        self.latency
-            .get_or_create(&EndpointLabels { endpoint })
-            .observe(took.as_secs_f64());
+        match self
+            .endpoints
+            .iter()
+            .find(|handles| handles.endpoint == endpoint)
+        {
+            Some(handles) => {
+                handles.latency.observe(took.as_secs_f64());
+                if status == 200 {
+                    handles.ok.inc();
+                    return;
+                }
+            }
+            None => self
+                .latency
+                .get_or_create(&EndpointLabels { endpoint })
+                .observe(took.as_secs_f64()),
+        }
         self.requests
             .get_or_create(&RequestLabels { endpoint, status })
             .inc();

@@ -1,15 +1,17 @@
-//! Every route, the limits on the access endpoints, and the request id.
+//! Every route, the limits on the access endpoints, and the request id
+//! copied onto every answer (tower-http's header propagation).
 
 use super::app::{App, error_response};
 use super::{handlers, ops};
 use axum::Router;
 use axum::error_handling::HandleErrorLayer;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use std::sync::Arc;
 use std::time::Duration;
 use tower::{BoxError, ServiceBuilder};
+use tower_http::propagate_header::PropagateHeaderLayer;
 
 /// Every route, with the limits on the access endpoints.
 pub(super) fn router(app: Arc<App>) -> Router {
@@ -73,7 +75,9 @@ pub(super) fn router(app: Arc<App>) -> Router {
         .route("/metrics", get(ops::metrics))
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed)
-        .layer(axum::middleware::from_fn(echo_request_id))
+        .layer(PropagateHeaderLayer::new(HeaderName::from_static(
+            "x-request-id",
+        )))
         .with_state(app)
 }
 
@@ -105,17 +109,4 @@ fn limit_response(error: &BoxError, timeout: Duration, concurrent: usize) -> Res
         StatusCode::INTERNAL_SERVER_ERROR,
         &format!("the request failed: {error}"),
     )
-}
-
-/// Copies the request's `X-Request-ID` onto its answer.
-async fn echo_request_id(
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let id = request.headers().get("x-request-id").cloned();
-    let mut response = next.run(request).await;
-    if let Some(id) = id {
-        response.headers_mut().insert("x-request-id", id);
-    }
-    response
 }

@@ -910,3 +910,54 @@ fn explanations_agree_with_cedars_answers_on_the_seed_models() {
     }
     assert!(explained > 150, "{explained}");
 }
+
+/// Requests are built without re-validating each against the schema when
+/// the snapshot already knows them valid; whatever the schema would refuse
+/// (a type the action does not apply to, an id an enumerated type does not
+/// list, a context an action's type needs) is still refused, with Cedar's
+/// message, and what it accepts decides as Cedar does.
+#[test]
+fn requests_the_schema_refuses_are_refused_on_every_path() {
+    let schema = r#"
+        entity User;
+        entity Color enum ["red", "blue"];
+        entity Doc;
+        action view appliesTo { principal: User, resource: [Doc, Color] };
+        action paint appliesTo { principal: User, resource: Color, context: { n: Long } };
+    "#;
+    let sources = Sources {
+        schema: Some(SourceFile::new("s.cedarschema", schema)),
+        policies: vec![SourceFile::new(
+            "p.cedar",
+            "@id(\"all\")\npermit (principal, action, resource);",
+        )],
+        ..Default::default()
+    };
+    let snapshot = build_snapshot(&sources, None, &LoadOptions::default()).unwrap();
+    let ask = |principal: &str, action: &str, resource: &str| {
+        snapshot
+            .request(principal, action, resource, None)
+            .map(|request| snapshot.authorize(&request).is_allowed())
+            .map_err(|problem| problem.message().to_owned())
+    };
+    assert_eq!(
+        ask(r#"User::"a""#, r#"Action::"view""#, r#"Doc::"d""#),
+        Ok(true)
+    );
+    assert_eq!(
+        ask(r#"User::"a""#, r#"Action::"view""#, r#"Color::"red""#),
+        Ok(true)
+    );
+    let not_listed = ask(r#"User::"a""#, r#"Action::"view""#, r#"Color::"green""#).unwrap_err();
+    assert!(
+        not_listed.contains("enumerated entity type"),
+        "{not_listed}"
+    );
+    let wrong_type = ask(r#"Doc::"d""#, r#"Action::"view""#, r#"Doc::"d""#).unwrap_err();
+    assert!(
+        wrong_type.contains("principal type `Doc` is not valid"),
+        "{wrong_type}"
+    );
+    let needs_context = ask(r#"User::"a""#, r#"Action::"paint""#, r#"Color::"red""#).unwrap_err();
+    assert!(needs_context.contains("context"), "{needs_context}");
+}
