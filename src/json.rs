@@ -89,13 +89,18 @@ impl<'de> Visitor<'de> for StrictVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut object = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            if object.contains_key(&key) {
-                return Err(de::Error::custom(format_args!(
-                    "the key `{key}` appears twice in one object"
-                )));
+            match object.entry(key) {
+                serde_json::map::Entry::Occupied(named) => {
+                    return Err(de::Error::custom(format_args!(
+                        "the key `{}` appears twice in one object",
+                        named.key()
+                    )));
+                }
+                serde_json::map::Entry::Vacant(slot) => {
+                    let Strict(value) = map.next_value()?;
+                    slot.insert(value);
+                }
             }
-            let Strict(value) = map.next_value()?;
-            object.insert(key, value);
         }
         Ok(Value::Object(object))
     }
