@@ -43,6 +43,7 @@ pub mod authzen;
 pub mod check;
 pub mod coverage;
 mod diagnostics;
+pub mod diff;
 mod directory;
 mod evaluator;
 pub mod expect;

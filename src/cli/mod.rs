@@ -5,6 +5,7 @@
 mod authorize;
 mod check;
 mod coverage;
+mod diff;
 mod limits;
 mod matrix;
 mod names;
@@ -49,6 +50,8 @@ enum Command {
     Matrix(matrix::Args),
     /// Write one HTML page with every product's coverage and matrix (for CI to publish).
     Report(report::Args),
+    /// What a change does to who can do what, against another store or a git revision.
+    Diff(Box<diff::Args>),
     /// Serve the store's products as AuthZEN 1.0 decision points over HTTP, hot-reloaded.
     Serve(serve::Args),
 }
@@ -62,6 +65,7 @@ impl Command {
             Command::Coverage(args) => args.problems_out(),
             Command::Authorize(args) => args.problems_out(),
             Command::Matrix(args) => args.problems_out(),
+            Command::Diff(args) => args.problems_out(),
             Command::Watch(_) | Command::Report(_) | Command::Serve(_) => ProblemsOut::Stderr,
         }
     }
@@ -76,6 +80,7 @@ impl Command {
             Command::Matrix(args) => matrix::run(args),
             Command::Report(args) => report::run(args),
             Command::Serve(args) => serve::run(args),
+            Command::Diff(args) => diff::run(args),
         }
     }
 }

@@ -9,5 +9,6 @@ mod common;
 mod bad_inputs;
 mod check;
 mod cli;
+mod diff;
 mod errors;
 mod matrix;

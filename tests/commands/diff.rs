@@ -1,0 +1,265 @@
+//! `rolegrid diff`: the change report between two versions of a product
+//! (a folder or a git revision), or two models of one product.
+
+use crate::common::{self, TempStore};
+
+const IMAGEKIT_2020: [&str; 9] = [
+    "diff",
+    "--base",
+    ".",
+    "--product",
+    "imagekit",
+    "--base-product",
+    "imagekit-2020",
+    "--role-map",
+    "accountant=finance,marketer=media-full",
+];
+
+#[test]
+fn imagekit_since_2020_in_every_format() {
+    for format in ["human", "markdown", "json", "github"] {
+        let mut args = IMAGEKIT_2020.to_vec();
+        args.extend(["--format", format]);
+        let run = common::run(&args);
+        run.assert_code(0);
+        insta::assert_snapshot!(
+            format!("diff_imagekit_2020_{format}"),
+            run.snapshot_text(&[])
+        );
+    }
+}
+
+#[test]
+fn fail_on_widen_exits_1_when_a_role_gains_and_narrow_does_not() {
+    let mut widen = IMAGEKIT_2020.to_vec();
+    widen.extend(["--fail-on", "widen"]);
+    common::run(&widen).assert_code(1);
+    let mut narrow = IMAGEKIT_2020.to_vec();
+    narrow.extend(["--fail-on", "narrow"]);
+    common::run(&narrow).assert_code(0);
+    let mut any = IMAGEKIT_2020.to_vec();
+    any.extend(["--fail-on", "any"]);
+    common::run(&any).assert_code(1);
+}
+
+#[test]
+fn an_unchanged_store_and_a_reformatted_one_report_no_change() {
+    let root = common::root();
+    let same = common::run(&["diff", "--base", root.to_str().unwrap()]);
+    same.assert_code(0);
+    assert!(same.stdout.ends_with("no change\n"), "{}", same.stdout);
+    assert_eq!(
+        same.stdout.matches(": no change").count(),
+        5,
+        "{}",
+        same.stdout
+    );
+    // comments, blank lines, whitespace and policy order changed everywhere
+    let store = TempStore::copy_of_shipped();
+    for entry in std::fs::read_dir(store.path().join("policies")).unwrap() {
+        for file in std::fs::read_dir(entry.unwrap().path()).unwrap() {
+            let path = file.unwrap().path();
+            if path.extension().and_then(|e| e.to_str()) != Some("cedar") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let mut policies: Vec<String> = text
+                .split_inclusive(";\n")
+                .map(|p| format!("// moved\n\n{}\n", p.replace("\n  ", "\n      ")))
+                .collect();
+            policies.reverse();
+            std::fs::write(&path, policies.concat()).unwrap();
+        }
+    }
+    let reformatted = common::run(&[
+        "diff",
+        "--base",
+        root.to_str().unwrap(),
+        "--root",
+        &store.path_str(),
+    ]);
+    reformatted.assert_code(0);
+    assert_eq!(
+        reformatted.stdout.matches(": no change").count(),
+        5,
+        "{}",
+        reformatted.stdout
+    );
+}
+
+#[test]
+fn a_git_revision_is_read_without_touching_the_work_tree() {
+    let store = TempStore::copy_of_shipped();
+    let git = |args: &[&str]| {
+        let status = std::process::Command::new("git")
+            .args(args)
+            .current_dir(store.path())
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .output()
+            .unwrap();
+        assert!(
+            status.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+    };
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "shipped"]);
+    // inference users may now add users; admins may no longer delete them
+    let account = store.path().join("policies/fireworks/account.cedar");
+    let mut text = std::fs::read_to_string(&account)
+        .unwrap()
+        .replace(",\n     Fireworks::Action::\"deleteUser\"]", "]");
+    text.push_str("\n@id(\"inference-user-add-users\")\npermit (principal in Fireworks::Role::\"inference-user\", action == Fireworks::Action::\"addUser\", resource);\n");
+    std::fs::write(&account, &text).unwrap();
+    let run = store.run(&["diff", "--base", "HEAD", "-p", "fireworks"]);
+    run.assert_code(0);
+    insta::assert_snapshot!("diff_git_revision", run.snapshot_text(&[]));
+    store
+        .run(&["diff", "--base", "HEAD", "--fail-on", "widen"])
+        .assert_code(1);
+    store
+        .run(&["diff", "--base", "HEAD", "--fail-on", "narrow"])
+        .assert_code(1);
+    store
+        .run(&[
+            "diff",
+            "--base",
+            "HEAD",
+            "-p",
+            "imagekit",
+            "--fail-on",
+            "any",
+        ])
+        .assert_code(0);
+    // the work tree is as it was
+    assert_eq!(std::fs::read_to_string(&account).unwrap(), text);
+    let unknown = store.run(&["diff", "--base", "no-such-rev"]);
+    unknown.assert_code(2);
+    assert!(unknown.stderr.contains("no-such-rev"), "{}", unknown.stderr);
+}
+
+#[test]
+fn a_bad_role_map_is_a_usage_error() {
+    let run = common::run(&[
+        "diff",
+        "--base",
+        ".",
+        "-p",
+        "imagekit",
+        "--base-product",
+        "imagekit-2020",
+        "--role-map",
+        "accountant",
+    ]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("not OLD=NEW"), "{}", run.stderr);
+    let run = common::run(&[
+        "diff",
+        "--base",
+        ".",
+        "-p",
+        "imagekit",
+        "--base-product",
+        "imagekit-2020",
+        "--role-map",
+        "nobody=finance",
+    ]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("the base has no role `nobody`"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Every permit of each seed model that grants some role a cell of its
+/// matrix, deleted or turned into a forbid, is reported: the policy as
+/// removed or changed, and at least one cell taken away.
+#[test]
+fn each_granting_permit_deleted_or_turned_into_a_forbid_is_reported_as_narrowing() {
+    use rolegrid::matrix::{Matrix, Verdict};
+    for product in [
+        "imagekit",
+        "imagekit-2020",
+        "dataimporter",
+        "rudderstack",
+        "fireworks",
+    ] {
+        let snapshot = common::load(product);
+        let matrix = Matrix::build(&snapshot).unwrap();
+        let granting: std::collections::BTreeSet<String> = matrix
+            .groups
+            .iter()
+            .flat_map(|g| &g.rows)
+            .flat_map(|r| &r.cells)
+            .filter(|c| c.verdict == Verdict::Allowed && c.permits.len() == 1)
+            .flat_map(|c| c.permits.clone())
+            .collect();
+        assert!(!granting.is_empty(), "{product}");
+        for id in &granting {
+            let policy = snapshot
+                .policies()
+                .policy(&cedar_policy::PolicyId::new(id))
+                .unwrap();
+            let origin = snapshot.policy_origin(policy.id()).unwrap();
+            let relative = origin
+                .file
+                .path()
+                .strip_prefix(common::root())
+                .unwrap_or(origin.file.path())
+                .to_path_buf();
+            let text = std::fs::read_to_string(common::root().join(&relative)).unwrap();
+            let written = &text[origin.span.clone()];
+            for (mutation, replacement) in [
+                ("deleted", String::new()),
+                (
+                    "turned into a forbid",
+                    written.replacen("permit", "forbid", 1),
+                ),
+            ] {
+                let store = TempStore::copy_of_shipped();
+                std::fs::write(
+                    store.path().join(&relative),
+                    text.replacen(written, &replacement, 1),
+                )
+                .unwrap();
+                let run = common::run(&[
+                    "diff",
+                    "--base",
+                    common::root().to_str().unwrap(),
+                    "--root",
+                    &store.path_str(),
+                    "-p",
+                    product,
+                    "--format",
+                    "json",
+                    "--allow-warnings",
+                ]);
+                run.assert_code(0);
+                let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+                let diff = &json["products"][0];
+                assert!(
+                    diff["policies"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|p| p["id"] == id.as_str()),
+                    "{product}: {id} {mutation}: the policy is not listed"
+                );
+                assert!(
+                    diff["changes"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|c| c["kind"] == "narrow"),
+                    "{product}: {id} {mutation}: no cell taken away"
+                );
+            }
+        }
+    }
+}
