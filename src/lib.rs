@@ -56,6 +56,7 @@ mod limits;
 pub mod matrix;
 mod origin;
 pub mod parallel;
+pub mod prove;
 mod reload;
 pub mod report;
 mod request;

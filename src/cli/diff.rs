@@ -59,6 +59,14 @@ pub struct Args {
     /// Exit 1 when a role gains (`widen`), loses (`narrow`) or does either (`any`).
     #[arg(long, value_enum)]
     fail_on: Option<FailOn>,
+    /// Also prove, for every request environment of the schema and every
+    /// entity store it allows, whether the new policies are equivalent to
+    /// the base's, with confirmed counterexamples (needs cvc5 1.3).
+    #[arg(long)]
+    prove: bool,
+    /// The solver's time limit per check, in milliseconds (past it: unknown).
+    #[arg(long, value_name = "MS", default_value_t = 60_000)]
+    timeout_ms: u64,
 }
 
 impl Args {
@@ -153,9 +161,37 @@ fn check_role_map(
     Ok(())
 }
 
+/// The proof for one product: the new schema's request environments,
+/// both policy sets typed against it (an environment where the base's
+/// policies do not type-check against the new schema is skipped, with why).
+fn prove(
+    solver: &rolegrid::prove::Solver,
+    before: &Loaded,
+    after: &Loaded,
+    timeout_ms: u64,
+) -> Vec<rolegrid::prove::EnvProof> {
+    let Some(schema) = after.snapshot.schema() else {
+        return Vec::new();
+    };
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    rolegrid::prove::prove_equivalence(
+        solver,
+        schema,
+        before.snapshot.policies(),
+        after.snapshot.policies(),
+        timeout_ms,
+        threads,
+    )
+}
+
 /// Runs `rolegrid diff`.
 pub fn run(args: &Args) -> Outcome {
     let role_map = args.role_map()?;
+    let solver = if args.prove {
+        Some(rolegrid::prove::Solver::find()?)
+    } else {
+        None
+    };
     let options = args.store.load_options();
     let new_store = Store::open(&args.store.root)?;
     let base = open_base(&args.base, &args.store.root)?;
@@ -171,13 +207,17 @@ pub fn run(args: &Args) -> Outcome {
             .into());
         }
         check_role_map(&role_map, &before, &after)?;
-        products.push(compare_products(
+        let mut compared = compare_products(
             side(&before, &base.root),
             side(&after, &args.store.root),
             &base_product,
             &product,
             &role_map,
-        ));
+        );
+        if let (Some(solver), Some(before), Some(after)) = (&solver, &before, &after) {
+            compared.proof = Some(prove(solver, before, after, args.timeout_ms));
+        }
+        products.push(compared);
     }
     let diff = Diff {
         version: rolegrid::diff::DIFF_VERSION,

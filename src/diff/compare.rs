@@ -122,6 +122,7 @@ pub fn compare_products(
         role_map: role_map.to_vec(),
         policies: policy_changes(base, new),
         expectations: expectation_changes(base, new),
+        proof: None,
         locations: policies(base)
             .into_iter()
             .chain(policies(new))

@@ -22,20 +22,26 @@ impl Diff {
         self.products.iter().all(ProductDiff::is_empty)
     }
 
-    /// Whether any cell widens (a role gains something).
+    /// Whether any cell widens (a role gains something), or the proof
+    /// finds a request the new policies allow and the base denied.
     pub fn widens(&self) -> bool {
-        self.products
-            .iter()
-            .flat_map(|p| &p.changes)
-            .any(|c| c.kind == ChangeKind::Widen)
+        use crate::prove::Outcome;
+        self.products.iter().any(|p| {
+            p.changes.iter().any(|c| c.kind == ChangeKind::Widen)
+                || p.proofs()
+                    .any(|e| matches!(e.outcome, Outcome::Widens | Outcome::WidensAndNarrows))
+        })
     }
 
-    /// Whether any cell narrows (a role loses something).
+    /// Whether any cell narrows (a role loses something), or the proof
+    /// finds a request the new policies deny and the base allowed.
     pub fn narrows(&self) -> bool {
-        self.products
-            .iter()
-            .flat_map(|p| &p.changes)
-            .any(|c| c.kind == ChangeKind::Narrow)
+        use crate::prove::Outcome;
+        self.products.iter().any(|p| {
+            p.changes.iter().any(|c| c.kind == ChangeKind::Narrow)
+                || p.proofs()
+                    .any(|e| matches!(e.outcome, Outcome::Narrows | Outcome::WidensAndNarrows))
+        })
     }
 
     /// The JSON document.
@@ -81,6 +87,10 @@ pub struct ProductDiff {
     pub policies: Vec<PolicyChange>,
     /// Expectation files added, removed or changed.
     pub expectations: Vec<FileChange>,
+    /// The symbolic proof over every request the schema allows (`--prove`):
+    /// one entry per request environment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proof: Option<Vec<crate::prove::EnvProof>>,
     /// Where each policy of either side is written (`path:line`), the new
     /// side's place first: for annotations.
     #[serde(skip)]
@@ -88,6 +98,11 @@ pub struct ProductDiff {
 }
 
 impl ProductDiff {
+    /// The proof's environments (none without `--prove`).
+    pub fn proofs(&self) -> impl Iterator<Item = &crate::prove::EnvProof> {
+        self.proof.iter().flatten()
+    }
+
     /// Whether nothing changed.
     pub fn is_empty(&self) -> bool {
         self.presence == Presence::Compared
@@ -98,6 +113,9 @@ impl ProductDiff {
             && self.roles_only_in_new.is_empty()
             && self.actions_only_in_base.is_empty()
             && self.actions_only_in_new.is_empty()
+            && self
+                .proofs()
+                .all(|e| e.outcome == crate::prove::Outcome::Equivalent)
     }
 }
 

@@ -186,6 +186,9 @@ pub fn human(diff: &Diff) -> String {
                 ));
             }
         }
+        if let Some(proof) = &product.proof {
+            out.push_str(&proof_text(proof, "  "));
+        }
         if !product.expectations.is_empty() {
             out.push_str("  expectation files\n");
             for file in &product.expectations {
@@ -205,6 +208,65 @@ pub fn human(diff: &Diff) -> String {
         (false, false, true) => "roles lose permissions\n".to_owned(),
         (false, false, false) => "no role gains or loses a permission\n".to_owned(),
     });
+    out
+}
+
+/// A counterexample as an expectation case (JSON is YAML).
+pub fn case_text(cex: &crate::prove::Counterexample) -> String {
+    serde_json::json!({
+        "name": format!("proof: {} {}", cex.direction, cex.action),
+        "principal": cex.principal,
+        "action": cex.action,
+        "resource": cex.resource,
+        "context": cex.context,
+        "entities": cex.entities,
+        "decision": cex.after,
+    })
+    .to_string()
+}
+
+/// The proof's findings: a count per outcome, then each environment that
+/// is not equivalent with its counterexamples.
+fn proof_text(proof: &[crate::prove::EnvProof], indent: &str) -> String {
+    use crate::prove::Outcome;
+    let count = |outcome: Outcome| proof.iter().filter(|e| e.outcome == outcome).count();
+    let mut out = format!(
+        "{indent}proof over every request the schema allows: {} environments, {} equivalent, {} widen, {} narrow, {} both, {} unknown, {} skipped\n",
+        proof.len(),
+        count(Outcome::Equivalent),
+        count(Outcome::Widens),
+        count(Outcome::Narrows),
+        count(Outcome::WidensAndNarrows),
+        count(Outcome::Unknown),
+        count(Outcome::Skipped),
+    );
+    for env in proof.iter().filter(|e| e.outcome != Outcome::Equivalent) {
+        let outcome = serde_json::to_value(&env.outcome)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "{indent}  {outcome}: {} {} {}",
+            env.principal_type, env.action, env.resource_type
+        ));
+        if let Some(reason) = &env.reason {
+            out.push_str(&format!(" ({reason})"));
+        }
+        out.push('\n');
+        for cex in &env.counterexamples {
+            let confirmed = if cex.confirmed {
+                "confirmed"
+            } else {
+                "NOT confirmed"
+            };
+            out.push_str(&format!(
+                "{indent}    {} → {} ({confirmed} by the authorizer); as an expectation case:\n{indent}    - {}\n",
+                cex.before,
+                cex.after,
+                case_text(cex)
+            ));
+        }
+    }
     out
 }
 
@@ -281,6 +343,9 @@ pub fn markdown(diff: &Diff) -> String {
                     at
                 ));
             }
+        }
+        if let Some(proof) = &product.proof {
+            out.push_str(&format!("\n```text\n{}```\n", proof_text(proof, "")));
         }
         if !product.expectations.is_empty() {
             out.push('\n');

@@ -26,13 +26,15 @@ def options(argv):
             yield arg[2:], "true"
 
 
-def complete(text):
-    """Whether `text` holds whole s-expressions (parentheses balanced outside
-    strings, quoted symbols and comments)."""
+def split(text):
+    """The whole top-level s-expressions at the start of `text` (outside
+    strings, quoted symbols and comments), and what is left after them."""
+    expressions = []
     depth = 0
+    start = None
     in_string = in_symbol = in_comment = False
-    seen = False
-    for ch in text:
+    consumed = 0
+    for at, ch in enumerate(text):
         if in_comment:
             in_comment = ch != "\n"
         elif in_string:
@@ -46,11 +48,16 @@ def complete(text):
         elif ch == "|":
             in_symbol = True
         elif ch == "(":
+            if depth == 0:
+                start = at
             depth += 1
-            seen = True
         elif ch == ")":
             depth -= 1
-    return seen and depth == 0 and not in_string and not in_symbol
+            if depth == 0 and start is not None:
+                expressions.append(text[start : at + 1])
+                consumed = at + 1
+                start = None
+    return expressions, text[consumed:]
 
 
 def main():
@@ -65,17 +72,16 @@ def main():
         if name == "tlimit":
             name = "tlimit-per"
         solver.setOption(name, value)
-    symbols = cvc5.SymbolManager(tm)
-    parser = cvc5.InputParser(solver, symbols)
+    symbols, parser = fresh(solver, tm)
     pending = ""
     for line in sys.stdin:
         pending += line
-        if not complete(pending):
-            continue
-        parser.setIncrementalStringInput(cvc5.InputLanguage.SMT_LIB_2_6, "stdin")
-        parser.appendIncrementalStringInput(pending)
-        pending = ""
-        while True:
+        expressions, pending = split(pending)
+        for expression in expressions:
+            # each command parsed alone: after (reset), a new parser, as
+            # cvc5's own reader starts afresh (a second set-logic is allowed)
+            parser.setIncrementalStringInput(cvc5.InputLanguage.SMT_LIB_2_6, "stdin")
+            parser.appendIncrementalStringInput(expression)
             try:
                 command = parser.nextCommand()
             except RuntimeError as error:
@@ -84,8 +90,9 @@ def main():
                 sys.stdout.flush()
                 return 1
             if command.isNull():
-                break
-            if command.getCommandName() == "exit":
+                continue
+            name = command.getCommandName()
+            if name == "exit":
                 return 0
             output = command.invoke(solver, symbols)
             if output:
@@ -93,7 +100,14 @@ def main():
                 if not output.endswith("\n"):
                     sys.stdout.write("\n")
                 sys.stdout.flush()
+            if name == "reset":
+                symbols, parser = fresh(solver, tm)
     return 0
+
+
+def fresh(solver, tm):
+    symbols = cvc5.SymbolManager(tm)
+    return symbols, cvc5.InputParser(solver, symbols)
 
 
 sys.exit(main())

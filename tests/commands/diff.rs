@@ -263,3 +263,99 @@ fn each_granting_permit_deleted_or_turned_into_a_forbid_is_reported_as_narrowing
         }
     }
 }
+
+/// Whether a solver is here; under CI its absence fails the test.
+#[allow(clippy::panic)]
+fn solver_present() -> bool {
+    match rolegrid::prove::Solver::find() {
+        Ok(_) => true,
+        Err(problem) if std::env::var_os("CI").is_none() => {
+            eprintln!("skipped: {}", problem.message());
+            false
+        }
+        Err(problem) => panic!("CI installs cvc5: {}", problem.message()),
+    }
+}
+
+/// The Todo store with the editors' ownership conditions weakened: the
+/// fixture holds no todo, so no cell shows it; the proof does, with
+/// counterexamples the authorizer confirms.
+#[test]
+fn prove_finds_what_the_fixture_cannot_show() {
+    if !solver_present() {
+        return;
+    }
+    let store = TempStore::new();
+    common::copy_dir(&common::root().join("examples/authzen-todo"), store.path());
+    let policies = store.path().join("policies/todo/todo.cedar");
+    let text = std::fs::read_to_string(&policies).unwrap().replace(
+        "when { resource has ownerID && resource.ownerID == principal.email };",
+        "when { resource has ownerID };",
+    );
+    std::fs::write(&policies, text).unwrap();
+    let base = common::root().join("examples/authzen-todo");
+    let base = base.to_str().unwrap();
+    let run = store.run(&["diff", "--base", base, "--prove", "--format", "json"]);
+    run.assert_code(0);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let product = &json["products"][0];
+    assert_eq!(
+        product["changes"],
+        serde_json::json!([]),
+        "the fixture shows nothing"
+    );
+    let proof = product["proof"].as_array().unwrap();
+    assert_eq!(proof.len(), 5);
+    for env in proof {
+        let action = env["action"].as_str().unwrap();
+        let weakened = action.contains("can_update_todo") || action.contains("can_delete_todo");
+        let expected = if weakened { "widens" } else { "equivalent" };
+        assert_eq!(env["outcome"], expected, "{env}");
+        if weakened {
+            let cex = &env["counterexamples"][0];
+            assert_eq!(cex["direction"], "widen");
+            assert_eq!(
+                (cex["before"].as_str(), cex["after"].as_str()),
+                (Some("deny"), Some("allow"))
+            );
+            assert_eq!(cex["confirmed"], true, "{cex}");
+        }
+    }
+    store
+        .run(&["diff", "--base", base, "--prove", "--fail-on", "widen"])
+        .assert_code(1);
+    // the unchanged store is equivalent everywhere
+    let same = common::run(&[
+        "diff",
+        "--base",
+        base,
+        "--root",
+        base,
+        "--prove",
+        "--fail-on",
+        "any",
+    ]);
+    same.assert_code(0);
+    assert!(
+        same.stdout.contains("5 environments, 5 equivalent"),
+        "{}",
+        same.stdout
+    );
+}
+
+#[test]
+fn prove_without_a_solver_exits_2_saying_how_to_get_one() {
+    let root = common::root().join("examples/authzen-todo");
+    let root = root.to_str().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_rolegrid"))
+        .args(["diff", "--base", root, "--root", root, "--prove"])
+        .env("CVC5", "/nonexistent/cvc5")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("pip install cvc5==1.3.1"), "{stderr}");
+    // the concrete diff still works without one
+    common::run(&["diff", "--base", root, "--root", root]).assert_code(0);
+}
