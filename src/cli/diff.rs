@@ -174,14 +174,35 @@ fn prove(
         return Vec::new();
     };
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    rolegrid::prove::prove_equivalence(
+    let mut proof = rolegrid::prove::prove_equivalence(
         solver,
         schema,
         before.snapshot.policies(),
         after.snapshot.policies(),
         timeout_ms,
         threads,
-    )
+    );
+    // environments only the base's schema has are not compared: say so
+    if let Some(base_schema) = before.snapshot.schema() {
+        let compared: BTreeSet<String> = schema.request_envs().map(|env| env_key(&env)).collect();
+        for env in base_schema.request_envs() {
+            if !compared.contains(&env_key(&env)) {
+                proof.push(rolegrid::prove::EnvProof {
+                    principal_type: env.principal().to_string(),
+                    action: env.action().to_string(),
+                    resource_type: env.resource().to_string(),
+                    outcome: rolegrid::prove::Outcome::Skipped,
+                    reason: Some("only the base's schema has this request environment".to_owned()),
+                    counterexamples: Vec::new(),
+                });
+            }
+        }
+    }
+    proof
+}
+
+fn env_key(env: &cedar_policy::RequestEnv) -> String {
+    format!("{} {} {}", env.principal(), env.action(), env.resource())
 }
 
 /// Runs `rolegrid diff`.

@@ -366,6 +366,35 @@ pub fn markdown(diff: &Diff) -> String {
 pub fn github(diff: &Diff) -> String {
     let mut out = String::new();
     for product in &diff.products {
+        for env in product.proofs() {
+            let level = match env.outcome {
+                crate::prove::Outcome::Equivalent => continue,
+                crate::prove::Outcome::Widens | crate::prove::Outcome::WidensAndNarrows => {
+                    "warning"
+                }
+                _ => "notice",
+            };
+            let outcome = serde_json::to_value(&env.outcome)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            let mut message = format!(
+                "{}: proof: {outcome} for {} {} {}",
+                title(product),
+                env.principal_type,
+                env.action,
+                env.resource_type
+            );
+            if let Some(reason) = &env.reason {
+                message.push_str(&format!(" ({reason})"));
+            }
+            for cex in &env.counterexamples {
+                message.push_str(&format!("%0Aexpectation case: {}", case_text(cex)));
+            }
+            out.push_str(&format!(
+                "::{level} title=rolegrid diff --prove::{message}\n"
+            ));
+        }
         for change in &product.changes {
             let level = if change.kind == ChangeKind::Widen {
                 "warning"

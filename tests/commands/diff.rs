@@ -362,7 +362,10 @@ fn prove_without_a_solver_exits_2_saying_how_to_get_one() {
 
 /// A policy's text with its conditions (`when`/`unless` clauses) removed.
 fn without_conditions(written: &str) -> Option<String> {
-    let start = regex::Regex::new(r"\b(when|unless)\s*\{").unwrap().find(written)?.start();
+    let start = regex::Regex::new(r"\b(when|unless)\s*\{")
+        .ok()?
+        .find(written)?
+        .start();
     let end = written.rfind('}')?;
     Some(format!("{}{}", &written[..start], &written[end + 1..]))
 }
@@ -378,13 +381,24 @@ fn every_single_policy_mutation_is_reported_by_the_diff_or_the_proof() {
     use rolegrid::prove::{Outcome, Solver, prove_equivalence};
     let solver = solver_present().then(|| Solver::find().unwrap());
     let (mut by_cells, mut by_proof, mut no_op) = (0, 0, Vec::new());
-    for product in ["imagekit", "imagekit-2020", "dataimporter", "rudderstack", "fireworks"] {
+    for product in [
+        "imagekit",
+        "imagekit-2020",
+        "dataimporter",
+        "rudderstack",
+        "fireworks",
+    ] {
         let base = common::load(product);
         let base_matrix = Matrix::build(&base).unwrap();
         let root = common::root();
         for policy in base.policies().policies() {
             let origin = base.policy_origin(policy.id()).unwrap();
-            let relative = origin.file.path().strip_prefix(&root).unwrap_or(origin.file.path()).to_path_buf();
+            let relative = origin
+                .file
+                .path()
+                .strip_prefix(&root)
+                .unwrap_or(origin.file.path())
+                .to_path_buf();
             let text = std::fs::read_to_string(root.join(&relative)).unwrap();
             let written = &text[origin.span.clone()];
             let flipped = if written.contains("permit") {
@@ -396,21 +410,45 @@ fn every_single_policy_mutation_is_reported_by_the_diff_or_the_proof() {
             mutations.extend(without_conditions(written).map(|text| ("conditions dropped", text)));
             for (mutation, replacement) in mutations {
                 let store = TempStore::copy_of_shipped();
-                std::fs::write(store.path().join(&relative), text.replacen(written, &replacement, 1)).unwrap();
-                let options = rolegrid::LoadOptions { deny_warnings: false, ..Default::default() };
-                let Ok(mutated) = rolegrid::Store::open(store.path()).unwrap().load(product, &options) else {
+                std::fs::write(
+                    store.path().join(&relative),
+                    text.replacen(written, &replacement, 1),
+                )
+                .unwrap();
+                let options = rolegrid::LoadOptions {
+                    deny_warnings: false,
+                    ..Default::default()
+                };
+                let Ok(mutated) = rolegrid::Store::open(store.path())
+                    .unwrap()
+                    .load(product, &options)
+                else {
                     continue; // a mutation that does not validate is not a policy change to review
                 };
                 let matrix = Matrix::build(&mutated).unwrap();
                 let diff = compare_products(
-                    Some(Side { snapshot: &base, matrix: &base_matrix, root: &root }),
-                    Some(Side { snapshot: &mutated, matrix: &matrix, root: store.path() }),
+                    Some(Side {
+                        snapshot: &base,
+                        matrix: &base_matrix,
+                        root: &root,
+                    }),
+                    Some(Side {
+                        snapshot: &mutated,
+                        matrix: &matrix,
+                        root: store.path(),
+                    }),
                     product,
                     product,
                     &[],
                 );
                 let what = format!("{product}: {} {mutation}", policy.id());
-                assert!(diff.policies.iter().any(|p| p.id == policy.id().to_string()) || mutation != "deleted", "{what}: not listed");
+                assert!(
+                    diff.policies
+                        .iter()
+                        .any(|p| p.id == policy.id().to_string())
+                        || mutation != "deleted",
+                    "{what}: not listed"
+                );
                 if !diff.changes.is_empty() {
                     by_cells += 1;
                     continue;
@@ -418,20 +456,41 @@ fn every_single_policy_mutation_is_reported_by_the_diff_or_the_proof() {
                 let Some(solver) = &solver else {
                     continue;
                 };
-                let proof = prove_equivalence(solver, mutated.schema().unwrap(), base.policies(), mutated.policies(), 60_000, 2);
-                assert!(proof.iter().all(|env| env.outcome != Outcome::Unknown), "{what}: {proof:?}");
-                let differing: Vec<_> = proof.iter().filter(|env| env.outcome != Outcome::Equivalent && env.outcome != Outcome::Skipped).collect();
+                let proof = prove_equivalence(
+                    solver,
+                    mutated.schema().unwrap(),
+                    base.policies(),
+                    mutated.policies(),
+                    60_000,
+                    2,
+                );
+                assert!(
+                    proof.iter().all(|env| env.outcome != Outcome::Unknown),
+                    "{what}: {proof:?}"
+                );
+                let differing: Vec<_> = proof
+                    .iter()
+                    .filter(|env| {
+                        env.outcome != Outcome::Equivalent && env.outcome != Outcome::Skipped
+                    })
+                    .collect();
                 if differing.is_empty() {
                     no_op.push(what);
                     continue;
                 }
                 for env in differing {
-                    assert!(!env.counterexamples.is_empty() && env.counterexamples.iter().all(|c| c.confirmed), "{what}: {env:?}");
+                    assert!(
+                        !env.counterexamples.is_empty()
+                            && env.counterexamples.iter().all(|c| c.confirmed),
+                        "{what}: {env:?}"
+                    );
                 }
                 by_proof += 1;
             }
         }
     }
-    eprintln!("mutations reported by cells: {by_cells}, by the proof only: {by_proof}; changing no decision: {no_op:?}");
+    eprintln!(
+        "mutations reported by cells: {by_cells}, by the proof only: {by_proof}; changing no decision: {no_op:?}"
+    );
     assert!(by_cells > 50, "{by_cells}");
 }
