@@ -360,6 +360,44 @@ fn prove_without_a_solver_exits_2_saying_how_to_get_one() {
     common::run(&["diff", "--base", root, "--root", root]).assert_code(0);
 }
 
+/// A policy's text with another action added to its scope (`action ==
+/// A` becomes `action in [A, B]`; `action in [A]` gains B), one text per
+/// other action of the schema.
+fn with_action_added(written: &str, actions: &[String]) -> Vec<String> {
+    let Some(scope) = regex::Regex::new(r#"action\s*(==|in)\s*(\[)?"#).ok() else {
+        return Vec::new();
+    };
+    let Some(found) = scope.captures(written) else {
+        return Vec::new();
+    };
+    let (Some(all), Some(operator)) = (found.get(0), found.get(1)) else {
+        return Vec::new();
+    };
+    let listed = found.get(2).is_some();
+    actions
+        .iter()
+        .filter(|action| !written.contains(action.as_str()))
+        .filter_map(|action| {
+            if operator.as_str() == "in" && listed {
+                Some(written.replacen(all.as_str(), &format!("{}{action}, ", all.as_str()), 1))
+            } else if operator.as_str() == "==" {
+                // `action == A`: A runs up to the closing quote of its id
+                let rest = &written[all.end()..];
+                let end = rest.find("\"")? + 1;
+                let close = rest[end..].find('"')? + end + 1;
+                let first = &rest[..close];
+                Some(format!(
+                    "{}action in [{first}, {action}]{}",
+                    &written[..all.start()],
+                    &rest[close..]
+                ))
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
 /// A policy's text with its conditions (`when`/`unless` clauses) removed.
 fn without_conditions(written: &str) -> Option<String> {
     let start = regex::Regex::new(r"\b(when|unless)\s*\{")
@@ -370,8 +408,9 @@ fn without_conditions(written: &str) -> Option<String> {
     Some(format!("{}{}", &written[..start], &written[end + 1..]))
 }
 
-/// Every policy of each seed model deleted, flipped (permit ↔ forbid) or
-/// with its conditions dropped is reported: by a cell of the concrete diff,
+/// Every policy of each seed model deleted, flipped (permit ↔ forbid), with
+/// its conditions dropped or with another action added to its scope (the
+/// first that validates) is reported: by a cell of the concrete diff,
 /// else by the proof with a counterexample the authorizer confirms, else
 /// the proof shows the mutation changes no decision at all.
 #[test]
@@ -380,7 +419,7 @@ fn every_single_policy_mutation_is_reported_by_the_diff_or_the_proof() {
     use rolegrid::matrix::Matrix;
     use rolegrid::prove::{Outcome, Solver, prove_equivalence};
     let solver = solver_present().then(|| Solver::find().unwrap());
-    let (mut by_cells, mut by_proof, mut no_op) = (0, 0, Vec::new());
+    let (mut by_cells, mut by_proof, mut no_op, mut added) = (0, 0, Vec::new(), 0);
     for product in [
         "imagekit",
         "imagekit-2020",
@@ -389,6 +428,12 @@ fn every_single_policy_mutation_is_reported_by_the_diff_or_the_proof() {
         "fireworks",
     ] {
         let base = common::load(product);
+        let actions: Vec<String> = base
+            .schema()
+            .unwrap()
+            .actions()
+            .map(ToString::to_string)
+            .collect();
         let base_matrix = Matrix::build(&base).unwrap();
         let root = common::root();
         for policy in base.policies().policies() {
@@ -406,25 +451,34 @@ fn every_single_policy_mutation_is_reported_by_the_diff_or_the_proof() {
             } else {
                 written.replacen("forbid", "permit", 1)
             };
-            let mut mutations = vec![("deleted", String::new()), ("flipped", flipped)];
-            mutations.extend(without_conditions(written).map(|text| ("conditions dropped", text)));
-            for (mutation, replacement) in mutations {
+            let mut mutations = vec![("deleted", vec![String::new()]), ("flipped", vec![flipped])];
+            mutations
+                .extend(without_conditions(written).map(|text| ("conditions dropped", vec![text])));
+            mutations.push(("action added", with_action_added(written, &actions)));
+            for (mutation, candidates) in mutations {
                 let store = TempStore::copy_of_shipped();
-                std::fs::write(
-                    store.path().join(&relative),
-                    text.replacen(written, &replacement, 1),
-                )
-                .unwrap();
                 let options = rolegrid::LoadOptions {
                     deny_warnings: false,
                     ..Default::default()
                 };
-                let Ok(mutated) = rolegrid::Store::open(store.path())
-                    .unwrap()
-                    .load(product, &options)
-                else {
-                    continue; // a mutation that does not validate is not a policy change to review
+                // the first candidate that validates (a mutation that does not
+                // validate is not a policy change to review)
+                let Some(mutated) = candidates.iter().find_map(|replacement| {
+                    std::fs::write(
+                        store.path().join(&relative),
+                        text.replacen(written, replacement, 1),
+                    )
+                    .unwrap();
+                    rolegrid::Store::open(store.path())
+                        .unwrap()
+                        .load(product, &options)
+                        .ok()
+                }) else {
+                    continue;
                 };
+                if mutation == "action added" {
+                    added += 1;
+                }
                 let matrix = Matrix::build(&mutated).unwrap();
                 let diff = compare_products(
                     Some(Side {
@@ -490,7 +544,8 @@ fn every_single_policy_mutation_is_reported_by_the_diff_or_the_proof() {
         }
     }
     eprintln!(
-        "mutations reported by cells: {by_cells}, by the proof only: {by_proof}; changing no decision: {no_op:?}"
+        "mutations reported by cells: {by_cells}, by the proof only: {by_proof}; changing no decision: {no_op:?}; policies with an action added: {added}"
     );
     assert!(by_cells > 50, "{by_cells}");
+    assert!(added > 20, "{added} policies had an action added");
 }
