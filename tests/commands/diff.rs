@@ -549,3 +549,56 @@ fn every_single_policy_mutation_is_reported_by_the_diff_or_the_proof() {
     assert!(by_cells > 50, "{by_cells}");
     assert!(added > 20, "{added} policies had an action added");
 }
+
+/// A solver that answers `unknown` to every check (as a time-out does):
+/// every environment that needs the solver is `unknown`, never
+/// `equivalent` (identical policies are proved equivalent without it).
+#[test]
+#[cfg(unix)]
+fn a_solver_that_gives_no_answer_makes_environments_unknown_never_equivalent() {
+    use std::os::unix::fs::PermissionsExt;
+    let folder = tempfile::tempdir().unwrap();
+    let fake = folder.path().join("cvc5");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\nwhile read -r line; do case \"$line\" in *check-sat*) echo unknown;; esac; done\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let store = TempStore::new();
+    common::copy_dir(&common::root().join("examples/authzen-todo"), store.path());
+    let policies = store.path().join("policies/todo/todo.cedar");
+    let text = std::fs::read_to_string(&policies).unwrap().replace(
+        "when { resource has ownerID && resource.ownerID == principal.email };",
+        "when { resource has ownerID };",
+    );
+    std::fs::write(&policies, text).unwrap();
+    let base = common::root().join("examples/authzen-todo");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_rolegrid"))
+        .args([
+            "diff",
+            "--base",
+            base.to_str().unwrap(),
+            "--prove",
+            "--format",
+            "json",
+        ])
+        .current_dir(store.path())
+        .env("CVC5", &fake)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let proof = json["products"][0]["proof"].as_array().unwrap();
+    for env in proof {
+        let action = env["action"].as_str().unwrap();
+        if action.contains("can_update_todo") || action.contains("can_delete_todo") {
+            assert_eq!(env["outcome"], "unknown", "{env}");
+        }
+    }
+}
