@@ -17,7 +17,7 @@ pub struct Args {
     #[command(flatten)]
     store: StoreArg,
     /// Also serve this product at the root paths (`/access/v1/...`); by
-    /// default the root serves the store's only product, if it has one.
+    /// default the root serves the store's only product (when it starts).
     #[arg(long, value_name = "PRODUCT")]
     product: Option<String>,
     /// The address to listen on; port 0 picks a free port (the first line

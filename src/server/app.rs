@@ -15,6 +15,9 @@ use std::sync::{Arc, Mutex};
 pub(crate) struct App {
     pub(super) evaluator: Arc<Evaluator>,
     pub(super) config: ServerConfig,
+    /// The product the root paths serve: `--product`, or the store's only
+    /// product when the server started.
+    pub(super) default_product: Option<String>,
     pub(super) metrics: Metrics,
     pub(super) log: Option<DecisionLog>,
     /// Set once shutdown starts: `/readyz` answers 503 while in-flight

@@ -136,23 +136,22 @@ impl App {
         started: Instant,
     ) -> Result<Response, Rejection> {
         self.admit(headers)?;
-        let product = self.product(product)?;
+        let product = self.product(product.as_deref())?;
         let body = self.read_body(headers, body).await?;
         let value = parse(&body)?;
-        let request_id = headers
-            .get("x-request-id")
-            .and_then(|id| id.to_str().ok())
-            .map(str::to_owned);
+        let request_id = headers.get("x-request-id").and_then(|id| id.to_str().ok());
         match endpoint {
             Endpoint::Search(kind) => {
                 let app = Arc::clone(self);
+                let product = product.to_owned();
+                let request_id = request_id.map(str::to_owned);
                 tokio::task::spawn_blocking(move || {
                     app.search(kind, &product, &value, request_id.as_deref(), started)
                 })
                 .await
                 .map_err(|e| Rejection::new(500, format!("the search failed: {e}")))?
             }
-            _ => self.decide(endpoint, &product, &value, request_id.as_deref(), started),
+            _ => self.decide(endpoint, product, &value, request_id, started),
         }
     }
 
@@ -179,36 +178,20 @@ impl App {
         }
     }
 
-    /// The product a request is for: named in its path, or the default.
-    fn product(&self, named: Option<String>) -> Result<String, Rejection> {
-        let products = || self.evaluator.products().join(", ");
+    /// The product a request is for: named in its path (whether it is
+    /// served is known when its snapshot is read), or the default.
+    fn product<'a>(&'a self, named: Option<&'a str>) -> Result<&'a str, Rejection> {
         match named {
-            Some(product) if self.evaluator.follows(&product) && self.evaluator.snapshot(&product).is_some() => Ok(product),
-            Some(product) => Err(Rejection::new(
-                404,
-                format!("no product `{product}` (products: {})", products()),
-            )),
-            None => self.default_product().ok_or_else(|| {
+            Some(product) => Ok(product),
+            None => self.default_product.as_deref().ok_or_else(|| {
                 Rejection::new(
                     404,
                     format!(
                         "this server has no default product: ask /products/<product>/access/v1/... (products: {}), or start it with --product",
-                        products()
+                        self.evaluator.products().join(", ")
                     ),
                 )
             }),
-        }
-    }
-
-    /// The product the root paths serve: `--product`, or the only one.
-    pub(super) fn default_product(&self) -> Option<String> {
-        if let Some(product) = &self.config.default_product {
-            return Some(product.clone());
-        }
-        let products = self.evaluator.products();
-        match products.as_slice() {
-            [only] => Some(only.clone()),
-            _ => None,
         }
     }
 
@@ -265,7 +248,8 @@ impl App {
                 };
                 Ok::<_, Rejection>((outcomes, batched, generation))
             });
-        let (outcomes, batched, generation) = decided.unwrap_or_else(|| Err(gone(product)))?;
+        let (outcomes, batched, generation) =
+            decided.unwrap_or_else(|| Err(self.unknown_product(product)))?;
         if !batched && let Some(Err(rejection)) = outcomes.first() {
             return Err(rejection.clone());
         }
@@ -303,7 +287,7 @@ impl App {
                 search::search(&Decider::new(snapshot), kind, value)
                     .map(|found| (found, generation))
             })
-            .unwrap_or_else(|| Err(gone(product)))?;
+            .unwrap_or_else(|| Err(self.unknown_product(product)))?;
         let (response, generation) = found;
         if let Some(log) = &self.log {
             log.searched(
@@ -320,6 +304,17 @@ impl App {
         let body = serde_json::to_vec(&response)
             .map_err(|e| Rejection::new(500, format!("the answer could not be written: {e}")))?;
         Ok(json_response(body))
+    }
+
+    /// A product the server does not serve (or no longer).
+    fn unknown_product(&self, product: &str) -> Rejection {
+        Rejection::new(
+            404,
+            format!(
+                "no product `{product}` (products: {})",
+                self.evaluator.products().join(", ")
+            ),
+        )
     }
 
     fn record(
@@ -357,11 +352,6 @@ impl App {
 
 fn micros(started: Instant) -> u64 {
     u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX)
-}
-
-/// A product that stopped being served between two steps of a request.
-fn gone(product: &str) -> Rejection {
-    Rejection::new(404, format!("no product `{product}`"))
 }
 
 /// The body as a JSON object (keys named twice are refused).

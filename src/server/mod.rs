@@ -12,7 +12,7 @@
 //! | `GET /healthz`, `GET /readyz`, `GET /metrics` | operations |
 //!
 //! The root paths serve the default product: the one `--product` names, or
-//! the store's only product. Guarantees: every answer to one HTTP request
+//! the store's only product when the server starts. Guarantees: every answer to one HTTP request
 //! comes from one snapshot (a batch is never a mix of two); a failed reload
 //! keeps the last good snapshot (and shows in `/readyz` and the metrics);
 //! body size, request time and concurrent requests are limited (413, 408,
@@ -114,6 +114,13 @@ impl Server {
         Ok(Self {
             listener,
             app: Arc::new(App {
+                default_product: config.default_product.clone().or_else(|| {
+                    let products = evaluator.products();
+                    match products.as_slice() {
+                        [only] => Some(only.clone()),
+                        _ => None,
+                    }
+                }),
                 evaluator,
                 config,
                 metrics,

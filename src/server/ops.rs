@@ -24,7 +24,7 @@ fn base_url(app: &App, headers: &HeaderMap) -> String {
 /// `GET /.well-known/authzen-configuration`: the default product's endpoints.
 pub(super) async fn metadata_root(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     let base = base_url(&app, &headers);
-    if app.default_product().is_some() {
+    if app.default_product.is_some() {
         return axum::Json(crate::authzen::metadata(&base)).into_response();
     }
     let listed: Vec<String> = app
