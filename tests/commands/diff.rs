@@ -1,5 +1,6 @@
 //! `rolegrid diff`: the change report between two versions of a product
 //! (a folder or a git revision), or two models of one product.
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
 use crate::common::{self, TempStore};
 
@@ -206,15 +207,8 @@ fn each_granting_permit_deleted_or_turned_into_a_forbid_is_reported_as_narrowing
                 .policies()
                 .policy(&cedar_policy::PolicyId::new(id))
                 .unwrap();
-            let origin = snapshot.policy_origin(policy.id()).unwrap();
-            let relative = origin
-                .file
-                .path()
-                .strip_prefix(common::root())
-                .unwrap_or(origin.file.path())
-                .to_path_buf();
-            let text = std::fs::read_to_string(common::root().join(&relative)).unwrap();
-            let written = &text[origin.span.clone()];
+            let (relative, text, span) = policy_source(&snapshot, policy);
+            let written = &text[span];
             for (mutation, replacement) in [
                 ("deleted", String::new()),
                 (
@@ -265,7 +259,6 @@ fn each_granting_permit_deleted_or_turned_into_a_forbid_is_reported_as_narrowing
 }
 
 /// Whether a solver is here; under CI its absence fails the test.
-#[allow(clippy::panic)]
 fn solver_present() -> bool {
     match rolegrid::prove::Solver::find() {
         Ok(_) => true,
@@ -285,14 +278,7 @@ fn prove_finds_what_the_fixture_cannot_show() {
     if !solver_present() {
         return;
     }
-    let store = TempStore::new();
-    common::copy_dir(&common::root().join("examples/authzen-todo"), store.path());
-    let policies = store.path().join("policies/todo/todo.cedar");
-    let text = std::fs::read_to_string(&policies).unwrap().replace(
-        "when { resource has ownerID && resource.ownerID == principal.email };",
-        "when { resource has ownerID };",
-    );
-    std::fs::write(&policies, text).unwrap();
+    let store = todo_without_ownership();
     let base = common::root().join("examples/authzen-todo");
     let base = base.to_str().unwrap();
     let run = store.run(&["diff", "--base", base, "--prove", "--format", "json"]);
@@ -437,15 +423,8 @@ fn every_single_policy_mutation_is_reported_by_the_diff_or_the_proof() {
         let base_matrix = Matrix::build(&base).unwrap();
         let root = common::root();
         for policy in base.policies().policies() {
-            let origin = base.policy_origin(policy.id()).unwrap();
-            let relative = origin
-                .file
-                .path()
-                .strip_prefix(&root)
-                .unwrap_or(origin.file.path())
-                .to_path_buf();
-            let text = std::fs::read_to_string(root.join(&relative)).unwrap();
-            let written = &text[origin.span.clone()];
+            let (relative, text, span) = policy_source(&base, policy);
+            let written = &text[span];
             let flipped = if written.contains("permit") {
                 written.replacen("permit", "forbid", 1)
             } else {
@@ -565,14 +544,7 @@ fn a_solver_that_gives_no_answer_makes_environments_unknown_never_equivalent() {
     )
     .unwrap();
     std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let store = TempStore::new();
-    common::copy_dir(&common::root().join("examples/authzen-todo"), store.path());
-    let policies = store.path().join("policies/todo/todo.cedar");
-    let text = std::fs::read_to_string(&policies).unwrap().replace(
-        "when { resource has ownerID && resource.ownerID == principal.email };",
-        "when { resource has ownerID };",
-    );
-    std::fs::write(&policies, text).unwrap();
+    let store = todo_without_ownership();
     let base = common::root().join("examples/authzen-todo");
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_rolegrid"))
         .args([
@@ -601,4 +573,36 @@ fn a_solver_that_gives_no_answer_makes_environments_unknown_never_equivalent() {
             assert_eq!(env["outcome"], "unknown", "{env}");
         }
     }
+}
+
+/// The Todo example store with the editors' ownership conditions weakened
+/// to `resource has ownerID`: the fixture holds no todo to show it.
+fn todo_without_ownership() -> TempStore {
+    let store = TempStore::new();
+    common::copy_dir(&common::root().join("examples/authzen-todo"), store.path());
+    let policies = store.path().join("policies/todo/todo.cedar");
+    let text = std::fs::read_to_string(&policies).unwrap().replace(
+        "when { resource has ownerID && resource.ownerID == principal.email };",
+        "when { resource has ownerID };",
+    );
+    std::fs::write(&policies, text).unwrap();
+    store
+}
+
+/// Where a shipped policy is written: its file relative to the repository,
+/// the file's text, and the policy's byte range in it.
+fn policy_source(
+    snapshot: &rolegrid::Snapshot,
+    policy: &cedar_policy::Policy,
+) -> (std::path::PathBuf, String, std::ops::Range<usize>) {
+    let root = common::root();
+    let origin = snapshot.policy_origin(policy.id()).unwrap();
+    let relative = origin
+        .file
+        .path()
+        .strip_prefix(&root)
+        .unwrap_or(origin.file.path())
+        .to_path_buf();
+    let text = std::fs::read_to_string(root.join(&relative)).unwrap();
+    (relative, text, origin.span.clone())
 }
