@@ -11,6 +11,7 @@ mod matrix;
 mod names;
 mod outcome;
 mod output;
+mod prove;
 mod report;
 mod serve;
 mod source;
@@ -52,6 +53,8 @@ enum Command {
     Report(report::Args),
     /// What a change does to who can do what, against another store or a git revision.
     Diff(Box<diff::Args>),
+    /// Prove the products' invariants and built-in checks for every request the schema allows: exit 0 proved, 1 refuted or unknown, 2 invalid.
+    Prove(prove::Args),
     /// Serve the store's products as AuthZEN 1.0 decision points over HTTP, hot-reloaded.
     Serve(serve::Args),
 }
@@ -66,6 +69,7 @@ impl Command {
             Command::Authorize(args) => args.problems_out(),
             Command::Matrix(args) => args.problems_out(),
             Command::Diff(args) => args.problems_out(),
+            Command::Prove(args) => args.problems_out(),
             Command::Watch(_) | Command::Report(_) | Command::Serve(_) => ProblemsOut::Stderr,
         }
     }
@@ -81,6 +85,7 @@ impl Command {
             Command::Report(args) => report::run(args),
             Command::Serve(args) => serve::run(args),
             Command::Diff(args) => diff::run(args),
+            Command::Prove(args) => prove::run(args),
         }
     }
 }

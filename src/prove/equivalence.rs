@@ -3,11 +3,11 @@
 //! at a time, with cedar-policy-symcc: equivalent, or which way they
 //! differ, with counterexamples the concrete authorizer confirms.
 
+use super::pool::{self, Worker};
 use super::solver::Solver;
 use cedar_policy::{Authorizer, Decision, PolicySet, RequestEnv, Schema};
-use cedar_policy_symcc::{CedarSymCompiler, CompiledPolicySet, Env};
+use cedar_policy_symcc::{CompiledPolicySet, Env};
 use serde::Serialize;
-use std::sync::Mutex;
 
 /// What the proof found for one request environment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -69,7 +69,7 @@ pub struct EnvProof {
     pub counterexamples: Vec<Counterexample>,
 }
 
-fn word(decision: Decision) -> &'static str {
+pub(super) fn word(decision: Decision) -> &'static str {
     match decision {
         Decision::Allow => "allow",
         Decision::Deny => "deny",
@@ -95,13 +95,11 @@ fn counterexample(
     } else {
         (Decision::Allow, Decision::Deny)
     };
-    let uid =
-        |uid: Option<&cedar_policy::EntityUid>| uid.map(ToString::to_string).unwrap_or_default();
     Counterexample {
         direction,
-        principal: uid(env.request.principal()),
-        action: uid(env.request.action()),
-        resource: uid(env.request.resource()),
+        principal: uid_text(env.request.principal()),
+        action: uid_text(env.request.action()),
+        resource: uid_text(env.request.resource()),
         context: env
             .request
             .context()
@@ -114,9 +112,14 @@ fn counterexample(
     }
 }
 
+/// A request's uid as Cedar writes it (empty when unknown).
+pub(super) fn uid_text(uid: Option<&cedar_policy::EntityUid>) -> String {
+    uid.map(ToString::to_string).unwrap_or_default()
+}
+
 /// The entities a counterexample needs, without the schema's actions
 /// (every store has those).
-fn entities_needed(entities: &cedar_policy::Entities) -> serde_json::Value {
+pub(super) fn entities_needed(entities: &cedar_policy::Entities) -> serde_json::Value {
     serde_json::Value::Array(
         entities
             .iter()
@@ -138,9 +141,9 @@ fn proof_of(env: &RequestEnv, outcome: Outcome, reason: Option<String>) -> EnvPr
     }
 }
 
-/// Proves one environment with `compiler`.
-async fn prove_env(
-    compiler: &mut CedarSymCompiler<cedar_policy_symcc::solver::LocalSolver>,
+/// Proves one environment on `worker`'s solver.
+fn prove_env(
+    worker: &mut Worker<'_>,
     env: &RequestEnv,
     schema: &Schema,
     before: &PolicySet,
@@ -154,15 +157,9 @@ async fn prove_env(
         (Ok(old), Ok(new)) => (old, new),
         (Err(why), _) | (_, Err(why)) => return proof_of(env, Outcome::Skipped, Some(why)),
     };
-    let narrow = compiler
-        .check_implies_with_counterexample_opt(&old, &new)
-        .await;
-    let widen = compiler
-        .check_implies_with_counterexample_opt(&new, &old)
-        .await;
-    let (narrow, widen) = match (narrow, widen) {
+    let (narrow, widen) = match (worker.implies(&old, &new), worker.implies(&new, &old)) {
         (Ok(narrow), Ok(widen)) => (narrow, widen),
-        (Err(e), _) | (_, Err(e)) => return proof_of(env, Outcome::Unknown, Some(e.to_string())),
+        (Err(e), _) | (_, Err(e)) => return proof_of(env, Outcome::Unknown, Some(e)),
     };
     let outcome = match (&widen, &narrow) {
         (None, None) => Outcome::Equivalent,
@@ -191,64 +188,13 @@ pub fn prove_equivalence(
     threads: usize,
 ) -> Vec<EnvProof> {
     let envs: Vec<RequestEnv> = schema.request_envs().collect();
-    let next = Mutex::new(0usize);
-    let results = Mutex::new(Vec::with_capacity(envs.len()));
-    std::thread::scope(|scope| {
-        for _ in 0..threads.clamp(1, envs.len().max(1)) {
-            scope.spawn(|| {
-                let runtime = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(runtime) => runtime,
-                    Err(_) => return,
-                };
-                // solver processes are tokio children: made inside the runtime
-                let _entered = runtime.enter();
-                let mut compiler = solver
-                    .spawn(timeout_ms)
-                    .map_err(|e| e.to_string())
-                    .and_then(|s| CedarSymCompiler::new(s).map_err(|e| e.to_string()));
-                loop {
-                    let at = {
-                        let mut next = next
-                            .lock()
-                            .unwrap_or_else(std::sync::PoisonError::into_inner);
-                        let at = *next;
-                        *next += 1;
-                        at
-                    };
-                    let Some(env) = envs.get(at) else {
-                        break;
-                    };
-                    let proof = match &mut compiler {
-                        Ok(compiler) => {
-                            runtime.block_on(prove_env(compiler, env, schema, before, after))
-                        }
-                        Err(why) => proof_of(
-                            env,
-                            Outcome::Unknown,
-                            Some(format!("the solver did not start: {why}")),
-                        ),
-                    };
-                    // a solver that failed may be gone: the next check gets a new one
-                    if proof.outcome == Outcome::Unknown {
-                        compiler = solver
-                            .spawn(timeout_ms)
-                            .map_err(|e| e.to_string())
-                            .and_then(|s| CedarSymCompiler::new(s).map_err(|e| e.to_string()));
-                    }
-                    results
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .push((at, proof));
-                }
-            });
-        }
-    });
-    let mut results = results
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    results.sort_by_key(|(at, _)| *at);
-    results.into_iter().map(|(_, proof)| proof).collect()
+    pool::run(
+        solver,
+        timeout_ms,
+        threads,
+        &envs,
+        |worker, env| prove_env(worker, env, schema, before, after),
+        |env, why| proof_of(env, Outcome::Unknown, Some(why.to_owned())),
+    )
+    .results
 }

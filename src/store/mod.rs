@@ -17,6 +17,7 @@ mod extra;
 mod options;
 mod pipeline;
 mod policies;
+mod policy_files;
 mod schema;
 mod slices;
 mod sources;
@@ -30,6 +31,7 @@ pub(crate) use extra::with_entity_values;
 pub use options::LoadOptions;
 pub(crate) use pipeline::LoadCache;
 pub use policies::PolicyIds;
+pub(crate) use policy_files::read_policy_folder;
 pub use sources::Sources;
 
 use crate::diagnostics::{Problem, ProblemKind, Problems};

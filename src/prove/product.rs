@@ -1,0 +1,487 @@
+//! A product proved: its invariants and the built-in checks, asked in every
+//! request environment of its schema (independent: spread over a pool of
+//! solver processes), then each check's answers combined.
+
+use super::equivalence::{entities_needed, uid_text, word};
+use super::invariants::{Invariant, Must};
+use super::model::{CheckKind, CheckResult, ProductProof, Severity, Status, Witness};
+use super::pool::{self, Worker};
+use super::solver::Solver;
+use crate::diagnostics::{Problem, ProblemKind};
+use crate::snapshot::Snapshot;
+use cedar_policy::{Authorizer, Decision, Effect, Policy, PolicyId, PolicySet, RequestEnv, Schema};
+use cedar_policy_symcc::{CompiledPolicy, CompiledPolicySet, Env};
+use std::time::Instant;
+
+/// How to run the solver.
+#[derive(Debug, Clone, Copy)]
+pub struct ProveOptions {
+    /// Each query's time limit, in milliseconds (past it: unknown).
+    pub timeout_ms: u64,
+    /// Solver processes run at once.
+    pub threads: usize,
+}
+
+/// Counterexamples kept per check (one per request environment).
+const WITNESSES_KEPT: usize = 5;
+
+/// What one request environment says about one check.
+enum Verdict {
+    /// It holds here (for not-dead and not-redundant: the policy matters here).
+    Holds,
+    /// It fails here, with a request when the solver gave one.
+    Fails(Option<Box<Witness>>),
+    /// The solver gave no answer.
+    Unknown(String),
+    /// The check is not about this environment.
+    Outside,
+}
+
+/// An invariant (or deny by default) ready to ask.
+struct Claim {
+    must: Must,
+    set: PolicySet,
+    /// `within`: the requests its scope covers.
+    scope: Option<PolicySet>,
+}
+
+/// A policy of the product with the product's other policies.
+struct Member<'a> {
+    policy: &'a Policy,
+    others: PolicySet,
+}
+
+/// Everything asked in each environment, in report order.
+struct Questions<'a> {
+    schema: &'a Schema,
+    product: &'a PolicySet,
+    claims: Vec<Claim>,
+    members: Vec<Member<'a>>,
+}
+
+/// `permit` matching every request whose principal holds none of `roles`.
+fn deny_by_default(roles: &[cedar_policy::EntityUid]) -> Option<PolicySet> {
+    let held: Vec<String> = roles
+        .iter()
+        .map(|role| format!("principal in {role}"))
+        .collect();
+    let text = format!(
+        "permit (principal, action, resource) unless {{ {} }};",
+        held.join(" || ")
+    );
+    let policy = Policy::parse(Some(PolicyId::new("deny-by-default")), text).ok()?;
+    PolicySet::from_policies([policy]).ok()
+}
+
+fn decide(env: &Env, set: &PolicySet) -> cedar_policy::Response {
+    Authorizer::new().is_authorized(&env.request, set, &env.entities)
+}
+
+/// A request the solver gave, decided by the product and the claim.
+fn claim_witness(env: &Env, questions: &Questions<'_>, claim: &Claim) -> Witness {
+    let decision = decide(env, questions.product).decision();
+    let matched = decide(env, &claim.set).decision() == Decision::Allow;
+    let (confirmed, expected) = match claim.must {
+        Must::Never => (decision == Decision::Allow && matched, "deny"),
+        Must::Within => (decision == Decision::Allow && !matched, "deny"),
+        Must::Always => (decision == Decision::Deny && matched, "allow"),
+    };
+    witness(env, decision, expected, Vec::new(), confirmed)
+}
+
+/// A request on which `policy` errors, decided by the product.
+fn error_witness(env: &Env, questions: &Questions<'_>, policy: &Policy) -> Witness {
+    let decision = decide(env, questions.product).decision();
+    let alone = PolicySet::from_policies([policy.clone()]).unwrap_or_default();
+    let errors: Vec<String> = decide(env, &alone)
+        .diagnostics()
+        .errors()
+        .map(ToString::to_string)
+        .collect();
+    let confirmed = !errors.is_empty();
+    witness(env, decision, word(decision), errors, confirmed)
+}
+
+fn witness(
+    env: &Env,
+    decision: Decision,
+    expected: &'static str,
+    errors: Vec<String>,
+    confirmed: bool,
+) -> Witness {
+    Witness {
+        principal: uid_text(env.request.principal()),
+        action: uid_text(env.request.action()),
+        resource: uid_text(env.request.resource()),
+        context: env
+            .request
+            .context()
+            .and_then(|context| context.to_json_value().ok())
+            .unwrap_or(serde_json::Value::Null),
+        entities: entities_needed(&env.entities),
+        decision: word(decision),
+        expected,
+        errors,
+        confirmed,
+    }
+}
+
+fn compile_policy(
+    policy: &Policy,
+    env: &RequestEnv,
+    schema: &Schema,
+) -> Result<CompiledPolicy, String> {
+    CompiledPolicy::compile(policy, env, schema).map_err(|e| format!("cannot compile: {e}"))
+}
+
+fn compile_set(
+    set: &PolicySet,
+    env: &RequestEnv,
+    schema: &Schema,
+) -> Result<CompiledPolicySet, String> {
+    CompiledPolicySet::compile(set, env, schema).map_err(|e| format!("cannot compile: {e}"))
+}
+
+/// A claim asked in one environment.
+fn ask_claim(
+    worker: &mut Worker<'_>,
+    env: &RequestEnv,
+    product: &CompiledPolicySet,
+    questions: &Questions<'_>,
+    claim: &Claim,
+) -> Verdict {
+    let schema = questions.schema;
+    if let Some(scope) = &claim.scope {
+        let Some(policy) = scope.policies().next() else {
+            return Verdict::Unknown("the invariant has no scope".to_owned());
+        };
+        match compile_policy(policy, env, schema).and_then(|c| worker.never_matches(&c)) {
+            Ok(true) => return Verdict::Outside,
+            Ok(false) => {}
+            Err(why) => return Verdict::Unknown(why),
+        }
+    }
+    let set = match compile_set(&claim.set, env, schema) {
+        Ok(set) => set,
+        Err(why) => return Verdict::Unknown(why),
+    };
+    let found = match claim.must {
+        Must::Never => worker.overlap(product, &set),
+        Must::Within => worker.implies(product, &set),
+        Must::Always => worker.implies(&set, product),
+    };
+    match found {
+        Ok(None) => Verdict::Holds,
+        Ok(Some(cex)) => Verdict::Fails(Some(Box::new(claim_witness(&cex, questions, claim)))),
+        Err(why) => Verdict::Unknown(why),
+    }
+}
+
+/// Never-errors, not-dead and not-redundant for one policy in one environment.
+fn ask_member(
+    worker: &mut Worker<'_>,
+    env: &RequestEnv,
+    product: &CompiledPolicySet,
+    questions: &Questions<'_>,
+    member: &Member<'_>,
+) -> [Verdict; 3] {
+    let compiled = match compile_policy(member.policy, env, questions.schema) {
+        Ok(compiled) => compiled,
+        Err(why) => {
+            return [
+                Verdict::Unknown(why.clone()),
+                Verdict::Unknown(why.clone()),
+                Verdict::Unknown(why),
+            ];
+        }
+    };
+    let errors = match worker.errs(&compiled) {
+        Ok(None) => Verdict::Holds,
+        Ok(Some(cex)) => Verdict::Fails(Some(Box::new(error_witness(
+            &cex,
+            questions,
+            member.policy,
+        )))),
+        Err(why) => Verdict::Unknown(why),
+    };
+    let never_matches = worker.never_matches(&compiled);
+    let dead = match &never_matches {
+        Ok(true) => Verdict::Fails(None),
+        Ok(false) => Verdict::Holds,
+        Err(why) => Verdict::Unknown(why.clone()),
+    };
+    let redundant = if matches!(never_matches, Ok(true)) {
+        Verdict::Outside
+    } else {
+        match compile_set(&member.others, env, questions.schema) {
+            Err(why) => Verdict::Unknown(why),
+            // removing a permit can only take away, a forbid only grant
+            Ok(others) => match match member.policy.effect() {
+                Effect::Permit => worker.implies_only(product, &others),
+                Effect::Forbid => worker.implies_only(&others, product),
+            } {
+                Ok(true) => Verdict::Fails(None),
+                Ok(false) => Verdict::Holds,
+                Err(why) => Verdict::Unknown(why),
+            },
+        }
+    };
+    [errors, dead, redundant]
+}
+
+/// Every check asked in one environment, in report order.
+fn ask_env(worker: &mut Worker<'_>, env: &RequestEnv, questions: &Questions<'_>) -> Vec<Verdict> {
+    let count = questions.claims.len() + 3 * questions.members.len();
+    let product = match compile_set(questions.product, env, questions.schema) {
+        Ok(product) => product,
+        Err(why) => {
+            return (0..count).map(|_| Verdict::Unknown(why.clone())).collect();
+        }
+    };
+    let mut verdicts = Vec::with_capacity(count);
+    for claim in &questions.claims {
+        verdicts.push(ask_claim(worker, env, &product, questions, claim));
+    }
+    for member in &questions.members {
+        verdicts.extend(ask_member(worker, env, &product, questions, member));
+    }
+    verdicts
+}
+
+/// A check before its answers: what it asks and where it was written.
+struct Frame {
+    kind: CheckKind,
+    subject: String,
+    must: Option<Must>,
+    place: Option<(String, usize)>,
+}
+
+impl Frame {
+    fn result(
+        self,
+        status: Status,
+        reason: Option<String>,
+        counterexamples: Vec<Witness>,
+    ) -> CheckResult {
+        let severity = match self.kind {
+            CheckKind::NotDead | CheckKind::NotRedundant => Severity::Warning,
+            _ => Severity::Error,
+        };
+        let (file, line) = self.place.map_or((None, None), |(f, l)| (Some(f), Some(l)));
+        CheckResult {
+            kind: self.kind,
+            subject: self.subject,
+            must: self.must,
+            severity,
+            status,
+            reason,
+            counterexamples,
+            file,
+            line,
+        }
+    }
+}
+
+/// One check's answers over every environment, combined.
+fn combine(
+    frame: Frame,
+    verdicts: impl Iterator<Item = Verdict>,
+    effect: Option<Effect>,
+) -> CheckResult {
+    let (mut holds, mut fails, mut inside) = (false, false, false);
+    let mut unknown: Option<String> = None;
+    let mut witnesses = Vec::new();
+    for verdict in verdicts {
+        match verdict {
+            Verdict::Holds => (holds, inside) = (true, true),
+            Verdict::Fails(witness) => {
+                (fails, inside) = (true, true);
+                if witnesses.len() < WITNESSES_KEPT {
+                    witnesses.extend(witness.map(|w| *w));
+                }
+            }
+            Verdict::Unknown(why) => {
+                inside = true;
+                unknown.get_or_insert(why);
+            }
+            Verdict::Outside => {}
+        }
+    }
+    // not-dead and not-redundant hold as soon as one environment shows it
+    let shown_by_one = matches!(frame.kind, CheckKind::NotDead | CheckKind::NotRedundant);
+    if shown_by_one {
+        return match (holds, unknown) {
+            (true, _) => frame.result(Status::Proved, None, witnesses),
+            (false, Some(why)) => frame.result(Status::Unknown, Some(why), witnesses),
+            (false, None) => {
+                let why = match (frame.kind, effect, inside) {
+                    (CheckKind::NotDead, _, _) | (_, _, false) => {
+                        "it matches no request the schema allows".to_owned()
+                    }
+                    (_, Some(Effect::Forbid), _) => "every request it denies, the other policies deny too: removing it changes no decision".to_owned(),
+                    _ => "every request it allows, the other policies allow too: removing it changes no decision".to_owned(),
+                };
+                frame.result(Status::Refuted, Some(why), witnesses)
+            }
+        };
+    }
+    match (fails, unknown) {
+        (true, _) => frame.result(Status::Refuted, None, witnesses),
+        (false, Some(why)) => frame.result(Status::Unknown, Some(why), witnesses),
+        (false, None) if !inside && frame.must == Some(Must::Within) => frame.result(
+            Status::Proved,
+            Some("its scope covers no request environment of the schema".to_owned()),
+            witnesses,
+        ),
+        (false, None) => frame.result(Status::Proved, None, witnesses),
+    }
+}
+
+fn place_of(origin: &crate::origin::PolicyOrigin) -> (String, usize) {
+    let (line, _) = origin.file.line_col(origin.span.start);
+    (origin.file.path().display().to_string(), line)
+}
+
+/// Proves a product's invariants and the built-in checks (never errors,
+/// deny by default, not redundant, not dead) for every request and entity
+/// store its schema allows.
+pub fn prove_product(
+    solver: &Solver,
+    snapshot: &Snapshot,
+    invariants: &[Invariant],
+    options: ProveOptions,
+) -> Result<ProductProof, Problem> {
+    let started = Instant::now();
+    let product = snapshot.product().unwrap_or_default().to_owned();
+    let schema = snapshot.schema().ok_or_else(|| {
+        Problem::new(
+            ProblemKind::Usage,
+            format!("product `{product}` has no schema: there is nothing to prove over"),
+        )
+    })?;
+    let policies = snapshot.policies();
+    let mut frames = Vec::new();
+    let mut claims = Vec::new();
+    for invariant in invariants {
+        frames.push(Frame {
+            kind: CheckKind::Invariant,
+            subject: invariant.id.clone(),
+            must: Some(invariant.must),
+            place: Some(place_of(&invariant.origin)),
+        });
+        claims.push(Claim {
+            must: invariant.must,
+            set: invariant.as_set(),
+            scope: (invariant.must == Must::Within)
+                .then(|| invariant.scope())
+                .flatten(),
+        });
+    }
+    let deny_frame = Frame {
+        kind: CheckKind::DenyByDefault,
+        subject: String::new(),
+        must: None,
+        place: None,
+    };
+    let no_role = deny_by_default(snapshot.roles().roles());
+    if let Some(set) = &no_role {
+        frames.push(deny_frame);
+        claims.push(Claim {
+            must: Must::Never,
+            set: set.clone(),
+            scope: None,
+        });
+    }
+    let mut members: Vec<Member<'_>> = policies
+        .policies()
+        .map(|policy| Member {
+            policy,
+            others: PolicySet::from_policies(
+                policies
+                    .policies()
+                    .filter(|p| p.id() != policy.id())
+                    .cloned(),
+            )
+            .unwrap_or_default(),
+        })
+        .collect();
+    members.sort_by_key(|member| {
+        snapshot
+            .policy_origin(member.policy.id())
+            .map(|o| (o.file.path().to_path_buf(), o.span.start))
+    });
+    let mut effects = vec![None; frames.len()];
+    for member in &members {
+        let place = snapshot.policy_origin(member.policy.id()).map(place_of);
+        for kind in [
+            CheckKind::NeverErrors,
+            CheckKind::NotDead,
+            CheckKind::NotRedundant,
+        ] {
+            frames.push(Frame {
+                kind,
+                subject: member.policy.id().to_string(),
+                must: None,
+                place: place.clone(),
+            });
+            effects.push(Some(member.policy.effect()));
+        }
+    }
+    let questions = Questions {
+        schema,
+        product: policies,
+        claims,
+        members,
+    };
+    let envs: Vec<RequestEnv> = schema.request_envs().collect();
+    let pooled = pool::run(
+        solver,
+        options.timeout_ms,
+        options.threads,
+        &envs,
+        |worker, env| ask_env(worker, env, &questions),
+        |_, why| {
+            let count = frames.len();
+            (0..count)
+                .map(|_| Verdict::Unknown(format!("the solver did not start: {why}")))
+                .collect()
+        },
+    );
+    let mut columns: Vec<std::vec::IntoIter<Verdict>> =
+        pooled.results.into_iter().map(Vec::into_iter).collect();
+    let mut checks: Vec<CheckResult> = frames
+        .into_iter()
+        .zip(effects)
+        .map(|(frame, effect)| {
+            combine(frame, columns.iter_mut().filter_map(Iterator::next), effect)
+        })
+        .collect();
+    if no_role.is_none() {
+        checks.push(
+            Frame {
+                kind: CheckKind::DenyByDefault,
+                subject: String::new(),
+                must: None,
+                place: None,
+            }
+            .result(
+                Status::Skipped,
+                Some(
+                    "the product's fixture has no role entities (an entity type named Role)"
+                        .to_owned(),
+                ),
+                Vec::new(),
+            ),
+        );
+    }
+    let passed = !checks.iter().any(CheckResult::fails);
+    Ok(ProductProof {
+        product,
+        passed,
+        environments: envs.len(),
+        queries: pooled.queries,
+        duration: started.elapsed(),
+        query_time: pooled.busy,
+        checks,
+    })
+}
