@@ -83,7 +83,8 @@ pub struct Witness {
     pub resource: String,
     /// The context (Cedar JSON).
     pub context: serde_json::Value,
-    /// The entities it needs, besides the schema's actions (Cedar JSON).
+    /// The entities it needs besides the schema's actions and those the
+    /// product's fixture holds as they are (Cedar JSON).
     pub entities: serde_json::Value,
     /// The product's decision.
     pub decision: &'static str,

@@ -54,6 +54,8 @@ struct Member<'a> {
 /// Everything asked in each environment, in report order.
 struct Questions<'a> {
     schema: &'a Schema,
+    /// The product's own entities (a witness leaves out those it shares).
+    fixture: &'a cedar_policy::Entities,
     product: &'a PolicySet,
     claims: Vec<Claim>,
     members: Vec<Member<'a>>,
@@ -73,6 +75,28 @@ fn deny_by_default(roles: &[cedar_policy::EntityUid]) -> Option<PolicySet> {
     PolicySet::from_policies([policy]).ok()
 }
 
+/// The entities a witness needs besides the schema's actions and those the
+/// product's fixture holds as they are (a case pasted into the product's
+/// expectations adds these to the fixture).
+fn entities_beyond(
+    entities: &cedar_policy::Entities,
+    fixture: &cedar_policy::Entities,
+) -> serde_json::Value {
+    let needed = entities_needed(entities);
+    let serde_json::Value::Array(needed) = needed else {
+        return needed;
+    };
+    let held = |entity: &serde_json::Value| {
+        let uid = entity
+            .get("uid")
+            .and_then(|uid| cedar_policy::EntityUid::from_json(uid.clone()).ok());
+        uid.and_then(|uid| fixture.get(&uid))
+            .and_then(|own| own.to_json_value().ok())
+            .is_some_and(|own| &own == entity)
+    };
+    serde_json::Value::Array(needed.into_iter().filter(|e| !held(e)).collect())
+}
+
 fn decide(env: &Env, set: &PolicySet) -> cedar_policy::Response {
     Authorizer::new().is_authorized(&env.request, set, &env.entities)
 }
@@ -86,7 +110,7 @@ fn claim_witness(env: &Env, questions: &Questions<'_>, claim: &Claim) -> Witness
         Must::Within => (decision == Decision::Allow && !matched, "deny"),
         Must::Always => (decision == Decision::Deny && matched, "allow"),
     };
-    witness(env, decision, expected, Vec::new(), confirmed)
+    witness(env, questions.fixture, decision, expected, Vec::new(), confirmed)
 }
 
 /// A request on which `policy` errors, decided by the product.
@@ -99,11 +123,12 @@ fn error_witness(env: &Env, questions: &Questions<'_>, policy: &Policy) -> Witne
         .map(ToString::to_string)
         .collect();
     let confirmed = !errors.is_empty();
-    witness(env, decision, word(decision), errors, confirmed)
+    witness(env, questions.fixture, decision, word(decision), errors, confirmed)
 }
 
 fn witness(
     env: &Env,
+    fixture: &cedar_policy::Entities,
     decision: Decision,
     expected: &'static str,
     errors: Vec<String>,
@@ -118,7 +143,7 @@ fn witness(
             .context()
             .and_then(|context| context.to_json_value().ok())
             .unwrap_or(serde_json::Value::Null),
-        entities: entities_needed(&env.entities),
+        entities: entities_beyond(&env.entities, fixture),
         decision: word(decision),
         expected,
         errors,
@@ -339,7 +364,9 @@ fn combine(
 
 fn place_of(origin: &crate::origin::PolicyOrigin) -> (String, usize) {
     let (line, _) = origin.file.line_col(origin.span.start);
-    (origin.file.path().display().to_string(), line)
+    let path = origin.file.path();
+    let path = path.strip_prefix(".").unwrap_or(path);
+    (path.display().to_string(), line)
 }
 
 /// Proves a product's invariants and the built-in checks (never errors,
@@ -429,6 +456,7 @@ pub fn prove_product(
     }
     let questions = Questions {
         schema,
+        fixture: snapshot.entities(),
         product: policies,
         claims,
         members,
