@@ -5,10 +5,11 @@
 use super::outcome::{ExitStatus, Finished, Outcome};
 use super::output::{ProblemsOut, pretty, report, write_out};
 use super::store_arg::StoreArg;
-use rolegrid::Store;
 use rolegrid::check::{Checked, Checks, Selection};
+use rolegrid::prove::{self, ProductProof, Solver};
 use rolegrid::report::{self, CheckOptions, CheckReport, CheckStatus, ProductReport};
 use rolegrid::{Problem, ProblemKind, Problems};
+use rolegrid::{Snapshot, Store};
 use std::time::Instant;
 
 /// Output formats of `check`.
@@ -63,6 +64,72 @@ pub struct Args {
     /// List every row, case and Cedar test with its result, passing ones too.
     #[arg(long, short)]
     verbose: bool,
+    /// Also prove each product's invariants and built-in checks, as
+    /// `rolegrid prove` does: `auto` when a solver is found (saying so when
+    /// it is not), `always` (no solver: exit 2) or `never`. `watch` never proves.
+    #[arg(
+        long,
+        value_enum,
+        default_value_t,
+        env = "ROLEGRID_PROVE",
+        value_name = "WHEN"
+    )]
+    prove: ProveMode,
+    /// The solver's time limit per query when proving, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 30_000)]
+    prove_timeout_ms: u64,
+}
+
+/// Whether `check` also proves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ProveMode {
+    /// When a solver is found.
+    #[default]
+    Auto,
+    /// Always: no solver is an error.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// What `check` proved.
+enum Proofs {
+    /// Not asked.
+    Off,
+    /// Asked, no solver: why.
+    Skipped(String),
+    /// Every product that loaded, and the solver used.
+    Done(Vec<ProductProof>, String),
+}
+
+impl Proofs {
+    fn failed(&self) -> bool {
+        matches!(self, Proofs::Done(proofs, _) if proofs.iter().any(|p| !p.passed))
+    }
+}
+
+/// Proves the products checked, if asked and possible.
+fn prove_checked(args: &Args, snapshots: &[Snapshot], watching: bool) -> Result<Proofs, Problems> {
+    if args.prove == ProveMode::Never || watching {
+        return Ok(Proofs::Off);
+    }
+    let solver = match Solver::find() {
+        Ok(solver) => solver,
+        Err(problem) if args.prove == ProveMode::Auto => {
+            let help = problem.help_text().unwrap_or_default();
+            return Ok(Proofs::Skipped(format!("{}; {help}", problem.message())));
+        }
+        Err(problem) => return Err(problem.into()),
+    };
+    let store = &args.products.store;
+    let proofs = prove::prove_snapshots(
+        &solver,
+        &store.root,
+        snapshots,
+        &store.limits.limits(),
+        args.prove_timeout_ms,
+    )?;
+    Ok(Proofs::Done(proofs, solver.description))
 }
 
 impl CheckFormat {
@@ -166,30 +233,96 @@ pub(super) fn json_line(value: &impl serde::Serialize) -> String {
     line
 }
 
+/// The proofs as the `prove` member of the JSON document.
+fn proofs_json(proofs: &Proofs) -> Option<serde_json::Value> {
+    match proofs {
+        Proofs::Off => None,
+        Proofs::Skipped(why) => Some(serde_json::json!({ "skipped": why })),
+        Proofs::Done(proofs, solver) => Some(prove::json(proofs, solver)),
+    }
+}
+
+/// The proofs after the check's text, in the format asked.
+fn proofs_text(format: CheckFormat, proofs: &Proofs) -> String {
+    match (format, proofs) {
+        (_, Proofs::Off) | (CheckFormat::Json | CheckFormat::Junit, _) => String::new(),
+        (CheckFormat::Human, Proofs::Skipped(why)) => format!("prove skipped: {why}\n"),
+        (CheckFormat::Human, Proofs::Done(proofs, _)) => {
+            let failed = proofs.iter().filter(|p| !p.passed).count();
+            let verdict = if failed == 0 {
+                String::new()
+            } else {
+                format!(
+                    "check FAILED: the proof failed for {failed} of {} products\n",
+                    proofs.len()
+                )
+            };
+            format!("\n{}{verdict}", prove::human(proofs))
+        }
+        (CheckFormat::Github, Proofs::Skipped(why)) => format!(
+            "::notice title=rolegrid prove::{}\n",
+            report::github::escape_data(&format!("skipped: {why}"))
+        ),
+        (CheckFormat::Github, Proofs::Done(proofs, _)) => prove::github(proofs),
+    }
+}
+
+/// The proofs as JUnit suites: one per product, or one skipped case.
+fn proofs_junit(proofs: &Proofs) -> Vec<quick_junit::TestSuite> {
+    use quick_junit::{TestCase, TestCaseStatus, TestSuite};
+    match proofs {
+        Proofs::Off => Vec::new(),
+        Proofs::Done(proofs, _) => prove::junit_suites(proofs),
+        Proofs::Skipped(why) => {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message(why.clone());
+            let mut suite = TestSuite::new("prove");
+            suite.add_test_case(TestCase::new("prove", status));
+            vec![suite]
+        }
+    }
+}
+
+/// The check document with its `prove` member last.
+#[derive(serde::Serialize)]
+struct WithProofs<T: serde::Serialize> {
+    #[serde(flatten)]
+    check: T,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prove: Option<serde_json::Value>,
+}
+
 /// The report in the format asked (for a run of `watch`, JSON on one line).
 fn document(
     args: &Args,
     check_report: &CheckReport,
+    proofs: &Proofs,
     watching: Option<&WatchRun>,
 ) -> Result<String, Problems> {
-    Ok(match args.format {
+    let json = || WithProofs {
+        check: report::json::check(check_report),
+        prove: proofs_json(proofs),
+    };
+    let text = match args.format {
         CheckFormat::Human if args.verbose => report::human::check_verbose(check_report),
         CheckFormat::Human => report::human::check(check_report),
         CheckFormat::Json => match watching {
             Some(run) => json_line(&WatchLine {
                 run,
-                document: report::json::check(check_report),
+                document: json(),
             }),
-            None => pretty(&report::json::check(check_report)),
+            None => pretty(&json()),
         },
         CheckFormat::Github => report::github::check(check_report),
-        CheckFormat::Junit => report::junit::check(check_report).map_err(|e| {
-            Problem::new(
-                ProblemKind::Internal,
-                format!("cannot write JUnit XML: {e}"),
-            )
-        })?,
-    })
+        CheckFormat::Junit => report::junit::check_with(check_report, proofs_junit(proofs))
+            .map_err(|e| {
+                Problem::new(
+                    ProblemKind::Internal,
+                    format!("cannot write JUnit XML: {e}"),
+                )
+            })?,
+    };
+    Ok(text + &proofs_text(args.format, proofs))
 }
 
 /// Runs `rolegrid check`.
@@ -244,13 +377,14 @@ pub(super) fn run_as(args: &Args, watching: Option<&WatchRun>) -> Outcome {
             )
         })
         .collect();
+    let proofs = prove_checked(args, &snapshots, watching.is_some())?;
     let check_report = CheckReport {
         products,
         invalid,
         options,
         duration: start.elapsed(),
     };
-    let text = document(args, &check_report, watching)?;
+    let text = document(args, &check_report, &proofs, watching)?;
     write_out(&text)?;
     // the products that did not load: their reports, each under its name
     for invalid in &check_report.invalid {
@@ -258,9 +392,10 @@ pub(super) fn run_as(args: &Args, watching: Option<&WatchRun>) -> Outcome {
         report(&invalid.problems);
     }
     let status = match check_report.status() {
-        CheckStatus::Pass => ExitStatus::Success,
-        CheckStatus::Fail => ExitStatus::Failure,
         CheckStatus::Error => ExitStatus::Error,
+        CheckStatus::Fail => ExitStatus::Failure,
+        CheckStatus::Pass if proofs.failed() => ExitStatus::Failure,
+        CheckStatus::Pass => ExitStatus::Success,
     };
     Ok(Finished::keeping(status, (snapshots, check_report)))
 }

@@ -6,9 +6,8 @@
 use super::check::ProductArgs;
 use super::outcome::{ExitStatus, Finished, Outcome};
 use super::output::{ProblemsOut, pretty, write_out};
-use rolegrid::prove::{self, ProductProof, ProveOptions, Solver};
-use rolegrid::{Limits, Problem, ProblemKind, Problems, Snapshot, Store};
-use std::path::Path;
+use rolegrid::prove::{self, ProductProof, Solver};
+use rolegrid::{Problem, ProblemKind, Problems, Snapshot, Store};
 
 /// Output format of `rolegrid prove`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
@@ -49,70 +48,6 @@ impl Args {
     }
 }
 
-/// A folder under `invariants/` that names no product of the store.
-fn stray_invariants(root: &Path, products: &[String]) -> Problems {
-    let mut problems = Problems::new();
-    let Ok(entries) = std::fs::read_dir(root.join("invariants")) else {
-        return problems;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if !name.starts_with('.') && !products.contains(&name) {
-            problems.push(
-                Problem::new(
-                    ProblemKind::UnknownProduct,
-                    format!(
-                        "{}: invariants for `{name}`, which is not a product of this store",
-                        entry.path().display()
-                    ),
-                )
-                .with_help(format!("products here: {}", products.join(", "))),
-            );
-        }
-    }
-    problems
-}
-
-/// Proves loaded products: each product's invariants are read from the
-/// store at `root` (bad ones are problems: nothing is proved then).
-pub(super) fn prove_snapshots<'a>(
-    solver: &Solver,
-    root: &Path,
-    snapshots: impl IntoIterator<Item = &'a Snapshot>,
-    limits: &Limits,
-    timeout_ms: u64,
-) -> Result<Vec<ProductProof>, Problems> {
-    let store_products = Store::open(root)?.products()?;
-    let stray = stray_invariants(root, &store_products);
-    if !stray.is_empty() {
-        return Err(stray);
-    }
-    let options = ProveOptions {
-        timeout_ms,
-        threads: std::thread::available_parallelism().map_or(1, usize::from),
-    };
-    let mut read = Vec::new();
-    let mut problems = Problems::new();
-    for snapshot in snapshots {
-        let product = snapshot.product().unwrap_or_default();
-        let Some(schema) = snapshot.schema() else {
-            continue;
-        };
-        match prove::read_invariants(root, product, schema, limits) {
-            Ok(invariants) => read.push((snapshot, invariants)),
-            Err(found) => problems.extend(found),
-        }
-    }
-    if !problems.is_empty() {
-        return Err(problems);
-    }
-    read.into_iter()
-        .map(|(snapshot, invariants)| {
-            prove::prove_product(solver, snapshot, &invariants, options).map_err(Problems::from)
-        })
-        .collect()
-}
-
 /// The proof in the format asked.
 fn document(
     format: ProveFormat,
@@ -147,7 +82,7 @@ pub fn run(args: &Args) -> Outcome {
         .iter()
         .map(|product| store.load(product, &options))
         .collect::<Result<Vec<Snapshot>, Problems>>()?;
-    let proofs = prove_snapshots(
+    let proofs = prove::prove_snapshots(
         &solver,
         &store_arg.root,
         &snapshots,

@@ -11,6 +11,7 @@ mod pool;
 mod product;
 mod render;
 mod solver;
+mod store;
 
 pub use equivalence::{Counterexample, EnvProof, Outcome, prove_equivalence};
 pub use invariants::{Invariant, Must, invariants_folder, read_invariants};
@@ -18,3 +19,4 @@ pub use model::{CheckKind, CheckResult, ProductProof, Severity, Status, Witness}
 pub use product::{ProveOptions, prove_product};
 pub use render::{PROVE_VERSION, github, human, json, junit, junit_suites, summary};
 pub use solver::{HOW_TO_GET_ONE, Solver};
+pub use store::prove_snapshots;

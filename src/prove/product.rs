@@ -110,7 +110,14 @@ fn claim_witness(env: &Env, questions: &Questions<'_>, claim: &Claim) -> Witness
         Must::Within => (decision == Decision::Allow && !matched, "deny"),
         Must::Always => (decision == Decision::Deny && matched, "allow"),
     };
-    witness(env, questions.fixture, decision, expected, Vec::new(), confirmed)
+    witness(
+        env,
+        questions.fixture,
+        decision,
+        expected,
+        Vec::new(),
+        confirmed,
+    )
 }
 
 /// A request on which `policy` errors, decided by the product.
@@ -123,7 +130,14 @@ fn error_witness(env: &Env, questions: &Questions<'_>, policy: &Policy) -> Witne
         .map(ToString::to_string)
         .collect();
     let confirmed = !errors.is_empty();
-    witness(env, questions.fixture, decision, word(decision), errors, confirmed)
+    witness(
+        env,
+        questions.fixture,
+        decision,
+        word(decision),
+        errors,
+        confirmed,
+    )
 }
 
 fn witness(

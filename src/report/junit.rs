@@ -187,6 +187,14 @@ fn role_case(product: &ProductReport, role: &RoleCoverage, min: f64) -> TestCase
 
 /// The JUnit XML report of `check`.
 pub fn check(report: &CheckReport) -> Result<String, quick_junit::SerializeError> {
+    check_with(report, Vec::new())
+}
+
+/// [`check`] with more suites after the products' (the proofs').
+pub fn check_with(
+    report: &CheckReport,
+    extra: Vec<TestSuite>,
+) -> Result<String, quick_junit::SerializeError> {
     let mut junit = Report::new("rolegrid check");
     junit.set_time(report.duration);
     for product in &report.products {
@@ -195,6 +203,7 @@ pub fn check(report: &CheckReport) -> Result<String, quick_junit::SerializeError
     for invalid in &report.invalid {
         junit.add_test_suite(problems_suite(&invalid.product, &invalid.problems));
     }
+    junit.add_test_suites(extra);
     junit.to_string()
 }
 

@@ -258,24 +258,12 @@ fn each_granting_permit_deleted_or_turned_into_a_forbid_is_reported_as_narrowing
     }
 }
 
-/// Whether a solver is here; under CI its absence fails the test.
-fn solver_present() -> bool {
-    match rolegrid::prove::Solver::find() {
-        Ok(_) => true,
-        Err(problem) if std::env::var_os("CI").is_none() => {
-            eprintln!("skipped: {}", problem.message());
-            false
-        }
-        Err(problem) => panic!("CI installs cvc5: {}", problem.message()),
-    }
-}
-
 /// The Todo store with the editors' ownership conditions weakened: the
 /// fixture holds no todo, so no cell shows it; the proof does, with
 /// counterexamples the authorizer confirms.
 #[test]
 fn prove_finds_what_the_fixture_cannot_show() {
-    if !solver_present() {
+    if !common::solver_present() {
         return;
     }
     let store = todo_without_ownership();
@@ -404,7 +392,7 @@ fn every_single_policy_mutation_is_reported_by_the_diff_or_the_proof() {
     use rolegrid::diff::{Side, compare_products};
     use rolegrid::matrix::Matrix;
     use rolegrid::prove::{Outcome, Solver, prove_equivalence};
-    let solver = solver_present().then(|| Solver::find().unwrap());
+    let solver = common::solver_present().then(|| Solver::find().unwrap());
     let (mut by_cells, mut by_proof, mut no_op, mut added) = (0, 0, Vec::new(), 0);
     for product in [
         "imagekit",
@@ -535,15 +523,8 @@ fn every_single_policy_mutation_is_reported_by_the_diff_or_the_proof() {
 #[test]
 #[cfg(unix)]
 fn a_solver_that_gives_no_answer_makes_environments_unknown_never_equivalent() {
-    use std::os::unix::fs::PermissionsExt;
     let folder = tempfile::tempdir().unwrap();
-    let fake = folder.path().join("cvc5");
-    std::fs::write(
-        &fake,
-        "#!/bin/sh\nwhile read -r line; do case \"$line\" in *check-sat*) echo unknown;; esac; done\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let fake = common::unknown_solver(folder.path());
     let store = todo_without_ownership();
     let base = common::root().join("examples/authzen-todo");
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_rolegrid"))

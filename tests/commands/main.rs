@@ -12,3 +12,4 @@ mod cli;
 mod diff;
 mod errors;
 mod matrix;
+mod prove;

@@ -125,6 +125,8 @@ pub fn run_in(cwd: &Path, args: &[&str], stdin: Option<&str>) -> Run {
         .args(args)
         .current_dir(cwd)
         .env("NO_COLOR", "1")
+        // `check` proves only where a test asks (tests/commands/prove.rs)
+        .env("ROLEGRID_PROVE", "never")
         .env_remove("CLICOLOR_FORCE")
         .env_remove("RUST_BACKTRACE")
         .env_remove("RUST_LOG")
@@ -194,12 +196,13 @@ impl TempStore {
         store
     }
 
-    /// A copy of the shipped store (the repository's `schemas/` and
-    /// `policies/`), to change freely.
+    /// A copy of the shipped store (the repository's `schemas/`,
+    /// `policies/` and `invariants/`), to change freely.
     pub fn copy_of_shipped() -> Self {
         let store = Self::new();
-        copy_dir(&root().join("schemas"), &store.path().join("schemas"));
-        copy_dir(&root().join("policies"), &store.path().join("policies"));
+        for folder in ["schemas", "policies", "invariants"] {
+            copy_dir(&root().join(folder), &store.path().join(folder));
+        }
         store
     }
 
@@ -286,6 +289,8 @@ pub fn spawn_lines(args: &[&str]) -> (std::process::Child, std::sync::mpsc::Rece
     let mut child = Command::new(env!("CARGO_BIN_EXE_rolegrid"))
         .args(args)
         .env("NO_COLOR", "1")
+        // `check` proves only where a test asks (tests/commands/prove.rs)
+        .env("ROLEGRID_PROVE", "never")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -327,4 +332,33 @@ pub fn nested_parens_policy(depth: usize) -> String {
         "(".repeat(depth),
         ")".repeat(depth)
     )
+}
+
+/// Whether a solver is here; under CI its absence fails the test.
+#[allow(dead_code)]
+pub fn solver_present() -> bool {
+    match rolegrid::prove::Solver::find() {
+        Ok(_) => true,
+        Err(problem) if std::env::var_os("CI").is_none() => {
+            eprintln!("skipped: {}", problem.message());
+            false
+        }
+        Err(problem) => panic!("CI installs cvc5: {}", problem.message()),
+    }
+}
+
+/// A "solver" in `folder` that answers `unknown` to every query, as a
+/// time-out does.
+#[cfg(unix)]
+#[allow(dead_code)]
+pub fn unknown_solver(folder: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let fake = folder.join("cvc5");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\nwhile read -r line; do case \"$line\" in *check-sat*) echo unknown;; esac; done\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    fake
 }
