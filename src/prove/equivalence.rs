@@ -105,7 +105,7 @@ fn counterexample(
             .context()
             .and_then(|context| context.to_json_value().ok())
             .unwrap_or(serde_json::Value::Null),
-        entities: entities_needed(&env.entities),
+        entities: entities_needed(env, &[before, after]),
         before: word(old),
         after: word(new),
         confirmed: (old, new) == expected,
@@ -117,11 +117,72 @@ pub(super) fn uid_text(uid: Option<&cedar_policy::EntityUid>) -> String {
     uid.map(ToString::to_string).unwrap_or_default()
 }
 
+/// Every entity uid `value` (Cedar JSON) names: `__entity` references at
+/// any depth, and the `{type, id}` items of a `parents` list.
+fn named_uids(value: &serde_json::Value, out: &mut Vec<cedar_policy::EntityUid>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if let Some(uid) = map.get("__entity") {
+                out.extend(cedar_policy::EntityUid::from_json(uid.clone()).ok());
+            }
+            if let Some(serde_json::Value::Array(parents)) = map.get("parents") {
+                out.extend(
+                    parents
+                        .iter()
+                        .filter_map(|p| cedar_policy::EntityUid::from_json(p.clone()).ok()),
+                );
+            }
+            map.values().for_each(|v| named_uids(v, out));
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| named_uids(v, out)),
+        _ => {}
+    }
+}
+
+/// The entities reachable from the request (its principal, resource and
+/// context, then attributes and parents), with the schema's actions.
+fn reachable(env: &Env) -> Option<cedar_policy::Entities> {
+    let mut queue: Vec<cedar_policy::EntityUid> = [env.request.principal(), env.request.resource()]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+    if let Some(context) = env.request.context().and_then(|c| c.to_json_value().ok()) {
+        named_uids(&context, &mut queue);
+    }
+    let mut kept = std::collections::HashSet::new();
+    while let Some(uid) = queue.pop() {
+        if let Some(json) = env.entities.get(&uid).and_then(|e| e.to_json_value().ok())
+            && kept.insert(uid)
+        {
+            named_uids(&json, &mut queue);
+        }
+    }
+    let chosen = env
+        .entities
+        .iter()
+        .filter(|e| kept.contains(&e.uid()) || e.uid().type_name().basename() == "Action")
+        .cloned();
+    cedar_policy::Entities::from_entities(chosen, None).ok()
+}
+
 /// The entities a counterexample needs, without the schema's actions
-/// (every store has those).
-pub(super) fn entities_needed(entities: &cedar_policy::Entities) -> serde_json::Value {
+/// (every store has those): those reachable from the request when every
+/// set in `sets` decides it alike with them as with all the solver's.
+pub(super) fn entities_needed(env: &Env, sets: &[&PolicySet]) -> serde_json::Value {
+    let authorizer = Authorizer::new();
+    let outcome = |entities: &cedar_policy::Entities, set: &PolicySet| {
+        let response = authorizer.is_authorized(&env.request, set, entities);
+        (response.decision(), response.diagnostics().errors().count())
+    };
+    let reduced = reachable(env).filter(|reduced| {
+        sets.iter()
+            .all(|set| outcome(reduced, set) == outcome(&env.entities, set))
+    });
     serde_json::Value::Array(
-        entities
+        reduced
+            .as_ref()
+            .unwrap_or(&env.entities)
             .iter()
             .filter(|entity| entity.uid().type_name().basename() != "Action")
             .filter_map(|entity| entity.to_json_value().ok())

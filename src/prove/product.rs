@@ -10,7 +10,7 @@ use super::solver::Solver;
 use crate::diagnostics::{Problem, ProblemKind};
 use crate::snapshot::Snapshot;
 use cedar_policy::{Authorizer, Decision, Effect, Policy, PolicyId, PolicySet, RequestEnv, Schema};
-use cedar_policy_symcc::{CompiledPolicy, CompiledPolicySet, Env};
+use cedar_policy_symcc::{CompiledPolicy, CompiledPolicySet, Env, SymEnv};
 use std::time::Instant;
 
 /// How to run the solver.
@@ -45,10 +45,9 @@ struct Claim {
     scope: Option<PolicySet>,
 }
 
-/// A policy of the product with the product's other policies.
+/// A policy of the product.
 struct Member<'a> {
     policy: &'a Policy,
-    others: PolicySet,
 }
 
 /// Everything asked in each environment, in report order.
@@ -79,10 +78,11 @@ fn deny_by_default(roles: &[cedar_policy::EntityUid]) -> Option<PolicySet> {
 /// product's fixture holds as they are (a case pasted into the product's
 /// expectations adds these to the fixture).
 fn entities_beyond(
-    entities: &cedar_policy::Entities,
+    env: &Env,
+    sets: &[&PolicySet],
     fixture: &cedar_policy::Entities,
 ) -> serde_json::Value {
-    let needed = entities_needed(entities);
+    let needed = entities_needed(env, sets);
     let serde_json::Value::Array(needed) = needed else {
         return needed;
     };
@@ -112,6 +112,7 @@ fn claim_witness(env: &Env, questions: &Questions<'_>, claim: &Claim) -> Witness
     };
     witness(
         env,
+        &[questions.product, &claim.set],
         questions.fixture,
         decision,
         expected,
@@ -132,6 +133,7 @@ fn error_witness(env: &Env, questions: &Questions<'_>, policy: &Policy) -> Witne
     let confirmed = !errors.is_empty();
     witness(
         env,
+        &[questions.product, &alone],
         questions.fixture,
         decision,
         word(decision),
@@ -142,6 +144,7 @@ fn error_witness(env: &Env, questions: &Questions<'_>, policy: &Policy) -> Witne
 
 fn witness(
     env: &Env,
+    sets: &[&PolicySet],
     fixture: &cedar_policy::Entities,
     decision: Decision,
     expected: &'static str,
@@ -157,7 +160,7 @@ fn witness(
             .context()
             .and_then(|context| context.to_json_value().ok())
             .unwrap_or(serde_json::Value::Null),
-        entities: entities_beyond(&env.entities, fixture),
+        entities: entities_beyond(env, sets, fixture),
         decision: word(decision),
         expected,
         errors,
@@ -165,42 +168,56 @@ fn witness(
     }
 }
 
-fn compile_policy(
-    policy: &Policy,
-    env: &RequestEnv,
-    schema: &Schema,
-) -> Result<CompiledPolicy, String> {
-    CompiledPolicy::compile(policy, env, schema).map_err(|e| format!("cannot compile: {e}"))
+/// Compiles policies for one request environment, its symbolic
+/// environment built once (what `compile` builds each time).
+struct EnvCompiler<'a> {
+    env: &'a RequestEnv,
+    schema: &'a Schema,
+    symenv: Result<SymEnv, String>,
 }
 
-fn compile_set(
-    set: &PolicySet,
-    env: &RequestEnv,
-    schema: &Schema,
-) -> Result<CompiledPolicySet, String> {
-    CompiledPolicySet::compile(set, env, schema).map_err(|e| format!("cannot compile: {e}"))
+impl<'a> EnvCompiler<'a> {
+    fn new(env: &'a RequestEnv, schema: &'a Schema) -> Self {
+        let symenv = SymEnv::new(schema, env).map_err(|e| format!("cannot compile: {e}"));
+        Self {
+            env,
+            schema,
+            symenv,
+        }
+    }
+
+    fn policy(&self, policy: &Policy) -> Result<CompiledPolicy, String> {
+        let symenv = self.symenv.clone()?;
+        CompiledPolicy::compile_with_custom_symenv(policy, self.env, self.schema, symenv)
+            .map_err(|e| format!("cannot compile: {e}"))
+    }
+
+    fn set(&self, set: &PolicySet) -> Result<CompiledPolicySet, String> {
+        let symenv = self.symenv.clone()?;
+        CompiledPolicySet::compile_with_custom_symenv(set, self.env, self.schema, symenv)
+            .map_err(|e| format!("cannot compile: {e}"))
+    }
 }
 
 /// A claim asked in one environment.
 fn ask_claim(
     worker: &mut Worker<'_>,
-    env: &RequestEnv,
+    at: &EnvCompiler<'_>,
     product: &CompiledPolicySet,
     questions: &Questions<'_>,
     claim: &Claim,
 ) -> Verdict {
-    let schema = questions.schema;
     if let Some(scope) = &claim.scope {
         let Some(policy) = scope.policies().next() else {
             return Verdict::Unknown("the invariant has no scope".to_owned());
         };
-        match compile_policy(policy, env, schema).and_then(|c| worker.never_matches(&c)) {
+        match at.policy(policy).and_then(|c| worker.never_matches(&c)) {
             Ok(true) => return Verdict::Outside,
             Ok(false) => {}
             Err(why) => return Verdict::Unknown(why),
         }
     }
-    let set = match compile_set(&claim.set, env, schema) {
+    let set = match at.set(&claim.set) {
         Ok(set) => set,
         Err(why) => return Verdict::Unknown(why),
     };
@@ -216,25 +233,35 @@ fn ask_claim(
     }
 }
 
-/// Never-errors, not-dead and not-redundant for one policy in one environment.
+/// A policy of the product in one environment: compiled, and whether it
+/// never matches there.
+struct Placed {
+    compiled: Result<CompiledPolicy, String>,
+    never_matches: pool::Answer<bool>,
+}
+
+/// Never-errors, not-dead and not-redundant for one policy in one
+/// environment; `product` is compiled from `live`, the policies that can
+/// match here (those that cannot decide nothing here).
 fn ask_member(
     worker: &mut Worker<'_>,
-    env: &RequestEnv,
-    product: &CompiledPolicySet,
+    at: &EnvCompiler<'_>,
+    (product, live): (&CompiledPolicySet, &[&Policy]),
     questions: &Questions<'_>,
     member: &Member<'_>,
+    placed: &Placed,
 ) -> [Verdict; 3] {
-    let compiled = match compile_policy(member.policy, env, questions.schema) {
+    let compiled = match &placed.compiled {
         Ok(compiled) => compiled,
         Err(why) => {
             return [
                 Verdict::Unknown(why.clone()),
                 Verdict::Unknown(why.clone()),
-                Verdict::Unknown(why),
+                Verdict::Unknown(why.clone()),
             ];
         }
     };
-    let errors = match worker.errs(&compiled) {
+    let errors = match worker.errs(compiled) {
         Ok(None) => Verdict::Holds,
         Ok(Some(cex)) => Verdict::Fails(Some(Box::new(error_witness(
             &cex,
@@ -243,35 +270,64 @@ fn ask_member(
         )))),
         Err(why) => Verdict::Unknown(why),
     };
-    let never_matches = worker.never_matches(&compiled);
-    let dead = match &never_matches {
+    let dead = match &placed.never_matches {
         Ok(true) => Verdict::Fails(None),
         Ok(false) => Verdict::Holds,
         Err(why) => Verdict::Unknown(why.clone()),
     };
-    let redundant = if matches!(never_matches, Ok(true)) {
-        Verdict::Outside
-    } else {
-        match compile_set(&member.others, env, questions.schema) {
+    if matches!(placed.never_matches, Ok(true)) {
+        return [errors, dead, Verdict::Outside];
+    }
+    let others = live
+        .iter()
+        .filter(|p| p.id() != member.policy.id())
+        .map(|p| (*p).clone());
+    let others = PolicySet::from_policies(others).unwrap_or_default();
+    let redundant = match at.set(&others) {
+        Err(why) => Verdict::Unknown(why),
+        // removing a permit can only take away, a forbid only grant
+        Ok(others) => match match member.policy.effect() {
+            Effect::Permit => worker.implies_only(product, &others),
+            Effect::Forbid => worker.implies_only(&others, product),
+        } {
+            Ok(true) => Verdict::Fails(None),
+            Ok(false) => Verdict::Holds,
             Err(why) => Verdict::Unknown(why),
-            // removing a permit can only take away, a forbid only grant
-            Ok(others) => match match member.policy.effect() {
-                Effect::Permit => worker.implies_only(product, &others),
-                Effect::Forbid => worker.implies_only(&others, product),
-            } {
-                Ok(true) => Verdict::Fails(None),
-                Ok(false) => Verdict::Holds,
-                Err(why) => Verdict::Unknown(why),
-            },
-        }
+        },
     };
     [errors, dead, redundant]
 }
 
-/// Every check asked in one environment, in report order.
+/// Every check asked in one environment, in report order. The product is
+/// compiled from the policies that can match in the environment: the same
+/// decisions there, and each policy's "others" stay small.
 fn ask_env(worker: &mut Worker<'_>, env: &RequestEnv, questions: &Questions<'_>) -> Vec<Verdict> {
     let count = questions.claims.len() + 3 * questions.members.len();
-    let product = match compile_set(questions.product, env, questions.schema) {
+    let at = EnvCompiler::new(env, questions.schema);
+    let placed: Vec<Placed> = questions
+        .members
+        .iter()
+        .map(|member| {
+            let compiled = at.policy(member.policy);
+            let never_matches = match &compiled {
+                Ok(compiled) => worker.never_matches(compiled),
+                Err(why) => Err(why.clone()),
+            };
+            Placed {
+                compiled,
+                never_matches,
+            }
+        })
+        .collect();
+    let live: Vec<&Policy> = questions
+        .members
+        .iter()
+        .zip(&placed)
+        .filter(|(_, placed)| !matches!(placed.never_matches, Ok(true)))
+        .map(|(member, _)| member.policy)
+        .collect();
+    let set = PolicySet::from_policies(live.iter().map(|p| (*p).clone())).unwrap_or_default();
+    let product = match at.set(&set) {
         Ok(product) => product,
         Err(why) => {
             return (0..count).map(|_| Verdict::Unknown(why.clone())).collect();
@@ -279,10 +335,17 @@ fn ask_env(worker: &mut Worker<'_>, env: &RequestEnv, questions: &Questions<'_>)
     };
     let mut verdicts = Vec::with_capacity(count);
     for claim in &questions.claims {
-        verdicts.push(ask_claim(worker, env, &product, questions, claim));
+        verdicts.push(ask_claim(worker, &at, &product, questions, claim));
     }
-    for member in &questions.members {
-        verdicts.extend(ask_member(worker, env, &product, questions, member));
+    for (member, placed) in questions.members.iter().zip(&placed) {
+        verdicts.extend(ask_member(
+            worker,
+            &at,
+            (&product, &live),
+            questions,
+            member,
+            placed,
+        ));
     }
     verdicts
 }
@@ -435,16 +498,7 @@ pub fn prove_product(
     }
     let mut members: Vec<Member<'_>> = policies
         .policies()
-        .map(|policy| Member {
-            policy,
-            others: PolicySet::from_policies(
-                policies
-                    .policies()
-                    .filter(|p| p.id() != policy.id())
-                    .cloned(),
-            )
-            .unwrap_or_default(),
-        })
+        .map(|policy| Member { policy })
         .collect();
     members.sort_by_key(|member| {
         snapshot
