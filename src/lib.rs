@@ -34,7 +34,9 @@
 //! given twice is an error); [`expect`], [`check`],
 //! [`coverage`], [`matrix`] and [`report`] for what `rolegrid check` does;
 //! [`roles`] for a product's roles; [`parallel`] to decide on threads whose
-//! stacks give the same answers as every command.
+//! stacks give the same answers as every command; [`prove`] for proofs over
+//! every request the schema allows (invariants, built-in checks, two policy
+//! sets compared) and [`diff`] for what a change does.
 
 mod answer;
 #[cfg(test)]

@@ -3,6 +3,24 @@
 //! Lean model) and an SMT solver ([`Solver`]): two policy sets compared
 //! ([`prove_equivalence`], for `diff --prove`), and a product's invariants
 //! and built-in checks ([`prove_product`], for `prove`).
+//!
+//! ```no_run
+//! use rolegrid::prove::{ProveOptions, Solver, prove_product, read_invariants, summary};
+//! use rolegrid::{Limits, LoadOptions, Store};
+//!
+//! let store = Store::open(".")?;
+//! let snapshot = store.load("fireworks", &LoadOptions::default())?;
+//! let solver = Solver::find()?;
+//! let schema = snapshot.schema().ok_or("no schema")?;
+//! let invariants = read_invariants(store.root(), "fireworks", schema, &Limits::default())?;
+//! let options = ProveOptions { timeout_ms: 30_000, threads: 2 };
+//! let proof = prove_product(&solver, &snapshot, &invariants, options)?;
+//! println!("{}", summary(&proof));
+//! for check in proof.checks.iter().filter(|c| c.fails()) {
+//!     println!("{}: {}", check.title(), check.status.word());
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod equivalence;
 mod invariants;
