@@ -80,6 +80,14 @@ pub(super) async fn search_action(
         .await
 }
 
+/// A request body as read: a JSON tree, or a plain single evaluation read
+/// without one ([`document::plain_single`]).
+#[derive(Clone, Copy)]
+enum Input<'a> {
+    Tree(&'a Value),
+    Plain(document::Evaluation<'a>),
+}
+
 /// A JSON answer with status 200.
 fn json_response(body: Vec<u8>) -> Response {
     (
@@ -137,21 +145,34 @@ impl App {
     ) -> Result<Response, Rejection> {
         self.admit(headers)?;
         let product = self.product(product.as_deref())?;
-        let body = self.read_body(headers, body).await?;
-        let value = parse(&body)?;
+        let body = self.read_body_in_time(headers, body).await?;
         let request_id = headers.get("x-request-id").and_then(|id| id.to_str().ok());
+        if endpoint == Endpoint::Evaluation
+            && let Some(evaluation) = document::plain_single(&body)
+        {
+            return self.decide(
+                endpoint,
+                product,
+                Input::Plain(evaluation),
+                request_id,
+                started,
+            );
+        }
+        let value = parse(&body)?;
         match endpoint {
             Endpoint::Search(kind) => {
                 let app = Arc::clone(self);
                 let product = product.to_owned();
                 let request_id = request_id.map(str::to_owned);
-                tokio::task::spawn_blocking(move || {
+                let search = tokio::task::spawn_blocking(move || {
                     app.search(kind, &product, &value, request_id.as_deref(), started)
-                })
-                .await
-                .map_err(|e| Rejection::new(500, format!("the search failed: {e}")))?
+                });
+                tokio::time::timeout(self.config.request_timeout, search)
+                    .await
+                    .map_err(|_| self.too_slow())?
+                    .map_err(|e| Rejection::new(500, format!("the search failed: {e}")))?
             }
-            _ => self.decide(endpoint, product, &value, request_id, started),
+            _ => self.decide(endpoint, product, Input::Tree(&value), request_id, started),
         }
     }
 
@@ -195,6 +216,35 @@ impl App {
         }
     }
 
+    /// The answer to a request not answered within the time limit.
+    fn too_slow(&self) -> Rejection {
+        Rejection::new(
+            408,
+            format!(
+                "the request was not answered within {} ms (the server's --timeout-ms)",
+                self.config.request_timeout.as_millis()
+            ),
+        )
+    }
+
+    /// The body, read within the request's time limit. A body already
+    /// received (the usual case: it came with the headers) is read without
+    /// arming a timer; decisions are synchronous, so a request's time is
+    /// spent waiting here or in a search.
+    async fn read_body_in_time(&self, headers: &HeaderMap, body: Body) -> Result<Bytes, Rejection> {
+        let mut read = std::pin::pin!(self.read_body(headers, body));
+        let first = std::future::poll_fn(|cx| {
+            std::task::Poll::Ready(std::future::Future::poll(read.as_mut(), cx))
+        })
+        .await;
+        match first {
+            std::task::Poll::Ready(body) => body,
+            std::task::Poll::Pending => tokio::time::timeout(self.config.request_timeout, read)
+                .await
+                .map_err(|_| self.too_slow())?,
+        }
+    }
+
     async fn read_body(&self, headers: &HeaderMap, body: Body) -> Result<Bytes, Rejection> {
         let limit = self.config.max_body_bytes;
         let too_large = || {
@@ -225,20 +275,22 @@ impl App {
         &self,
         endpoint: Endpoint,
         product: &str,
-        value: &Value,
+        input: Input<'_>,
         request_id: Option<&str>,
         started: Instant,
     ) -> Result<Response, Rejection> {
-        let explain = self.config.explain || document::explain(value);
+        let explain =
+            self.config.explain || matches!(input, Input::Tree(value) if document::explain(value));
         let decided = self
             .evaluator
             .with_generation(product, |snapshot, generation| {
                 let decider = Decider::new(snapshot);
-                let (outcomes, batched) = match endpoint {
-                    Endpoint::Evaluation => {
+                let (outcomes, batched) = match (input, endpoint) {
+                    (Input::Plain(evaluation), _) => (vec![decider.decide(&evaluation)], false),
+                    (Input::Tree(value), Endpoint::Evaluation) => {
                         (vec![decider.decide(&document::single(value)?)], false)
                     }
-                    _ => {
+                    (Input::Tree(value), _) => {
                         let batch = document::batch(value)?;
                         (
                             decider.decide_all(&batch.items, batch.semantic),

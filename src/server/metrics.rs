@@ -59,6 +59,20 @@ struct ProductCounters {
     error: Counter,
 }
 
+impl ProductCounters {
+    fn count(&self, tally: Tally) {
+        for (counter, count) in [
+            (&self.allow, tally.allow),
+            (&self.deny, tally.deny),
+            (&self.error, tally.error),
+        ] {
+            if count > 0 {
+                counter.inc_by(count);
+            }
+        }
+    }
+}
+
 /// How many decisions of each outcome one request made.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct Tally {
@@ -191,16 +205,17 @@ impl Metrics {
 
     /// Counts one request's decisions.
     pub(crate) fn decided(&self, product: &str, tally: Tally) {
-        let counters = self.counters(product);
-        for (counter, count) in [
-            (&counters.allow, tally.allow),
-            (&counters.deny, tally.deny),
-            (&counters.error, tally.error),
-        ] {
-            if count > 0 {
-                counter.inc_by(count);
-            }
+        // the usual case: the product's counters exist, counted under the read lock
+        if let Some(counters) = self
+            .by_product
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(product)
+        {
+            counters.count(tally);
+            return;
         }
+        self.counters(product).count(tally);
     }
 
     /// Records one answered request.

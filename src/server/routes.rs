@@ -9,22 +9,19 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use std::sync::Arc;
-use std::time::Duration;
 use tower::{BoxError, ServiceBuilder};
 use tower_http::propagate_header::PropagateHeaderLayer;
 
 /// Every route, with the limits on the access endpoints.
 pub(super) fn router(app: Arc<App>) -> Router {
     let config = &app.config;
-    let timeout = config.request_timeout;
     let concurrent = config.max_concurrent;
     let limits = ServiceBuilder::new()
         .layer(HandleErrorLayer::new(move |error: BoxError| async move {
-            limit_response(&error, timeout, concurrent)
+            limit_response(&error, concurrent)
         }))
         .load_shed()
-        .concurrency_limit(concurrent.max(1))
-        .timeout(timeout);
+        .concurrency_limit(concurrent.max(1));
     let access = Router::new()
         .route("/access/v1/evaluation", post(handlers::evaluation))
         .route("/access/v1/evaluations", post(handlers::evaluations))
@@ -82,16 +79,7 @@ pub(super) fn router(app: Arc<App>) -> Router {
 }
 
 /// The answer to a request a limit stopped.
-fn limit_response(error: &BoxError, timeout: Duration, concurrent: usize) -> Response {
-    if error.is::<tower::timeout::error::Elapsed>() {
-        return error_response(
-            StatusCode::REQUEST_TIMEOUT,
-            &format!(
-                "the request was not answered within {} ms (the server's --timeout-ms)",
-                timeout.as_millis()
-            ),
-        );
-    }
+fn limit_response(error: &BoxError, concurrent: usize) -> Response {
     if error.is::<tower::load_shed::error::Overloaded>() {
         let mut response = error_response(
             StatusCode::SERVICE_UNAVAILABLE,
