@@ -42,7 +42,8 @@ pub struct Args {
     /// The largest request body accepted, in bytes (413 above it).
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
     max_body: usize,
-    /// How long a request may take, body included (408 after it).
+    /// How long a request body may take to arrive, and a search to run (408
+    /// after it); decisions are synchronous.
     #[arg(long, value_name = "MS", default_value_t = 5000)]
     timeout_ms: u64,
     /// Requests answered at once; more are refused with 503 and Retry-After.

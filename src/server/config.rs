@@ -23,7 +23,8 @@ pub struct ServerConfig {
     pub decision_log: DecisionLogTarget,
     /// The largest request body accepted (413 above it).
     pub max_body_bytes: usize,
-    /// How long a request may take, body included (408 after it).
+    /// How long a request body may take to arrive, and a search to run (408
+    /// after it); decisions are synchronous.
     pub request_timeout: Duration,
     /// Requests answered at once; more are refused with 503.
     pub max_concurrent: usize,
