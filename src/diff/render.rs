@@ -214,11 +214,11 @@ pub fn human(diff: &Diff) -> String {
 /// A counterexample as an expectation case (JSON is YAML).
 pub fn case_text(cex: &crate::prove::Counterexample) -> String {
     serde_json::json!({
-        "name": format!("proof: {} {}", cex.direction, cex.action),
-        "principal": cex.principal,
-        "action": cex.action,
-        "resource": cex.resource,
-        "context": cex.context,
+        "name": format!("proof: {} {}", cex.direction, cex.request.action),
+        "principal": cex.request.principal,
+        "action": cex.request.action,
+        "resource": cex.request.resource,
+        "context": cex.request.context,
         "entities": cex.entities,
         "decision": cex.after,
     })

@@ -3,6 +3,7 @@
 //! at a time, with cedar-policy-symcc: equivalent, or which way they
 //! differ, with counterexamples the concrete authorizer confirms.
 
+use super::model::RequestText;
 use super::pool::{self, Worker};
 use super::solver::Solver;
 use cedar_policy::{Authorizer, Decision, PolicySet, RequestEnv, Schema};
@@ -33,14 +34,9 @@ pub enum Outcome {
 pub struct Counterexample {
     /// `widen` (the new set allows it) or `narrow` (it denies it).
     pub direction: &'static str,
-    /// The principal, as Cedar writes a uid.
-    pub principal: String,
-    /// The action.
-    pub action: String,
-    /// The resource.
-    pub resource: String,
-    /// The context (Cedar JSON).
-    pub context: serde_json::Value,
+    /// The request.
+    #[serde(flatten)]
+    pub request: RequestText,
     /// The entities the request needs (Cedar JSON).
     pub entities: serde_json::Value,
     /// The base's decision and the new one, from the concrete authorizer.
@@ -97,24 +93,12 @@ fn counterexample(
     };
     Counterexample {
         direction,
-        principal: uid_text(env.request.principal()),
-        action: uid_text(env.request.action()),
-        resource: uid_text(env.request.resource()),
-        context: env
-            .request
-            .context()
-            .and_then(|context| context.to_json_value().ok())
-            .unwrap_or(serde_json::Value::Null),
+        request: RequestText::of(&env.request),
         entities: entities_needed(env, &[before, after]),
         before: word(old),
         after: word(new),
         confirmed: (old, new) == expected,
     }
-}
-
-/// A request's uid as Cedar writes it (empty when unknown).
-pub(super) fn uid_text(uid: Option<&cedar_policy::EntityUid>) -> String {
-    uid.map(ToString::to_string).unwrap_or_default()
 }
 
 /// Every entity uid `value` (Cedar JSON) names: `__entity` references at

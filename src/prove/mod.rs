@@ -33,7 +33,7 @@ mod store;
 
 pub use equivalence::{Counterexample, EnvProof, Outcome, prove_equivalence};
 pub use invariants::{Invariant, Must, invariants_folder, read_invariants};
-pub use model::{CheckKind, CheckResult, ProductProof, Severity, Status, Witness};
+pub use model::{CheckKind, CheckResult, ProductProof, RequestText, Severity, Status, Witness};
 pub use product::{ProveOptions, prove_product};
 pub use render::{PROVE_VERSION, github, human, json, junit, junit_suites, summary};
 pub use solver::{HOW_TO_GET_ONE, Solver};

@@ -71,18 +71,45 @@ pub enum Severity {
     Warning,
 }
 
-/// A request and the entities it needs on which a check fails, decided by
-/// the concrete authorizer.
+/// A request the solver gave, as text: uids as Cedar writes them, the
+/// context as Cedar JSON.
 #[derive(Debug, Clone, Serialize)]
-pub struct Witness {
-    /// The principal, as Cedar writes a uid.
+pub struct RequestText {
+    /// The principal.
     pub principal: String,
     /// The action.
     pub action: String,
     /// The resource.
     pub resource: String,
-    /// The context (Cedar JSON).
+    /// The context.
     pub context: serde_json::Value,
+}
+
+impl RequestText {
+    /// The text of `request` (empty uids and a null context where unknown).
+    pub(crate) fn of(request: &cedar_policy::Request) -> Self {
+        let uid = |uid: Option<&cedar_policy::EntityUid>| {
+            uid.map(ToString::to_string).unwrap_or_default()
+        };
+        Self {
+            principal: uid(request.principal()),
+            action: uid(request.action()),
+            resource: uid(request.resource()),
+            context: request
+                .context()
+                .and_then(|context| context.to_json_value().ok())
+                .unwrap_or(serde_json::Value::Null),
+        }
+    }
+}
+
+/// A request and the entities it needs on which a check fails, decided by
+/// the concrete authorizer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Witness {
+    /// The request.
+    #[serde(flatten)]
+    pub request: RequestText,
     /// The entities it needs besides the schema's actions and those the
     /// product's fixture holds as they are (Cedar JSON).
     pub entities: serde_json::Value,
@@ -103,10 +130,10 @@ impl Witness {
     pub fn case_text(&self, name: &str) -> String {
         let mut case = serde_json::json!({
             "name": name,
-            "principal": self.principal,
-            "action": self.action,
-            "resource": self.resource,
-            "context": self.context,
+            "principal": self.request.principal,
+            "action": self.request.action,
+            "resource": self.request.resource,
+            "context": self.request.context,
             "entities": self.entities,
             "decision": self.expected,
         });

@@ -2,9 +2,9 @@
 //! request environment of its schema (independent: spread over a pool of
 //! solver processes), then each check's answers combined.
 
-use super::equivalence::{entities_needed, uid_text, word};
+use super::equivalence::{entities_needed, word};
 use super::invariants::{Invariant, Must};
-use super::model::{CheckKind, CheckResult, ProductProof, Severity, Status, Witness};
+use super::model::{CheckKind, CheckResult, ProductProof, RequestText, Severity, Status, Witness};
 use super::pool::{self, Worker};
 use super::solver::Solver;
 use crate::diagnostics::{Problem, ProblemKind};
@@ -152,14 +152,7 @@ fn witness(
     confirmed: bool,
 ) -> Witness {
     Witness {
-        principal: uid_text(env.request.principal()),
-        action: uid_text(env.request.action()),
-        resource: uid_text(env.request.resource()),
-        context: env
-            .request
-            .context()
-            .and_then(|context| context.to_json_value().ok())
-            .unwrap_or(serde_json::Value::Null),
+        request: RequestText::of(&env.request),
         entities: entities_beyond(env, sets, fixture),
         decision: word(decision),
         expected,

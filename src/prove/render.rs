@@ -33,7 +33,7 @@ fn witness_lines(check: &CheckResult, witness: &Witness, indent: &str) -> String
     };
     let mut out = format!(
         "{indent}counterexample ({confirmed}): {} {} {}",
-        witness.principal, witness.action, witness.resource
+        witness.request.principal, witness.request.action, witness.request.resource
     );
     if witness.errors.is_empty() {
         let _ = write!(
@@ -44,7 +44,7 @@ fn witness_lines(check: &CheckResult, witness: &Witness, indent: &str) -> String
     } else {
         let _ = write!(out, ": {}", witness.errors.join("; "));
     }
-    let name = format!("prove: {} ({})", check.title(), witness.action);
+    let name = format!("prove: {} ({})", check.title(), witness.request.action);
     let _ = write!(
         out,
         "\n{indent}expectation case: {}\n",

@@ -109,17 +109,22 @@ fn refuted(store: &TempStore, product: &str, kind: &str, subject: &str) -> Value
     found
 }
 
+/// The shipped store with ImageKit's tenant isolation lifted for `action`.
+fn tenant_open_for(action: &str) -> TempStore {
+    broken("policies/imagekit/tenant.cedar", |text| {
+        text.replace(
+            "forbid (principal, action, resource)\n",
+            &format!("forbid (principal, action, resource)\nwhen {{ action != ImageKit::Action::\"{action}\" }}\n"),
+        )
+    })
+}
+
 #[test]
 fn tenant_isolation_weakened_for_one_action_is_refuted_on_that_action() {
     if !common::solver_present() {
         return;
     }
-    let store = broken("policies/imagekit/tenant.cedar", |text| {
-        text.replace(
-            "forbid (principal, action, resource)\n",
-            "forbid (principal, action, resource)\nwhen { action != ImageKit::Action::\"viewUsers\" }\n",
-        )
-    });
+    let store = tenant_open_for("viewUsers");
     let found = refuted(&store, "imagekit", "invariant", "tenant-isolation");
     let witness = &found["counterexamples"][0];
     assert_eq!(witness["action"], "ImageKit::Action::\"viewUsers\"");
@@ -225,12 +230,7 @@ fn a_counterexample_case_pastes_into_the_expectations() {
     }
     let shipped =
         std::fs::read_to_string(common::root().join("policies/imagekit/tenant.cedar")).unwrap();
-    let store = broken("policies/imagekit/tenant.cedar", |text| {
-        text.replace(
-            "forbid (principal, action, resource)\n",
-            "forbid (principal, action, resource)\nwhen { action != ImageKit::Action::\"viewBilling\" }\n",
-        )
-    });
+    let store = tenant_open_for("viewBilling");
     let run = store.run(&["prove", "--product", "imagekit"]);
     run.assert_code(1);
     let case = run
@@ -355,12 +355,7 @@ fn every_format_reports_the_refutation() {
     if !common::solver_present() {
         return;
     }
-    let store = broken("policies/imagekit/tenant.cedar", |text| {
-        text.replace(
-            "forbid (principal, action, resource)\n",
-            "forbid (principal, action, resource)\nwhen { action != ImageKit::Action::\"viewUsers\" }\n",
-        )
-    });
+    let store = tenant_open_for("viewUsers");
     let junit = store.run(&["prove", "-p", "imagekit", "--format", "junit"]);
     junit.assert_code(1);
     assert!(
