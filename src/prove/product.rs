@@ -45,11 +45,6 @@ struct Claim {
     scope: Option<PolicySet>,
 }
 
-/// A policy of the product.
-struct Member<'a> {
-    policy: &'a Policy,
-}
-
 /// Everything asked in each environment, in report order.
 struct Questions<'a> {
     schema: &'a Schema,
@@ -57,11 +52,16 @@ struct Questions<'a> {
     fixture: &'a cedar_policy::Entities,
     product: &'a PolicySet,
     claims: Vec<Claim>,
-    members: Vec<Member<'a>>,
+    /// The product's policies, in file order.
+    members: Vec<&'a Policy>,
 }
 
-/// `permit` matching every request whose principal holds none of `roles`.
+/// `permit` matching every request whose principal holds none of `roles`
+/// (none without roles).
 fn deny_by_default(roles: &[cedar_policy::EntityUid]) -> Option<PolicySet> {
+    if roles.is_empty() {
+        return None;
+    }
     let held: Vec<String> = roles
         .iter()
         .map(|role| format!("principal in {role}"))
@@ -241,7 +241,7 @@ fn ask_member(
     at: &EnvCompiler<'_>,
     (product, live): (&CompiledPolicySet, &[&Policy]),
     questions: &Questions<'_>,
-    member: &Member<'_>,
+    member: &Policy,
     placed: &Placed,
 ) -> [Verdict; 3] {
     let compiled = match &placed.compiled {
@@ -256,11 +256,7 @@ fn ask_member(
     };
     let errors = match worker.errs(compiled) {
         Ok(None) => Verdict::Holds,
-        Ok(Some(cex)) => Verdict::Fails(Some(Box::new(error_witness(
-            &cex,
-            questions,
-            member.policy,
-        )))),
+        Ok(Some(cex)) => Verdict::Fails(Some(Box::new(error_witness(&cex, questions, member)))),
         Err(why) => Verdict::Unknown(why),
     };
     let dead = match &placed.never_matches {
@@ -273,13 +269,13 @@ fn ask_member(
     }
     let others = live
         .iter()
-        .filter(|p| p.id() != member.policy.id())
+        .filter(|p| p.id() != member.id())
         .map(|p| (*p).clone());
     let others = PolicySet::from_policies(others).unwrap_or_default();
     let redundant = match at.set(&others) {
         Err(why) => Verdict::Unknown(why),
         // removing a permit can only take away, a forbid only grant
-        Ok(others) => match match member.policy.effect() {
+        Ok(others) => match match member.effect() {
             Effect::Permit => worker.implies_only(product, &others),
             Effect::Forbid => worker.implies_only(&others, product),
         } {
@@ -301,7 +297,7 @@ fn ask_env(worker: &mut Worker<'_>, env: &RequestEnv, questions: &Questions<'_>)
         .members
         .iter()
         .map(|member| {
-            let compiled = at.policy(member.policy);
+            let compiled = at.policy(member);
             let never_matches = match &compiled {
                 Ok(compiled) => worker.never_matches(compiled),
                 Err(why) => Err(why.clone()),
@@ -317,7 +313,7 @@ fn ask_env(worker: &mut Worker<'_>, env: &RequestEnv, questions: &Questions<'_>)
         .iter()
         .zip(&placed)
         .filter(|(_, placed)| !matches!(placed.never_matches, Ok(true)))
-        .map(|(member, _)| member.policy)
+        .map(|(member, _)| *member)
         .collect();
     let set = PolicySet::from_policies(live.iter().map(|p| (*p).clone())).unwrap_or_default();
     let product = match at.set(&set) {
@@ -439,6 +435,102 @@ fn place_of(origin: &crate::origin::PolicyOrigin) -> (String, usize) {
     (path.display().to_string(), line)
 }
 
+/// What a product's proof asks, and the checks it reports without asking.
+struct Plan<'a> {
+    questions: Questions<'a>,
+    /// One frame per verdict `ask_env` gives, in its order, with the
+    /// policy's effect for the built-in checks.
+    frames: Vec<(Frame, Option<Effect>)>,
+    /// Checks not asked (with why).
+    skipped: Vec<CheckResult>,
+}
+
+fn frame(
+    kind: CheckKind,
+    subject: String,
+    must: Option<Must>,
+    place: Option<(String, usize)>,
+) -> Frame {
+    Frame {
+        kind,
+        subject,
+        must,
+        place,
+    }
+}
+
+/// The invariants, deny by default (when the fixture has roles), then per
+/// policy in file order never-errors, not-dead and not-redundant.
+fn plan<'a>(snapshot: &'a Snapshot, schema: &'a Schema, invariants: &[Invariant]) -> Plan<'a> {
+    let mut frames = Vec::new();
+    let mut claims = Vec::new();
+    let mut skipped = Vec::new();
+    for invariant in invariants {
+        let place = Some(place_of(&invariant.origin));
+        let must = Some(invariant.must);
+        frames.push((
+            frame(CheckKind::Invariant, invariant.id.clone(), must, place),
+            None,
+        ));
+        claims.push(Claim {
+            must: invariant.must,
+            set: invariant.as_set(),
+            scope: (invariant.must == Must::Within)
+                .then(|| invariant.scope())
+                .flatten(),
+        });
+    }
+    let no_role = frame(CheckKind::DenyByDefault, String::new(), None, None);
+    match deny_by_default(snapshot.roles().roles()) {
+        Some(set) => {
+            frames.push((no_role, None));
+            claims.push(Claim {
+                must: Must::Never,
+                set,
+                scope: None,
+            });
+        }
+        None => skipped.push(no_role.result(
+            Status::Skipped,
+            Some(
+                "the product's fixture has no role entities (an entity type named Role)".to_owned(),
+            ),
+            Vec::new(),
+        )),
+    }
+    let mut members: Vec<&Policy> = snapshot.policies().policies().collect();
+    members.sort_by_key(|member| {
+        snapshot
+            .policy_origin(member.id())
+            .map(|o| (o.file.path().to_path_buf(), o.span.start))
+    });
+    for member in &members {
+        let place = snapshot.policy_origin(member.id()).map(place_of);
+        for kind in [
+            CheckKind::NeverErrors,
+            CheckKind::NotDead,
+            CheckKind::NotRedundant,
+        ] {
+            let subject = member.id().to_string();
+            frames.push((
+                frame(kind, subject, None, place.clone()),
+                Some(member.effect()),
+            ));
+        }
+    }
+    Plan {
+        questions: Questions {
+            schema,
+            fixture: snapshot.entities(),
+            product: snapshot.policies(),
+            claims,
+            members,
+        },
+        frames,
+        skipped,
+    }
+}
+
 /// Proves a product's invariants and the built-in checks (never errors,
 /// deny by default, not redundant, not dead) for every request and entity
 /// store its schema allows.
@@ -456,72 +548,11 @@ pub fn prove_product(
             format!("product `{product}` has no schema: there is nothing to prove over"),
         )
     })?;
-    let policies = snapshot.policies();
-    let mut frames = Vec::new();
-    let mut claims = Vec::new();
-    for invariant in invariants {
-        frames.push(Frame {
-            kind: CheckKind::Invariant,
-            subject: invariant.id.clone(),
-            must: Some(invariant.must),
-            place: Some(place_of(&invariant.origin)),
-        });
-        claims.push(Claim {
-            must: invariant.must,
-            set: invariant.as_set(),
-            scope: (invariant.must == Must::Within)
-                .then(|| invariant.scope())
-                .flatten(),
-        });
-    }
-    let deny_frame = Frame {
-        kind: CheckKind::DenyByDefault,
-        subject: String::new(),
-        must: None,
-        place: None,
-    };
-    let no_role = deny_by_default(snapshot.roles().roles());
-    if let Some(set) = &no_role {
-        frames.push(deny_frame);
-        claims.push(Claim {
-            must: Must::Never,
-            set: set.clone(),
-            scope: None,
-        });
-    }
-    let mut members: Vec<Member<'_>> = policies
-        .policies()
-        .map(|policy| Member { policy })
-        .collect();
-    members.sort_by_key(|member| {
-        snapshot
-            .policy_origin(member.policy.id())
-            .map(|o| (o.file.path().to_path_buf(), o.span.start))
-    });
-    let mut effects = vec![None; frames.len()];
-    for member in &members {
-        let place = snapshot.policy_origin(member.policy.id()).map(place_of);
-        for kind in [
-            CheckKind::NeverErrors,
-            CheckKind::NotDead,
-            CheckKind::NotRedundant,
-        ] {
-            frames.push(Frame {
-                kind,
-                subject: member.policy.id().to_string(),
-                must: None,
-                place: place.clone(),
-            });
-            effects.push(Some(member.policy.effect()));
-        }
-    }
-    let questions = Questions {
-        schema,
-        fixture: snapshot.entities(),
-        product: policies,
-        claims,
-        members,
-    };
+    let Plan {
+        questions,
+        frames,
+        skipped,
+    } = plan(snapshot, schema, invariants);
     let envs: Vec<RequestEnv> = schema.request_envs().collect();
     let pooled = pool::run(
         solver,
@@ -540,29 +571,11 @@ pub fn prove_product(
         pooled.results.into_iter().map(Vec::into_iter).collect();
     let mut checks: Vec<CheckResult> = frames
         .into_iter()
-        .zip(effects)
         .map(|(frame, effect)| {
             combine(frame, columns.iter_mut().filter_map(Iterator::next), effect)
         })
         .collect();
-    if no_role.is_none() {
-        checks.push(
-            Frame {
-                kind: CheckKind::DenyByDefault,
-                subject: String::new(),
-                must: None,
-                place: None,
-            }
-            .result(
-                Status::Skipped,
-                Some(
-                    "the product's fixture has no role entities (an entity type named Role)"
-                        .to_owned(),
-                ),
-                Vec::new(),
-            ),
-        );
-    }
+    checks.extend(skipped);
     let passed = !checks.iter().any(CheckResult::fails);
     Ok(ProductProof {
         product,
