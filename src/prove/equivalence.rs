@@ -4,7 +4,7 @@
 //! differ, with counterexamples the concrete authorizer confirms.
 
 use super::model::RequestText;
-use super::pool::{self, Worker};
+use super::pool::{SolverPool, Worker};
 use super::solver::Solver;
 use cedar_policy::{Authorizer, Decision, PolicySet, RequestEnv, Schema};
 use cedar_policy_symcc::{CompiledPolicySet, Env};
@@ -233,13 +233,11 @@ pub fn prove_equivalence(
     threads: usize,
 ) -> Vec<EnvProof> {
     let envs: Vec<RequestEnv> = schema.request_envs().collect();
-    pool::run(
-        solver,
-        timeout_ms,
-        threads,
-        &envs,
-        |worker, env| prove_env(worker, env, schema, before, after),
-        |env, why| proof_of(env, Outcome::Unknown, Some(why.to_owned())),
-    )
-    .results
+    SolverPool::new(solver, timeout_ms, threads)
+        .run(
+            &envs,
+            |worker, env| prove_env(worker, env, schema, before, after),
+            |env, why| proof_of(env, Outcome::Unknown, Some(why.to_owned())),
+        )
+        .results
 }

@@ -5,7 +5,7 @@
 //! and built-in checks ([`prove_product`], for `prove`).
 //!
 //! ```no_run
-//! use rolegrid::prove::{ProveOptions, Solver, prove_product, read_invariants, summary};
+//! use rolegrid::prove::{Solver, SolverPool, prove_product, read_invariants, summary};
 //! use rolegrid::{Limits, LoadOptions, Store};
 //!
 //! let store = Store::open(".")?;
@@ -13,8 +13,9 @@
 //! let solver = Solver::find()?;
 //! let schema = snapshot.schema().ok_or("no schema")?;
 //! let invariants = read_invariants(store.root(), "fireworks", schema, &Limits::default())?;
-//! let options = ProveOptions { timeout_ms: 30_000, threads: 2 };
-//! let proof = prove_product(&solver, &snapshot, &invariants, options)?;
+//! // two solver processes, each query given 30 s, reused for every product proved
+//! let mut solvers = SolverPool::new(&solver, 30_000, 2);
+//! let proof = prove_product(&mut solvers, &snapshot, &invariants)?;
 //! println!("{}", summary(&proof));
 //! for check in proof.checks.iter().filter(|c| c.fails()) {
 //!     println!("{}: {}", check.title(), check.status.word());
@@ -34,7 +35,8 @@ mod store;
 pub use equivalence::{Counterexample, EnvProof, Outcome, prove_equivalence};
 pub use invariants::{Invariant, Must, invariants_folder, read_invariants};
 pub use model::{CheckKind, CheckResult, ProductProof, RequestText, Severity, Status, Witness};
-pub use product::{ProveOptions, prove_product};
+pub use pool::SolverPool;
+pub use product::prove_product;
 pub use render::{PROVE_VERSION, github, human, json, junit, junit_suites, summary};
 pub use solver::{HOW_TO_GET_ONE, Solver};
 pub use store::prove_snapshots;

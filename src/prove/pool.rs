@@ -108,59 +108,79 @@ pub(crate) struct Pooled<R> {
     pub busy: Duration,
 }
 
-/// Runs `work` on every task, on `threads` threads each with its own
-/// solver; a thread whose solver runtime cannot start gives `failed(task,
-/// why)`.
-pub(crate) fn run<T: Sync, R: Send>(
-    solver: &Solver,
-    timeout_ms: u64,
-    threads: usize,
-    tasks: &[T],
-    work: impl Fn(&mut Worker<'_>, &T) -> R + Sync,
-    failed: impl Fn(&T, &str) -> R + Sync,
-) -> Pooled<R> {
-    let next = Mutex::new(0usize);
-    // (task index, result) as threads finish, queries, time in queries
-    type Done<R> = (Vec<(usize, R)>, usize, Duration);
-    let done: Mutex<Done<R>> = Mutex::new((Vec::with_capacity(tasks.len()), 0, Duration::ZERO));
-    let take = || {
-        let mut next = next
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let at = *next;
-        *next += 1;
-        tasks.get(at).map(|task| (at, task))
-    };
-    std::thread::scope(|scope| {
-        for _ in 0..threads.clamp(1, tasks.len().max(1)) {
-            scope.spawn(|| {
-                let mut worker = Worker::new(solver, timeout_ms);
-                let mut mine = Vec::new();
-                while let Some((at, task)) = take() {
-                    let result = match &mut worker {
-                        Ok(worker) => work(worker, task),
-                        Err(why) => failed(task, why),
-                    };
-                    mine.push((at, result));
-                }
-                let mut done = done
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                if let Ok(worker) = &worker {
-                    done.1 += worker.queries;
-                    done.2 += worker.busy;
-                }
-                done.0.extend(mine);
-            });
+/// Solver processes kept for many proofs: one per thread, each reused for
+/// every query its thread runs (and started again after a failure).
+pub struct SolverPool<'s> {
+    workers: Vec<Answer<Worker<'s>>>,
+}
+
+impl<'s> SolverPool<'s> {
+    /// `threads` solver processes of `solver`, each query limited to
+    /// `timeout_ms` (past it: unknown).
+    pub fn new(solver: &'s Solver, timeout_ms: u64, threads: usize) -> Self {
+        Self {
+            workers: (0..threads.max(1))
+                .map(|_| Worker::new(solver, timeout_ms))
+                .collect(),
         }
-    });
-    let (mut results, queries, busy) = done
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    results.sort_by_key(|(at, _)| *at);
-    Pooled {
-        results: results.into_iter().map(|(_, r)| r).collect(),
-        queries,
-        busy,
+    }
+
+    /// Runs `work` on every task, spread over the pool's solvers; a
+    /// thread whose solver runtime did not start gives `failed(task, why)`.
+    pub(crate) fn run<T: Sync, R: Send>(
+        &mut self,
+        tasks: &[T],
+        work: impl Fn(&mut Worker<'s>, &T) -> R + Sync,
+        failed: impl Fn(&T, &str) -> R + Sync,
+    ) -> Pooled<R> {
+        let next = Mutex::new(0usize);
+        // (task index, result) as threads finish, queries, time in queries
+        type Done<R> = (Vec<(usize, R)>, usize, Duration);
+        let done: Mutex<Done<R>> = Mutex::new((Vec::with_capacity(tasks.len()), 0, Duration::ZERO));
+        let take = || {
+            let mut next = next
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let at = *next;
+            *next += 1;
+            tasks.get(at).map(|task| (at, task))
+        };
+        let used = tasks.len().clamp(1, self.workers.len().max(1));
+        std::thread::scope(|scope| {
+            for worker in self.workers.iter_mut().take(used) {
+                let (take, work, failed, done) = (&take, &work, &failed, &done);
+                scope.spawn(move || {
+                    let (queries, busy) = match worker {
+                        Ok(worker) => (worker.queries, worker.busy),
+                        Err(_) => (0, Duration::ZERO),
+                    };
+                    let mut mine = Vec::new();
+                    while let Some((at, task)) = take() {
+                        let result = match &mut *worker {
+                            Ok(worker) => work(worker, task),
+                            Err(why) => failed(task, why),
+                        };
+                        mine.push((at, result));
+                    }
+                    let mut done = done
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if let Ok(worker) = &*worker {
+                        done.1 += worker.queries - queries;
+                        done.2 += worker.busy.saturating_sub(busy);
+                    }
+                    done.0.extend(mine);
+                });
+            }
+        });
+        let (mut results, queries, busy) = done
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        results.sort_by_key(|(at, _)| *at);
+        Pooled {
+            results: results.into_iter().map(|(_, r)| r).collect(),
+            queries,
+            busy,
+        }
     }
 }

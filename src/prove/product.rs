@@ -5,22 +5,12 @@
 use super::equivalence::{entities_needed, word};
 use super::invariants::{Invariant, Must};
 use super::model::{CheckKind, CheckResult, ProductProof, RequestText, Severity, Status, Witness};
-use super::pool::{self, Worker};
-use super::solver::Solver;
+use super::pool::{self, SolverPool, Worker};
 use crate::diagnostics::{Problem, ProblemKind};
 use crate::snapshot::Snapshot;
 use cedar_policy::{Authorizer, Decision, Effect, Policy, PolicyId, PolicySet, RequestEnv, Schema};
 use cedar_policy_symcc::{CompiledPolicy, CompiledPolicySet, Env, SymEnv};
 use std::time::Instant;
-
-/// How to run the solver.
-#[derive(Debug, Clone, Copy)]
-pub struct ProveOptions {
-    /// Each query's time limit, in milliseconds (past it: unknown).
-    pub timeout_ms: u64,
-    /// Solver processes run at once.
-    pub threads: usize,
-}
 
 /// Counterexamples kept per check (one per request environment).
 const WITNESSES_KEPT: usize = 5;
@@ -535,10 +525,9 @@ fn plan<'a>(snapshot: &'a Snapshot, schema: &'a Schema, invariants: &[Invariant]
 /// deny by default, not redundant, not dead) for every request and entity
 /// store its schema allows.
 pub fn prove_product(
-    solver: &Solver,
+    solvers: &mut SolverPool<'_>,
     snapshot: &Snapshot,
     invariants: &[Invariant],
-    options: ProveOptions,
 ) -> Result<ProductProof, Problem> {
     let started = Instant::now();
     let product = snapshot.product().unwrap_or_default().to_owned();
@@ -554,10 +543,7 @@ pub fn prove_product(
         skipped,
     } = plan(snapshot, schema, invariants);
     let envs: Vec<RequestEnv> = schema.request_envs().collect();
-    let pooled = pool::run(
-        solver,
-        options.timeout_ms,
-        options.threads,
+    let pooled = solvers.run(
         &envs,
         |worker, env| ask_env(worker, env, &questions),
         |_, why| {

@@ -3,7 +3,8 @@
 
 use super::invariants::read_invariants;
 use super::model::ProductProof;
-use super::product::{ProveOptions, prove_product};
+use super::pool::SolverPool;
+use super::product::prove_product;
 use super::solver::Solver;
 use crate::diagnostics::{Problem, ProblemKind, Problems};
 use crate::limits::Limits;
@@ -49,10 +50,8 @@ pub fn prove_snapshots<'a>(
     if !stray.is_empty() {
         return Err(stray);
     }
-    let options = ProveOptions {
-        timeout_ms,
-        threads: std::thread::available_parallelism().map_or(1, usize::from),
-    };
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut solvers = SolverPool::new(solver, timeout_ms, threads);
     let mut read = Vec::new();
     let mut problems = Problems::new();
     for snapshot in snapshots {
@@ -70,7 +69,7 @@ pub fn prove_snapshots<'a>(
     }
     read.into_iter()
         .map(|(snapshot, invariants)| {
-            prove_product(solver, snapshot, &invariants, options).map_err(Problems::from)
+            prove_product(&mut solvers, snapshot, &invariants).map_err(Problems::from)
         })
         .collect()
 }
