@@ -77,12 +77,19 @@ fn every_seed_model_proves_its_invariants_and_the_built_in_checks() {
     );
 }
 
-/// A copy of the shipped store with `edit` applied to one file.
+/// A copy of the shipped store with `edit` applied to one of its files.
 fn broken(file: &str, edit: impl FnOnce(String) -> String) -> TempStore {
     let store = TempStore::copy_of_shipped();
     let path = store.path().join(file);
-    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, edit(text)).unwrap();
+    store
+}
+
+/// A copy of the shipped store with one more file.
+fn with_file(file: &str, text: &str) -> TempStore {
+    let store = TempStore::copy_of_shipped();
+    store.write(file, text);
     store
 }
 
@@ -139,9 +146,10 @@ fn an_admin_grant_leaking_to_another_role_is_refuted() {
     if !common::solver_present() {
         return;
     }
-    let store = broken("policies/fireworks/leak.cedar", |_| {
-        "@id(\"users-change-roles\")\npermit (\n  principal in Fireworks::Role::\"user\",\n  action == Fireworks::Action::\"updateUserRole\",\n  resource\n);\n".to_owned()
-    });
+    let store = with_file(
+        "policies/fireworks/leak.cedar",
+        "@id(\"users-change-roles\")\npermit (\n  principal in Fireworks::Role::\"user\",\n  action == Fireworks::Action::\"updateUserRole\",\n  resource\n);\n",
+    );
     let found = refuted(&store, "fireworks", "invariant", "only-admins-manage-users");
     assert_eq!(found["must"], "within");
     assert_eq!(
@@ -169,9 +177,10 @@ fn a_condition_that_errors_is_refuted_with_the_error() {
     if !common::solver_present() {
         return;
     }
-    let store = broken("policies/imagekit/overflow.cedar", |_| {
-        "@id(\"finance-big-accounts\")\npermit (\n  principal in ImageKit::Role::\"finance\",\n  action == ImageKit::Action::\"viewPerformance\",\n  resource\n)\nwhen { resource.userCount + resource.maxUsers > 10 };\n".to_owned()
-    });
+    let store = with_file(
+        "policies/imagekit/overflow.cedar",
+        "@id(\"finance-big-accounts\")\npermit (\n  principal in ImageKit::Role::\"finance\",\n  action == ImageKit::Action::\"viewPerformance\",\n  resource\n)\nwhen { resource.userCount + resource.maxUsers > 10 };\n",
+    );
     let found = refuted(&store, "imagekit", "never-errors", "finance-big-accounts");
     let errors = found["counterexamples"][0]["errors"].as_array().unwrap();
     assert!(
@@ -185,16 +194,16 @@ fn redundant_and_dead_policies_are_warnings_that_do_not_fail() {
     if !common::solver_present() {
         return;
     }
-    let store = broken("policies/imagekit/extra.cedar", |_| {
+    let store = with_file(
+        "policies/imagekit/extra.cedar",
         concat!(
             "@id(\"media-view-again\")\n",
             "permit (principal in ImageKit::Role::\"media-view\", action == ImageKit::Action::\"viewMedia\", resource);\n",
             "@id(\"never-matches\")\n",
             "permit (principal, action == ImageKit::Action::\"tagMedia\", resource)\n",
             "when { resource.viewers.contains(principal) && !resource.viewers.contains(principal) };\n",
-        )
-        .to_owned()
-    });
+        ),
+    );
     let (run, json) = prove_json(Some(&store), &["--product", "imagekit"]);
     run.assert_code(0);
     let proof = &json["products"][0];
